@@ -1,0 +1,1 @@
+//! cluster: see DESIGN.md. (Being built.)

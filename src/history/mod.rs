@@ -1,0 +1,107 @@
+//! Operation histories: the `Op` and `History` types, JSONL read/write, Jepsen/Knossos EDN import
+//! and well-formedness validation. Knows nothing about models, processes or HTTP.
+//!
+//! Semantics (DESIGN.md, "History format"): file order is real-time order; `ok` means the op took
+//! effect exactly once between its invoke and its completion; `fail` means it certainly did not
+//! happen; `info` (or an invoke with no completion) means it may have happened at any time after
+//! its invoke. An `ok` read of `null` means the key held nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The kind of an event in a history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpType {
+    /// A client started an operation.
+    Invoke,
+    /// The operation took effect exactly once, between its invoke and this completion.
+    Ok,
+    /// The operation certainly did not take effect.
+    Fail,
+    /// The outcome is unknown: it may take effect at any time after its invoke, or never.
+    Info,
+}
+
+/// Who performed an operation: a client process (logical thread) or the nemesis.
+///
+/// Serialized as an integer for clients and as the string `"nemesis"` for the nemesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Process {
+    /// A client process. A process that got `info` never invokes again.
+    Client(u64),
+    /// The fault injector. Its ops are recorded, never checked.
+    Nemesis,
+}
+
+impl Serialize for Process {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Process::Client(p) => s.serialize_u64(*p),
+            Process::Nemesis => s.serialize_str("nemesis"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Process {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Str(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(p) => Ok(Process::Client(p)),
+            Raw::Str(s) if s == "nemesis" => Ok(Process::Nemesis),
+            Raw::Str(s) => Err(serde::de::Error::custom(format!(
+                "process must be a non-negative integer or \"nemesis\", got {s:?}"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Process::Client(p) => write!(f, "{p}"),
+            Process::Nemesis => f.write_str("nemesis"),
+        }
+    }
+}
+
+/// One event of a history (one JSONL line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Position in the history, 0-based, nemesis ops included (Knossos numbering).
+    pub index: u64,
+    /// Nanoseconds since the test started. Informative only: file order is the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
+    /// Who performed the op.
+    pub process: Process,
+    /// invoke / ok / fail / info.
+    #[serde(rename = "type")]
+    pub kind: OpType,
+    /// The operation: `read`, `write`, `cas`, `txn`, `acquire`, ... or a nemesis verb.
+    pub f: String,
+    /// The key, for keyed histories (checked per key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Read result on `ok`, written value, `[old, new]` for cas; `null` when absent.
+    #[serde(default)]
+    pub value: Value,
+    /// The node that served the request, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Why an op failed or is unknown, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A whole history in real-time (file) order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The events, in real-time order. Invariant: `ops[i].index == i` after loading.
+    pub ops: Vec<Op>,
+}

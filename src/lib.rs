@@ -1,0 +1,37 @@
+//! faultline: a Jepsen-style fault-injection test harness.
+//!
+//! One binary starts a cluster as local processes, drives concurrent client workloads while a
+//! nemesis kills, pauses and partitions nodes, records the history of every operation and checks it
+//! for linearizability. See `../shared/DESIGN.md` for the architecture.
+//!
+//! # Layout
+//!
+//! - [`cli`]: clap argument structs, one file per subcommand; the only module that imports clap.
+//! - [`plan`]: the validated, resolved test plan (flags + TOML files + seed); defaults live here.
+//! - [`protocol`]: the HTTP-KV wire types shared by clients and the reference node.
+//! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks.
+//! - [`checker`]: linearizability search, `Model` trait and models, counterexamples, budgets.
+//! - [`raft`]: the reference Raft node `faultline-raft` (pure core + tokio driver + seeded bugs).
+//! - [`cluster`]: cluster spec, spawning, signalling and reaping node processes.
+//! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
+//! - [`client`]: talking to nodes and classifying results as ok / fail / info.
+//! - [`workload`]: seeded operation generators.
+//! - [`nemesis`]: faults as verbs over node sets, seeded schedules.
+//! - [`runner`]: one test run end to end.
+//! - [`report`]: terminal summary, HTML report, JUnit XML, results.json.
+//! - [`exit`]: the exit-code contract shared by every subcommand.
+
+pub mod checker;
+pub mod cli;
+pub mod client;
+pub mod cluster;
+pub mod exit;
+pub mod history;
+pub mod nemesis;
+pub mod net;
+pub mod plan;
+pub mod protocol;
+pub mod raft;
+pub mod report;
+pub mod runner;
+pub mod workload;

@@ -1,0 +1,1 @@
+//! nemesis: see DESIGN.md. (Being built.)

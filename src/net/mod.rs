@@ -1,0 +1,1 @@
+//! net: see DESIGN.md. (Being built.)

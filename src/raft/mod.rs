@@ -1,0 +1,1 @@
+//! raft: see DESIGN.md. (Being built.)

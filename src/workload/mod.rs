@@ -1,0 +1,1 @@
+//! workload: see DESIGN.md. (Being built.)
