@@ -1,1 +1,59 @@
-//! client: see DESIGN.md. (Being built.)
+//! Talking to nodes: the `Client` trait (one implementation per wire protocol: `http-kv`, `etcd`)
+//! and the classification of every answer as ok / fail / info. A client never invents or guesses
+//! a result: `fail` only when the operation certainly did not happen.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::history::OpType;
+
+/// A request a workload asks a client to perform against the cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Read a key.
+    Read {
+        /// The key.
+        key: String,
+    },
+    /// Write a value.
+    Write {
+        /// The key.
+        key: String,
+        /// The value.
+        value: Value,
+    },
+    /// Compare-and-set.
+    Cas {
+        /// The key.
+        key: String,
+        /// Expected current value.
+        from: Value,
+        /// New value.
+        to: Value,
+    },
+}
+
+/// How a request ended, ready to be recorded as the completion of its invoke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// `Ok`, `Fail` (certainly not applied) or `Info` (unknown). Never `Invoke`.
+    pub kind: OpType,
+    /// Read result on ok reads; otherwise the request's value.
+    pub value: Value,
+    /// The node that answered, when known.
+    pub node: Option<String>,
+    /// Why it failed or is unknown.
+    pub error: Option<String>,
+}
+
+/// A boxed future, so `Client` stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A protocol adapter that performs requests against a cluster.
+pub trait Client: Send + Sync {
+    /// Perform `req`, following redirects, within the client's timeout. Never panics, never
+    /// returns `Fail` unless the request certainly did not take effect.
+    fn invoke<'a>(&'a self, req: &'a Request) -> BoxFuture<'a, Completion>;
+}

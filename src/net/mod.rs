@@ -1,1 +1,71 @@
-//! net: see DESIGN.md. (Being built.)
+//! Partition backends behind one trait: the userspace TCP proxy (default, no root) and network
+//! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
+//! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+/// A node's identifier as used in cluster specs and histories (`n1`, `n2`, ...).
+pub type NodeId = String;
+
+/// A directed link: traffic from `.0` to `.1`. A symmetric cut is two links.
+pub type Link = (NodeId, NodeId);
+
+/// Where one node lives on the network, as laid out by a backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeEndpoints {
+    /// The node id.
+    pub id: NodeId,
+    /// Address the node binds its client API to (`{client_addr}`).
+    pub client_bind: SocketAddr,
+    /// Address the controller's clients use to reach the client API (usually `client_bind`).
+    pub client_addr: SocketAddr,
+    /// Address the node binds its peer listener to (`{peer_addr}`).
+    pub peer_bind: SocketAddr,
+    /// How this node reaches each other node's peer listener (`{peers}`), e.g. a proxy address.
+    pub peers: Vec<(NodeId, SocketAddr)>,
+    /// Command prefix to start the node with (e.g. `ip netns exec <ns>`); empty for none.
+    pub command_prefix: Vec<String>,
+}
+
+/// Errors from a partition backend.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// A local address could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A system command (ip, nft) failed.
+    #[error("`{command}` failed: {message}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its stderr or the spawn error.
+        message: String,
+    },
+    /// The backend cannot run here (e.g. netns without root).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A link named a node the backend does not know.
+    #[error("unknown node {0:?}")]
+    UnknownNode(NodeId),
+}
+
+/// A network backend: lays out node addresses and cuts/heals links.
+///
+/// Cuts must behave like dropped packets (stalled, not refused), and existing connections across a
+/// cut link must stop carrying data.
+pub trait NetBackend: Send + Sync {
+    /// Short name for logs and reports (`proxy`, `netns`).
+    fn name(&self) -> &'static str;
+    /// The endpoints of every node, in node order.
+    fn endpoints(&self) -> &[NodeEndpoints];
+    /// Replace the set of cut links with `cuts` (idempotent; an empty set heals everything).
+    fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError>;
+    /// Heal everything and release every resource (proxies, namespaces, rules). Idempotent.
+    fn shutdown(&self) -> Result<(), NetError>;
+}

@@ -1,0 +1,76 @@
+//! The `results.json` schema: everything a tool (or `faultline report`) needs about a stored run.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checker::CheckReport;
+
+/// Latency percentiles of one op kind, in microseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Completed ops measured.
+    pub count: u64,
+    /// Median.
+    pub p50_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Maximum.
+    pub max_us: u64,
+}
+
+/// Counts of completed client ops by outcome.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// Took effect.
+    pub ok: u64,
+    /// Certainly did not take effect.
+    pub fail: u64,
+    /// Unknown (timeouts, lost connections, never completed).
+    pub info: u64,
+}
+
+/// One fault the nemesis injected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// The verb: `kill`, `pause`, `partition`, ...
+    pub f: String,
+    /// What it targeted, e.g. `[n1 n2] [n3 n4 n5]`.
+    pub value: String,
+    /// Start, nanoseconds since the test started.
+    pub start_ns: i64,
+    /// End (heal / resume / restart), nanoseconds since the test started; `None` if never ended.
+    pub end_ns: Option<i64>,
+}
+
+/// The contents of `results.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    /// Test name (the directory under `results/`).
+    pub name: String,
+    /// UTC start time, RFC 3339.
+    pub started_at: String,
+    /// The seed that reproduces op generation and the fault schedule.
+    pub seed: u64,
+    /// The command line that reruns this test.
+    pub rerun: String,
+    /// Effective configuration as flat key/value pairs (cluster, workload, nemesis, nodes, ...).
+    pub config: BTreeMap<String, String>,
+    /// Test duration in seconds (workload phase, excluding setup and checking).
+    pub duration_s: f64,
+    /// Completed client ops by outcome, per op kind (`read`, `write`, `cas`) and in total (`all`).
+    pub outcomes: BTreeMap<String, Outcomes>,
+    /// Latency per op kind and `all`, over ok completions.
+    pub latency: BTreeMap<String, Latency>,
+    /// Ok ops per second over the workload phase.
+    pub throughput: f64,
+    /// Faults injected, in order.
+    pub faults: Vec<FaultRecord>,
+    /// The checker's result, including per-key verdicts and the counterexample.
+    pub check: CheckReport,
+    /// Set when the run ended early (Ctrl-C, harness error) and the history may be incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
+}
