@@ -19,8 +19,10 @@
 //! - [`nemesis`]: faults as verbs over node sets, seeded schedules.
 //! - [`runner`]: one test run end to end.
 //! - [`report`]: terminal summary, HTML report, JUnit XML, results.json.
+//! - [`bench`]: built-in benchmark suites behind `faultline bench`.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
 
+pub mod bench;
 pub mod checker;
 pub mod cli;
 pub mod client;

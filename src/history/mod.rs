@@ -6,6 +6,10 @@
 //! happen; `info` (or an invoke with no completion) means it may have happened at any time after
 //! its invoke. An `ok` read of `null` means the key held nothing.
 
+mod recorder;
+
+pub use recorder::Recorder;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -1,0 +1,28 @@
+//! Built-in benchmarks behind `faultline bench SUITE`: each suite runs real work and returns a
+//! printable table. One file per suite, owned by the module it measures.
+
+/// Options shared by every suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Smaller sizes and fewer runs, for smoke tests.
+    pub quick: bool,
+    /// Repetitions (seeds) per case, where a suite repeats.
+    pub runs: u32,
+}
+
+/// A benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BenchError(pub String);
+
+/// The suites `faultline bench` knows, by name.
+pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
+
+/// Run the suite called `name` and return its table.
+pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
+    let _ = opts;
+    Err(BenchError(format!(
+        "bench suite {name:?} is not built yet; suites: {}",
+        SUITES.join(", ")
+    )))
+}
