@@ -6,8 +6,12 @@
 //! happen; `info` (or an invoke with no completion) means it may have happened at any time after
 //! its invoke. An `ok` read of `null` means the key held nothing.
 
+mod edn;
+mod error;
 mod recorder;
 
+pub use edn::parse_edn;
+pub use error::{HistoryError, Location};
 pub use recorder::Recorder;
 
 use serde::{Deserialize, Serialize};
