@@ -83,8 +83,20 @@ impl Edn {
 
     /// A short EDN rendering for error messages (cut at about 60 characters).
     pub(crate) fn describe(&self) -> String {
-        let mut s = String::new();
-        self.render(&mut s);
+        let mut raw = String::new();
+        self.render(&mut raw);
+        // Binary garbage can reach here as a symbol: keep the message printable and on one line.
+        let mut s: String = raw
+            .chars()
+            .flat_map(|c| {
+                let esc: Vec<char> = if c.is_control() {
+                    c.escape_default().collect()
+                } else {
+                    vec![c]
+                };
+                esc
+            })
+            .collect();
         if s.chars().count() > 60 {
             s = s.chars().take(57).collect::<String>() + "...";
         }
