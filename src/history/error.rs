@@ -38,13 +38,14 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     /// The file could not be opened or read.
-    #[error("{file}: cannot read history: {source}")]
+    // The cause is part of the message and deliberately not a `#[source]`: `anyhow`'s `{:#}`
+    // would print it twice.
+    #[error("{file}: cannot read history: {cause}")]
     Io {
         /// The file name as given.
         file: String,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The text is not valid JSONL / EDN, or a field has the wrong type.
     #[error("{at}{message}")]

@@ -96,3 +96,40 @@ fn empty_input_is_an_error() {
         ));
     }
 }
+
+/// Throughput check: `cargo test --lib history::jsonl::tests::loads_a_million_ops -- --ignored --nocapture`.
+#[test]
+#[ignore = "performance measurement; run explicitly"]
+fn loads_a_million_ops() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    for i in 0..1_000_000u64 {
+        let p = (i / 2) % 10;
+        let kind = if i % 2 == 0 { "invoke" } else { "ok" };
+        writeln!(
+            w,
+            r#"{{"index":{i},"time":{},"process":{p},"type":"{kind}","f":"cas","key":"k{}","value":[{},{}]}}"#,
+            i * 1000,
+            p % 3,
+            i % 5,
+            (i + 1) % 5
+        )
+        .expect("write");
+    }
+    drop(w);
+    let start = std::time::Instant::now();
+    let h = crate::history::load(&path, None).expect("load");
+    let load = start.elapsed();
+    let start = std::time::Instant::now();
+    crate::history::validate(&h).expect("valid");
+    eprintln!(
+        "loaded {} ops ({} MB) in {load:?}, validated in {:?}",
+        h.ops.len(),
+        std::fs::metadata(&path)
+            .map(|m| m.len() / 1_000_000)
+            .unwrap_or(0),
+        start.elapsed()
+    );
+}

@@ -82,9 +82,9 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<History, HistoryError
 /// Like [`load`], also returning the line of each op.
 pub fn load_with_lines(path: &Path, format: Option<Format>) -> Result<Loaded, HistoryError> {
     let name = path.display().to_string();
-    let io_err = |source| HistoryError::Io {
+    let io_err = |cause| HistoryError::Io {
         file: name.clone(),
-        source,
+        cause,
     };
     let input: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
