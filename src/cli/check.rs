@@ -42,9 +42,13 @@ pub struct CheckArgs {
 
 /// Run `faultline check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
-    let opts = options(&args)?;
+    let file = args.history.display();
+    let opts = options(&args).with_context(|| format!("cannot check {file}"))?;
     let format = match &args.format {
-        Some(f) => Some(f.parse::<Format>().map_err(|e| anyhow!("--format: {e}"))?),
+        Some(f) => Some(
+            f.parse::<Format>()
+                .map_err(|e| anyhow!("cannot check {file}: --format: {e}"))?,
+        ),
         None => None,
     };
     let loaded = history::load_with_lines(&args.history, format)?;
