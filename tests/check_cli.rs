@@ -104,7 +104,7 @@ fn malformed_histories_exit_3_with_one_line_naming_the_file() {
         assert_harness_error(path, &[], needle);
     }
     assert_harness_error(&d.join("missing.jsonl"), &[], "cannot read history");
-    assert_harness_error(&d.to_path_buf(), &[], "is a directory");
+    assert_harness_error(d, &[], "is a directory");
 }
 
 #[test]
