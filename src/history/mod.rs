@@ -6,9 +6,19 @@
 //! happen; `info` (or an invoke with no completion) means it may have happened at any time after
 //! its invoke. An `ok` read of `null` means the key held nothing.
 
+mod edn;
+mod error;
+mod jsonl;
+mod load;
 mod recorder;
+pub mod validate;
 
+pub use edn::parse_edn;
+pub use error::{HistoryError, Location};
+pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
+pub use load::{load, load_with_lines, Format, Loaded};
 pub use recorder::Recorder;
+pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
