@@ -133,3 +133,14 @@ fn loads_a_million_ops() {
         start.elapsed()
     );
 }
+
+#[test]
+fn process_deserializes_from_integer_or_nemesis_only() {
+    let p: Process = serde_json::from_str("7").expect("int");
+    assert_eq!(p, Process::Client(7));
+    let p: Process = serde_json::from_str("\"nemesis\"").expect("nemesis");
+    assert_eq!(p, Process::Nemesis);
+    for bad in ["-1", "\"p1\"", "1.5", "null", "[1]"] {
+        assert!(serde_json::from_str::<Process>(bad).is_err(), "{bad}");
+    }
+}
