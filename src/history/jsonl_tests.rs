@@ -144,3 +144,20 @@ fn process_deserializes_from_integer_or_nemesis_only() {
         assert!(serde_json::from_str::<Process>(bad).is_err(), "{bad}");
     }
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+    use std::io::Cursor;
+
+    proptest! {
+        #[test]
+        fn on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = super::read_jsonl_with_lines(Cursor::new(bytes), 64);
+        }
+
+        #[test]
+        fn on_json_like_soup(s in r#"[{}\[\]":,\n a-z0-9\-.]{0,200}"#) {
+            let _ = super::read_jsonl(Cursor::new(s.into_bytes()));
+        }
+    }
+}

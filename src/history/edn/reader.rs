@@ -75,8 +75,11 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Some(b'#') if self.bytes.get(self.pos + 1) == Some(&b'_') => {
+                    // `#_#_#_...` recurses: count it against the nesting limit.
+                    self.enter(self.pos)?;
                     self.pos += 2;
                     self.read()?;
+                    self.depth -= 1;
                 }
                 Some(&b) => return Ok(Some(b)),
             }
