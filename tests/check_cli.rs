@@ -182,3 +182,41 @@ fn a_linearizable_history_exits_0_and_a_violation_exits_1() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["verdict"], "invalid");
 }
+
+#[test]
+fn stdin_input_is_named_stdin_in_errors() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "-", "--format", "edn"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(b"({:process 1 :type :ok :f :read :value 1}")
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("<stdin>:1: unbalanced EDN"), "{stderr}");
+}
+
+#[test]
+fn independent_flag_rejects_values_that_are_not_key_value_pairs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(
+        dir.path(),
+        "not-tuples.edn",
+        b"[{:process 0 :type :invoke :f :write :value 3}]",
+    );
+    assert_harness_error(
+        &p,
+        &["--independent"],
+        "not-tuples.edn:1: --independent expects values [key value], got 3",
+    );
+}

@@ -8,6 +8,7 @@
 
 mod edn;
 mod error;
+mod independent;
 mod jsonl;
 mod load;
 mod recorder;
@@ -15,6 +16,7 @@ pub mod validate;
 
 pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
+pub use independent::lift_tuple_keys;
 pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
 pub use load::{load, load_with_lines, Format, Loaded};
 pub use recorder::Recorder;
