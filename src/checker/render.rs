@@ -109,12 +109,16 @@ fn render_counterexample(out: &mut String, ce: &Counterexample) {
     }
     if !ce.final_paths.is_empty() {
         out.push_str("every candidate order fails:\n");
+        let mut shown = std::collections::HashSet::new();
         for path in &ce.final_paths {
             let steps: Vec<String> = path
                 .iter()
                 .map(|s| format!("{} {} -> {}", s.op.f, render_value(&s.op.value), s.state))
                 .collect();
-            let _ = writeln!(out, "  {}", steps.join("; "));
+            let line = steps.join("; ");
+            if shown.insert(line.clone()) {
+                let _ = writeln!(out, "  {line}");
+            }
         }
     }
 }

@@ -101,8 +101,9 @@ pub fn search<M: Model>(
     let mut entry = next[head];
     let mut iters = 0usize;
     loop {
+        let check_now = iters.is_multiple_of(4096);
         iters += 1;
-        if iters.is_multiple_of(4096) {
+        if check_now {
             ticket.set(memo.len() * entry_bytes + stack.len() * 64);
             if let Err(stop) = budget.check(cancel) {
                 return WglResult::Stopped(stop);
