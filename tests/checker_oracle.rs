@@ -33,7 +33,7 @@ fn random_op(model: ModelKind, b: u8, c: u8, d: u8) -> (&'static str, Value, Val
             _ => ("cas", json!([c % 3, d % 3]), json!([c % 3, d % 3])),
         },
         ModelKind::MultiRegister => {
-            let key = |x: u8| if x % 2 == 0 { "x" } else { "y" };
+            let key = |x: u8| if x.is_multiple_of(2) { "x" } else { "y" };
             let mut inv = vec![];
             let mut done = vec![];
             for (i, x) in [c, d].into_iter().enumerate().take(1 + (b as usize % 2)) {
@@ -98,12 +98,14 @@ fn mk(index: usize, process: u64, kind: OpType, f: &str, value: Value, key: Opti
     }
 }
 
+/// An invoked call: f, invoke value, ok value, key.
+type OpenCall = (String, Value, Value, Option<String>);
+
 /// Decode random bytes into a well-formed history of at most `MAX_CALLS` calls.
 fn decode(model: ModelKind, bytes: &[(u8, u8, u8, u8)]) -> History {
     let mut ops: Vec<Op> = Vec::new();
     let mut proc_of = [0u64, 1, 2];
-    let mut open: [Option<(String, Value, Value, Option<String>)>; THREADS as usize] =
-        Default::default();
+    let mut open: [Option<OpenCall>; THREADS as usize] = Default::default();
     let mut calls = 0;
     for &(a, b, c, d) in bytes {
         let t = (a % THREADS as u8) as usize;
