@@ -182,3 +182,73 @@ fn a_linearizable_history_exits_0_and_a_violation_exits_1() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["verdict"], "invalid");
 }
+
+#[test]
+fn stdin_input_is_named_stdin_in_errors() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["check", "-", "--format", "edn"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(b"({:process 1 :type :ok :f :read :value 1}")
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("<stdin>:1: unbalanced EDN"), "{stderr}");
+}
+
+#[test]
+fn independent_flag_rejects_values_that_are_not_key_value_pairs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(
+        dir.path(),
+        "not-tuples.edn",
+        b"[{:process 0 :type :invoke :f :write :value 3}]",
+    );
+    assert_harness_error(
+        &p,
+        &["--independent"],
+        "not-tuples.edn:1: --independent expects values [key value], got 3",
+    );
+}
+
+/// Knossos fixtures through the CLI, with the verdicts from MANIFEST.tsv.
+#[test]
+#[ignore = "needs the checker branch merged"]
+fn knossos_edn_fixtures_get_their_expected_exit_codes() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/knossos/data");
+    let cases: [(&str, &[&str], i32); 5] = [
+        ("cas-register/bad/cas-failure.edn", &[], 1),
+        ("cas-register/bad/rethink-fail-minimal.edn", &[], 1),
+        ("cas-register/good/cas-register-bug.edn", &[], 0),
+        (
+            "multi-register/good/multi-register.edn",
+            &["--model", "multi-register", "--init", r#"{"x":0,"y":0}"#],
+            0,
+        ),
+        ("mutex/bad/etcd.edn", &["--model", "mutex"], 1),
+    ];
+    for (file, flags, code) in cases {
+        let path = data.join(file);
+        let mut args = vec![path.to_str().expect("path")];
+        args.extend_from_slice(flags);
+        let out = faultline(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{file}: no report printed");
+    }
+}

@@ -38,6 +38,9 @@ pub struct CheckArgs {
     /// Input format; by default from the extension (.jsonl/.json/.edn), else from the content.
     #[arg(long, value_name = "jsonl|edn")]
     pub format: Option<String>,
+    /// Values are Jepsen `independent` tuples `[key value]`: check each key separately.
+    #[arg(long)]
+    pub independent: bool,
 }
 
 /// Run `faultline check`.
@@ -51,8 +54,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let loaded = history::load_with_lines(&args.history, format)?;
+    let mut loaded = history::load_with_lines(&args.history, format)?;
     loaded.validate()?;
+    if args.independent {
+        history::lift_tuple_keys(&mut loaded.history)
+            .map_err(|e| e.with_op_lines(&loaded.lines).in_file(&loaded.file))?;
+    }
     let report = checker::check(&loaded.history, &opts)
         .map_err(|e| anyhow!("{}: {e} (model {})", loaded.file, opts.model.name()))?;
     let text = if args.json {

@@ -133,3 +133,31 @@ fn loads_a_million_ops() {
         start.elapsed()
     );
 }
+
+#[test]
+fn process_deserializes_from_integer_or_nemesis_only() {
+    let p: Process = serde_json::from_str("7").expect("int");
+    assert_eq!(p, Process::Client(7));
+    let p: Process = serde_json::from_str("\"nemesis\"").expect("nemesis");
+    assert_eq!(p, Process::Nemesis);
+    for bad in ["-1", "\"p1\"", "1.5", "null", "[1]"] {
+        assert!(serde_json::from_str::<Process>(bad).is_err(), "{bad}");
+    }
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+    use std::io::Cursor;
+
+    proptest! {
+        #[test]
+        fn on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = super::read_jsonl_with_lines(Cursor::new(bytes), 64);
+        }
+
+        #[test]
+        fn on_json_like_soup(s in r#"[{}\[\]":,\n a-z0-9\-.]{0,200}"#) {
+            let _ = super::read_jsonl(Cursor::new(s.into_bytes()));
+        }
+    }
+}

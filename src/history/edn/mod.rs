@@ -10,11 +10,13 @@
 mod reader;
 #[cfg(test)]
 mod tests;
+mod value;
 
 use serde_json::Value;
 
 use super::{History, HistoryError, Op, OpType, Process};
-use reader::{Edn, ParseError, Reader};
+use reader::{ParseError, Reader};
+use value::Edn;
 
 /// Parse an EDN history. Errors carry the line (but no file name: see [`HistoryError::in_file`]).
 pub fn parse_edn(text: &str) -> Result<History, HistoryError> {

@@ -156,3 +156,40 @@ fn empty_input_is_an_error() {
         );
     }
 }
+
+#[test]
+fn deep_discards_are_an_error_not_a_stack_overflow() {
+    let e = err(&"#_".repeat(100_000));
+    assert!(e.contains("nesting deeper"), "{e}");
+}
+
+mod never_panics {
+    use super::parse_edn;
+    use proptest::prelude::*;
+
+    const SAMPLE: &str = r#"[{:process 0, :type :invoke, :f :cas, :value [1 2], :time 5}
+ ; comment "with [brackets"
+ {:process :nemesis :type :info :f :start :value "Cut off [:n3 #{:n4}]" :error [:x nil]}
+ #jepsen.history.Op{:index 2 :process 0 :type :ok :f :cas :value [1 2] :key \a}]"#;
+
+    proptest! {
+        #[test]
+        fn on_arbitrary_text(s in "\\PC{0,200}") {
+            let _ = parse_edn(&s);
+        }
+
+        #[test]
+        fn on_edn_like_token_soup(s in r#"[\[\](){}#_:;,"\\ \nA-Za-z0-9.+\-/]{0,300}"#) {
+            let _ = parse_edn(&s);
+        }
+
+        #[test]
+        fn on_truncated_or_spliced_samples(cut in 0usize..400, at in 0usize..400, junk in "[\\[\\](){}\"#;\\\\ ]{0,4}") {
+            let mut s: String = SAMPLE.chars().take(cut).collect();
+            let at = at.min(s.chars().count());
+            let idx = s.char_indices().nth(at).map_or(s.len(), |(i, _)| i);
+            s.insert_str(idx, &junk);
+            let _ = parse_edn(&s);
+        }
+    }
+}
