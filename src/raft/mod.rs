@@ -12,11 +12,22 @@
 //! - `node`: the tokio driver that persists, sends, applies and answers clients.
 //! - `http`: the client API of [`crate::protocol`] (axum).
 //! - `bugs`: seeded bugs switched on by `--bug NAME`.
+//! - `config`: the validated node configuration and flag parsing helpers.
+//! - `request`: client requests between `http` and `node`.
 
 pub mod bugs;
+pub mod config;
 pub mod core;
 pub mod kv;
 pub mod log;
 pub mod progress;
 pub mod storage;
 pub mod types;
+
+pub mod http;
+pub mod node;
+pub mod request;
+pub mod transport;
+
+pub use config::NodeConfig;
+pub use node::{run, NodeError};
