@@ -192,3 +192,28 @@ fn isolated_leader_steps_down_unless_stale_leader_bug() {
         assert_eq!(role == Role::Leader, expect_leader);
     }
 }
+
+/// Figure 2 "persist votedFor before responding": with `forget-vote` the vote never reaches
+/// storage, so a restarted node can vote again in the same term.
+#[test]
+fn forget_vote_bug_never_persists_the_vote() {
+    for (bugs, expect_vote) in [
+        (Bugs::none(), true),
+        (Bugs::of(vec![Bug::ForgetVote]), false),
+    ] {
+        let (l, voter) = (0, 1);
+        let mut fresh = Sim::new(3, false, bugs);
+        fresh.nodes[l].campaign(false);
+        let req = fresh.nodes[l].ready().messages;
+        let to_voter = req
+            .into_iter()
+            .find(|m| m.to == *fresh.nodes[voter].id())
+            .expect("vote request");
+        fresh.nodes[voter].step(to_voter);
+        let hs = fresh.nodes[voter]
+            .ready()
+            .hard_state
+            .expect("hard state changed");
+        assert_eq!(hs.vote.is_some(), expect_vote);
+    }
+}
