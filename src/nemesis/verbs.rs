@@ -254,6 +254,18 @@ impl Nemesis {
         seed: u64,
         stop: impl Future<Output = ()>,
     ) -> Result<NemesisSummary, NemesisError> {
+        self.run_limited(schedule, seed, None, stop).await
+    }
+
+    /// [`Self::run`], but inject at most `max_faults` faults (then wait for `stop`). With a limit
+    /// and a late enough `stop` the recorded sequence depends on the seed alone.
+    pub async fn run_limited(
+        &self,
+        schedule: &NemesisSchedule,
+        seed: u64,
+        max_faults: Option<usize>,
+        stop: impl Future<Output = ()>,
+    ) -> Result<NemesisSummary, NemesisError> {
         tokio::pin!(stop);
         let mut planner = Planner::new(schedule, &self.cluster.node_ids(), seed);
         let mut faults = 0;
@@ -263,7 +275,11 @@ impl Nemesis {
                     _ = &mut stop => return Ok(()),
                     _ = tokio::time::sleep(schedule.interval) => {}
                 }
-                let Some(fault) = planner.next() else {
+                let next = match max_faults {
+                    Some(max) if faults >= max => None,
+                    _ => planner.next(),
+                };
+                let Some(fault) = next else {
                     (&mut stop).await;
                     return Ok(());
                 };
