@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::process::{describe_status, log_tail, port_in_use, NodeProcess};
+use super::process::{describe_status, log_tail, port_in_use, NodeProcess, Spawner};
 use super::ready::{http_client, wait_ready, NotReady};
 use super::render::{render_node, NodeCommand};
 use super::spec::ClusterSpec;
@@ -65,6 +65,8 @@ struct Inner {
     nodes: Mutex<Vec<Node>>,
     unexpected: Mutex<Vec<UnexpectedExit>>,
     stop_monitor: AtomicBool,
+    /// Spawns every node; its thread is the nodes' parent for `PR_SET_PDEATHSIG`.
+    spawner: Spawner,
 }
 
 impl Inner {
@@ -154,6 +156,10 @@ impl Cluster {
             nodes: Mutex::new(nodes),
             unexpected: Mutex::new(Vec::new()),
             stop_monitor: AtomicBool::new(false),
+            spawner: Spawner::new().map_err(|source| ClusterError::Io {
+                path: PathBuf::from("<spawner thread>"),
+                source,
+            })?,
         });
         let monitor = {
             let inner = inner.clone();
@@ -348,13 +354,14 @@ impl Cluster {
                     });
                 }
             }
-            let proc = NodeProcess::spawn(id, &n.command, &n.log).map_err(|source| {
-                ClusterError::Spawn {
+            let proc = inner
+                .spawner
+                .spawn(id, &n.command, &n.log)
+                .map_err(|source| ClusterError::Spawn {
                     node: id.to_string(),
                     program: inner.program.clone(),
                     source,
-                }
-            })?;
+                })?;
             tracing::debug!(node = id, pid = proc.pid(), "node started");
             n.state = State::Running {
                 proc,

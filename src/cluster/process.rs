@@ -5,12 +5,18 @@
 //! script, `ip netns exec`) is stopped with everything it started. We only ever signal groups we
 //! created: the group id is the pid of a child we spawned, and we stop signalling a group once its
 //! leader is reaped and the group is empty.
+//!
+//! Orphans if the harness itself is killed: every node is spawned with `PR_SET_PDEATHSIG =
+//! SIGKILL`, so the kernel kills it when the thread that spawned it dies. That thread is the
+//! [`Spawner`]'s, which lives exactly as long as the cluster (not a tokio worker, which may come
+//! and go), so a `kill -9` of the controller takes its nodes with it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -47,6 +53,20 @@ impl NodeProcess {
             .stdout(Stdio::from(file))
             .stderr(Stdio::from(err))
             .process_group(0);
+        let parent = nix::unistd::getpid();
+        // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
+        // system calls (prctl, getppid); it allocates only on the error path, which ends in
+        // exec failure reporting as std expects.
+        unsafe {
+            command.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+                // The parent may have died before prctl took effect.
+                if nix::unistd::getppid() != parent {
+                    return Err(std::io::Error::other("the controller exited during spawn"));
+                }
+                Ok(())
+            });
+        }
         let child = command.spawn()?;
         let pgid = Pid::from_raw(child.id() as i32);
         Ok(NodeProcess { child, pgid })
@@ -93,6 +113,59 @@ impl NodeProcess {
     /// Kill whatever is left in the group of a leader that already exited on its own.
     pub fn kill_group_leftovers(&self) {
         let _ = self.signal(Signal::SIGKILL);
+    }
+}
+
+type SpawnRequest = (
+    String,
+    NodeCommand,
+    std::path::PathBuf,
+    mpsc::Sender<std::io::Result<NodeProcess>>,
+);
+
+/// A dedicated thread that spawns node processes, so that their parent-death signal is tied to
+/// a thread that lives as long as the cluster. Dropping it ends the thread.
+pub struct Spawner {
+    tx: Option<mpsc::Sender<SpawnRequest>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spawner {
+    /// Start the spawner thread.
+    pub fn new() -> std::io::Result<Spawner> {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        let thread = std::thread::Builder::new()
+            .name("faultline-spawner".into())
+            .spawn(move || {
+                for (id, cmd, log, reply) in rx {
+                    let _ = reply.send(NodeProcess::spawn(&id, &cmd, &log));
+                }
+            })?;
+        Ok(Spawner {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Spawn a node on the spawner thread (see [`NodeProcess::spawn`]).
+    pub fn spawn(&self, id: &str, cmd: &NodeCommand, log: &Path) -> std::io::Result<NodeProcess> {
+        let gone = || std::io::Error::other("the spawner thread is gone");
+        let (reply, answer) = mpsc::channel();
+        self.tx
+            .as_ref()
+            .ok_or_else(gone)?
+            .send((id.to_string(), cmd.clone(), log.to_path_buf(), reply))
+            .map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+}
+
+impl Drop for Spawner {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
