@@ -7,111 +7,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use super::process::{describe_status, log_tail, port_in_use, NodeProcess, Spawner};
+use super::process::{log_tail, port_in_use, Spawner};
 use super::ready::{http_client, wait_ready, NotReady};
-use super::render::{render_node, NodeCommand};
+use super::render::render_node;
 use super::spec::ClusterSpec;
+pub use super::supervise::UnexpectedExit;
+use super::supervise::{spawn_monitor, Inner, Node, State, REAP_LIMIT, TAIL_LINES};
 use super::{ClusterError, StartFailure};
 use crate::net::{NetBackend, NodeEndpoints, NodeId};
-
-/// Lines of a node's log quoted in start errors.
-const TAIL_LINES: usize = 20;
-/// How long we wait for a SIGKILLed leader to be reaped.
-const REAP_LIMIT: Duration = Duration::from_secs(5);
-/// How often the monitor looks for nodes that exited on their own.
-const MONITOR_INTERVAL: Duration = Duration::from_millis(50);
-
-/// A node that exited without being killed by this cluster (a crash, a panic, a failed restart).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnexpectedExit {
-    /// The node.
-    pub node: NodeId,
-    /// How it exited (`exit code 101`, `killed by SIGSEGV`).
-    pub status: String,
-    /// When it was noticed, since the cluster started.
-    pub after: Duration,
-    /// The last lines of its log.
-    pub log_tail: String,
-}
-
-/// The lifecycle state of one node.
-#[derive(Debug)]
-enum State {
-    /// Spawned and not known to have exited. `paused` = we sent SIGSTOP and no SIGCONT since.
-    Running { proc: NodeProcess, paused: bool },
-    /// Killed by a verb of this cluster (nemesis kill or stop_all).
-    Killed,
-    /// Exited on its own; recorded in `unexpected`.
-    Exited,
-}
-
-struct Node {
-    endpoints: NodeEndpoints,
-    command: NodeCommand,
-    log: PathBuf,
-    state: State,
-}
-
-struct Inner {
-    spec: ClusterSpec,
-    program: PathBuf,
-    started: Instant,
-    nodes: Mutex<Vec<Node>>,
-    unexpected: Mutex<Vec<UnexpectedExit>>,
-    stop_monitor: AtomicBool,
-    /// Spawns every node; its thread is the nodes' parent for `PR_SET_PDEATHSIG`.
-    spawner: Spawner,
-}
-
-impl Inner {
-    fn lock(&self) -> MutexGuard<'_, Vec<Node>> {
-        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Reap nodes that exited on their own and record them. Called by the monitor and verbs.
-    fn poll_exits(&self, nodes: &mut [Node]) {
-        for n in nodes.iter_mut() {
-            if let State::Running { proc, .. } = &mut n.state {
-                if let Some(status) = proc.try_exit() {
-                    proc.kill_group_leftovers();
-                    let exit = UnexpectedExit {
-                        node: n.endpoints.id.clone(),
-                        status: describe_status(&status),
-                        after: self.started.elapsed(),
-                        log_tail: log_tail(&n.log, TAIL_LINES),
-                    };
-                    tracing::warn!(node = %exit.node, status = %exit.status, "node exited unexpectedly");
-                    self.unexpected
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(exit);
-                    n.state = State::Exited;
-                }
-            }
-        }
-    }
-
-    fn stop_all(&self) {
-        let mut nodes = self.lock();
-        self.poll_exits(&mut nodes);
-        for n in nodes.iter_mut() {
-            if let State::Running { .. } = n.state {
-                if let State::Running { proc, .. } = std::mem::replace(&mut n.state, State::Killed)
-                {
-                    if proc.kill_and_reap(REAP_LIMIT).is_none() {
-                        tracing::error!(node = %n.endpoints.id, "node did not die within 5s of SIGKILL");
-                    }
-                }
-            }
-        }
-    }
-}
 
 /// A running cluster. Verbs take node ids; no pid ever leaves this type.
 pub struct Cluster {
@@ -161,19 +70,7 @@ impl Cluster {
                 source,
             })?,
         });
-        let monitor = {
-            let inner = inner.clone();
-            std::thread::Builder::new()
-                .name("faultline-node-monitor".into())
-                .spawn(move || {
-                    while !inner.stop_monitor.load(Ordering::Relaxed) {
-                        std::thread::sleep(MONITOR_INTERVAL);
-                        let mut nodes = inner.lock();
-                        inner.poll_exits(&mut nodes);
-                    }
-                })
-                .ok()
-        };
+        let monitor = spawn_monitor(inner.clone());
         let cluster = Cluster { inner, monitor };
         // On error `cluster` is dropped, which stops every node already spawned.
         let ids = cluster.node_ids();

@@ -13,7 +13,9 @@ mod handle;
 pub mod process;
 pub mod ready;
 pub mod render;
+mod resolve;
 pub mod spec;
+mod supervise;
 
 use std::path::PathBuf;
 use std::time::Duration;

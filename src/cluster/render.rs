@@ -1,10 +1,11 @@
 //! Rendering a node's command line from the spec's templates and the network layout.
 //!
 //! Placeholders in `args` and `env` values: `{id}`, `{client_addr}`, `{peer_addr}`, `{peers}`,
-//! `{data_dir}`, `{client_port}`, `{peer_port}`, `{host}` and `{initial_cluster}`. `{peers}` lists
-//! the *other* nodes as this node must dial them (with the proxy backend: through the per-pair
-//! proxies), each rendered with `peers_format` (placeholders `{id}`, `{addr}`, `{host}`, `{port}`;
-//! default `{id}={addr}`) and joined with `,`. `{initial_cluster}` is etcd's
+//! `{data_dir}`, `{client_port}`, `{peer_port}`, `{host}`, `{all_peers}` and `{initial_cluster}`.
+//! `{peers}` lists the *other* nodes as this node must dial them (with the proxy backend: through
+//! the per-pair proxies), each rendered with `peers_format` (placeholders `{id}`, `{addr}`,
+//! `{host}`, `{port}`; default `{id}={addr}`) and joined with `,`. `{all_peers}` is the same list
+//! over all nodes in node order, with this node at its own `{peer_addr}`. `{initial_cluster}` is etcd's
 //! `id=http://addr,...` over *all* nodes (this node's own peer address, the others as dialled).
 //! `{{` and `}}` are literal braces.
 
@@ -26,6 +27,7 @@ pub const NODE_PLACEHOLDERS: &[&str] = &[
     "peer_port",
     "host",
     "initial_cluster",
+    "all_peers",
 ];
 
 /// Placeholders allowed in `peers_format`.
@@ -156,7 +158,8 @@ pub fn render_node(
         .map(|(id, addr)| render_peer(&spec.peers_format, id, *addr))
         .collect::<Vec<_>>()
         .join(",");
-    let initial_cluster = all
+    // Every node as this node reaches it (itself at its own peer address), in node order.
+    let view: Vec<(&str, SocketAddr)> = all
         .iter()
         .filter_map(|n| {
             let addr = if n.id == me.id {
@@ -164,8 +167,17 @@ pub fn render_node(
             } else {
                 me.peers.iter().find(|(id, _)| *id == n.id).map(|(_, a)| *a)
             };
-            addr.map(|a| format!("{}=http://{a}", n.id))
+            addr.map(|a| (n.id.as_str(), a))
         })
+        .collect();
+    let initial_cluster = view
+        .iter()
+        .map(|(id, a)| format!("{id}=http://{a}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let all_peers = view
+        .iter()
+        .map(|(id, a)| render_peer(&spec.peers_format, id, *a))
         .collect::<Vec<_>>()
         .join(",");
     let data = data_dir.display().to_string();
@@ -180,6 +192,7 @@ pub fn render_node(
             "peer_port" => me.peer_bind.port().to_string(),
             "host" => me.client_bind.ip().to_string(),
             "initial_cluster" => initial_cluster.clone(),
+            "all_peers" => all_peers.clone(),
             _ => return None,
         })
     };
@@ -227,7 +240,7 @@ name = "t"
 nodes = 3
 command = "x"
 args = ["--id={id}", "{client_addr}", "{peer_addr}", "{peers}", "{data_dir}", "{client_port}",
-        "{peer_port}", "{host}", "{initial_cluster}", "{{lit}}"]
+        "{peer_port}", "{host}", "{initial_cluster}", "{{lit}}", "{all_peers}"]
 env = { NODE = "{id}" }
 ready = { http_get = "/health" }
 "#;
@@ -258,6 +271,7 @@ ready = { http_get = "/health" }
                 "127.0.0.1",
                 "n1=http://127.0.0.1:2001,n2=http://127.0.0.1:3012,n3=http://127.0.0.1:3013",
                 "{lit}",
+                "n1=127.0.0.1:2001,n2=127.0.0.1:3012,n3=127.0.0.1:3013",
             ]
         );
         assert_eq!(cmd.env, [("NODE".to_string(), "n1".to_string())]);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// Which wire protocol the controller's clients speak to the nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientKind {
     /// The HTTP-KV protocol of `protocol.rs` (the reference node speaks it).
@@ -231,6 +231,41 @@ impl ClusterSpec {
         Ok(self)
     }
 
+    /// The effective spec as TOML (node count overrides included), for a rerunnable `test.toml`.
+    /// Parsing the result with [`ClusterSpec::parse`] yields an equal spec (up to `source`).
+    pub fn to_toml(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            name: &'a str,
+            nodes: usize,
+            command: &'a str,
+            args: &'a [String],
+            env: &'a BTreeMap<String, String>,
+            client: ClientKind,
+            peers_format: &'a str,
+            ready: OutReady<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct OutReady<'a> {
+            http_get: &'a str,
+            timeout: String,
+        }
+        let out = Out {
+            name: &self.name,
+            nodes: self.nodes,
+            command: &self.command,
+            args: &self.args,
+            env: &self.env,
+            client: self.client,
+            peers_format: &self.peers_format,
+            ready: OutReady {
+                http_get: &self.ready.http_get,
+                timeout: humantime::format_duration(self.ready.timeout).to_string(),
+            },
+        };
+        toml::to_string(&out).unwrap_or_default()
+    }
+
     /// The node ids, `n1` .. `nN`.
     pub fn node_ids(&self) -> Vec<String> {
         (1..=self.nodes).map(|i| format!("n{i}")).collect()
@@ -243,13 +278,13 @@ impl ClusterSpec {
         let exe_dir = std::env::current_exe()
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf));
-        resolve_command(&self.command, &self.source, exe_dir.as_deref()).map_err(|looked| {
-            SpecError::CommandNotFound {
+        super::resolve::resolve_command(&self.command, &self.source, exe_dir.as_deref()).map_err(
+            |looked| SpecError::CommandNotFound {
                 file: self.source.clone(),
                 command: self.command.clone(),
                 looked,
-            }
-        })
+            },
+        )
     }
 }
 
@@ -270,65 +305,6 @@ fn one_line(s: &str) -> String {
         .filter(|l| !l.is_empty() && !l.starts_with('|') && *l != "^")
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
-/// Resolve `command`; on failure return a description of where we looked.
-fn resolve_command(command: &str, spec: &Path, exe_dir: Option<&Path>) -> Result<PathBuf, String> {
-    let spec_dir = spec
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if command.contains('/') {
-        let p = Path::new(command);
-        let full = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            spec_dir.join(p)
-        };
-        return if is_executable(&full) {
-            Ok(full)
-        } else {
-            Err(format!("{} (not an executable file)", full.display()))
-        };
-    }
-    let mut looked = Vec::new();
-    if let Some(dir) = exe_dir {
-        let mut dirs = vec![dir.to_path_buf()];
-        if dir.file_name().is_some_and(|n| n == "deps") {
-            if let Some(parent) = dir.parent() {
-                dirs.push(parent.to_path_buf());
-            }
-        }
-        for d in dirs {
-            let cand = d.join(command);
-            if is_executable(&cand) {
-                return Ok(cand);
-            }
-            looked.push(d.display().to_string());
-        }
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for d in std::env::split_paths(&path) {
-            let cand = d.join(command);
-            if is_executable(&cand) {
-                return Ok(cand);
-            }
-        }
-        looked.push("$PATH".into());
-    }
-    let rel = spec_dir.join(command);
-    if is_executable(&rel) {
-        return Ok(rel);
-    }
-    looked.push(spec_dir.display().to_string());
-    Err(looked.join(", "))
 }
 
 #[cfg(test)]
@@ -356,6 +332,13 @@ ready = { http_get = "/health", timeout = "10s" }
         assert_eq!(s.ready.timeout, Duration::from_secs(10));
         assert_eq!(s.peers_format, DEFAULT_PEERS_FORMAT);
         assert_eq!(s.node_ids(), ["n1", "n2", "n3", "n4", "n5"]);
+    }
+
+    #[test]
+    fn to_toml_round_trips() {
+        let s = parse(GOOD).unwrap().with_nodes(3).unwrap();
+        let again = ClusterSpec::parse(&s.to_toml(), Path::new("clusters/x.toml")).unwrap();
+        assert_eq!(again, s);
     }
 
     #[test]

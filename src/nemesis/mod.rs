@@ -70,3 +70,21 @@ pub enum NemesisError {
         source: NetError,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// The runner spawns the nemesis and shares the cluster across tasks: keep these `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(n: Arc<Nemesis>, s: NemesisSchedule, c: Arc<crate::cluster::Cluster>) {
+        fn is_send<T: Send + 'static>(_: T) {}
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<Nemesis>();
+        is_sync::<crate::cluster::Cluster>();
+        is_sync::<crate::net::ProxyBackend>();
+        is_send(async move { n.run(&s, 1, std::future::pending::<()>()).await });
+        is_send(async move { c.restart("n1").await });
+    }
+}

@@ -189,6 +189,31 @@ impl NemesisSchedule {
         }
     }
 
+    /// The schedule as TOML, for a rerunnable `test.toml`; parses back to an equal schedule.
+    pub fn to_toml(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            name: &'a str,
+            faults: Vec<&'static str>,
+            interval: String,
+            duration: String,
+            targets: &'static str,
+        }
+        let out = Out {
+            name: &self.name,
+            faults: self.faults.iter().map(|f| f.name()).collect(),
+            interval: humantime::format_duration(self.interval).to_string(),
+            duration: humantime::format_duration(self.duration).to_string(),
+            targets: match self.targets {
+                Targets::One => "one",
+                Targets::Minority => "minority",
+                Targets::Majority => "majority",
+                Targets::All => "all",
+            },
+        };
+        toml::to_string(&out).unwrap_or_default()
+    }
+
     /// Parse and validate schedule text; `source` is named in errors.
     pub fn parse(text: &str, source: &Path) -> Result<NemesisSchedule, ScheduleError> {
         let file = source.to_path_buf();
@@ -285,6 +310,15 @@ mod tests {
         let e = parse("name='m'\nfrequency=3\n").unwrap_err();
         assert!(e.to_string().contains("frequency"), "{e}");
         assert!(e.to_string().starts_with("nemesis/x.toml: "), "{e}");
+    }
+
+    #[test]
+    fn to_toml_round_trips() {
+        let s = parse(
+            "name='m'\nfaults=['pause','partition-ring']\ninterval='1s 500ms'\ntargets='all'\n",
+        )
+        .unwrap();
+        assert_eq!(parse(&s.to_toml()).unwrap(), s);
     }
 
     #[test]
