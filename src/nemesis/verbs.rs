@@ -67,6 +67,7 @@ impl Nemesis {
     }
 
     fn record(&self, f: &str, value: String, error: Option<String>) {
+        tracing::info!(f, value = %value, "nemesis");
         self.recorder.record(Op {
             index: 0,
             time: None,
