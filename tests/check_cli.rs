@@ -249,3 +249,25 @@ fn knossos_edn_fixtures_get_their_expected_exit_codes() {
         assert!(!out.stdout.is_empty(), "{file}: no report printed");
     }
 }
+
+#[test]
+fn an_exhausted_time_budget_exits_2_and_ops_the_model_cannot_read_exit_3() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/knossos/data");
+    let path = data.join("cas-register/bad/cas-failure.edn");
+    let out = faultline(&[
+        path.to_str().expect("path"),
+        "--time-limit",
+        "1ns",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["verdict"], "unknown");
+    let multi = data.join("multi-register/good/multi-register.edn");
+    assert_harness_error(&multi, &["--model", "cas-register"], "multi-register.edn:");
+}
