@@ -27,43 +27,43 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
     (
         Bug::StaleRead,
         "stale-read",
-        "reads must go through ReadIndex on the leader; any node answers from its local state",
+        "reads must be confirmed by the leader (ReadIndex), but any node answers from local state",
         "partitions (a cut-off node serves old values)",
     ),
     (
         Bug::EarlyAck,
         "early-ack",
-        "commit only when a majority stores the entry; the leader commits on its own append",
+        "commit only once a majority stores the entry, but the leader commits on its own append",
         "kill or partition of the leader (acknowledged writes are lost)",
     ),
     (
         Bug::ForgetVote,
         "forget-vote",
-        "persist votedFor before answering; the vote is forgotten on restart",
+        "persist votedFor before answering, but the vote is forgotten on restart",
         "kill and restart during elections (two leaders in one term)",
     ),
     (
         Bug::MemoryLog,
         "memory-log",
-        "persist the log and hard state; everything is kept in memory only",
+        "persist the log and hard state, but everything is kept in memory only",
         "kill of a majority and restart (committed writes vanish)",
     ),
     (
         Bug::NoTruncate,
         "no-truncate",
-        "delete a conflicting suffix before appending; the follower keeps its stale entries",
+        "delete a conflicting suffix before appending, but the follower keeps its stale entries",
         "partitions (a deposed leader applies entries that were never committed)",
     ),
     (
         Bug::SplitCas,
         "split-cas",
-        "CAS must be decided when applied; the leader decides at propose time and logs a write",
+        "decide CAS when applying it, but the leader decides at propose time and logs a plain write",
         "none needed, more under pause (concurrent CAS both succeed)",
     ),
     (
         Bug::StaleLeader,
         "stale-leader",
-        "step down on a higher term / without a quorum; an isolated leader keeps serving reads",
+        "step down on a higher term or without a quorum, but an isolated leader keeps serving local reads",
         "isolating the leader (it answers reads from an old state)",
     ),
 ];
@@ -108,13 +108,13 @@ impl Bugs {
         self.0.contains(&bug)
     }
 
-    /// The `--list-bugs` text: one bug per line, name, rule broken and revealing fault.
+    /// The `--list-bugs` text: one line per bug, starting with its name, then the rule it breaks and
+    /// the fault that reveals it.
     pub fn listing() -> String {
         let mut out = String::new();
         for (_, name, rule, fault) in ALL {
             out.push_str(&format!(
-                "{name:<13} breaks: {rule}\n{:<13} revealed by: {fault}\n",
-                ""
+                "{name:<13} breaks: {rule} | revealed by: {fault}\n"
             ));
         }
         out

@@ -166,6 +166,14 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
             let rd = d.core.ready();
             d.handle_ready(rd)?;
         }
+        // Check-quorum can depose the leader without anything to persist or send.
+        d.on_role_change();
+        d.status.send_if_modified(|s| {
+            let now = status_of(&d.cfg.id, &d.core);
+            let changed = *s != now;
+            *s = now;
+            changed
+        });
     }
 }
 
@@ -302,9 +310,7 @@ impl Driver {
             let _ = w.reply.send(Reply::Ok(self.kv.get(&w.key)));
         }
         self.on_role_change();
-        self.maybe_snapshot()?;
-        let _ = self.status.send(status_of(&self.cfg.id, &self.core));
-        Ok(())
+        self.maybe_snapshot()
     }
 
     /// A deposed leader cannot know whether its uncommitted entries will commit: answer 504.

@@ -206,7 +206,10 @@ impl Core {
             if behind {
                 self.send_append(&m.from, false);
             }
-        } else if reject_index > pr.match_index {
+        } else if reject_index > pr.match_index
+            && (!pr.probing || reject_index + 1 == pr.next_index)
+        {
+            // Rejections of older pipelined messages (or of an earlier probe) are stale.
             pr.next_index = new_next.min(reject_index).max(pr.match_index + 1);
             pr.probing = true;
             pr.probe_sent = false;
