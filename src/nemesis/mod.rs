@@ -10,6 +10,8 @@
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
 
+#![warn(missing_docs)]
+
 pub mod partition;
 pub mod plan;
 pub mod schedule;
