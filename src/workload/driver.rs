@@ -234,7 +234,11 @@ mod tests {
                     }
                     Request::Write { key, value } => {
                         st.insert(key.clone(), value.clone());
-                        let k = if n % 3 == 0 { OpType::Info } else { OpType::Ok };
+                        let k = if n.is_multiple_of(3) {
+                            OpType::Info
+                        } else {
+                            OpType::Ok
+                        };
                         (k, value.clone())
                     }
                     Request::Cas { key, from, to } => {
