@@ -3,6 +3,10 @@
 //! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
 
 pub mod netns;
+pub mod ports;
+pub mod proxy;
+
+pub use proxy::ProxyBackend;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
