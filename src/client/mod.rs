@@ -2,6 +2,8 @@
 //! and the classification of every answer as ok / fail / info. A client never invents or guesses
 //! a result: `fail` only when the operation certainly did not happen.
 
+pub mod etcd;
+
 use std::future::Future;
 use std::pin::Pin;
 
