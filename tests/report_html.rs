@@ -6,7 +6,7 @@ mod report_common;
 
 use std::path::{Path, PathBuf};
 
-use faultline::checker::{KeyResult, Verdict};
+use faultline::checker::Verdict;
 use faultline::report::{render_html, write_report};
 use report_common::{browser, invalid_case, run_results, synthetic, valid_check, EVIL};
 
