@@ -20,6 +20,9 @@ pub enum ReportError {
         /// The missing file.
         path: PathBuf,
     },
+    /// `history.jsonl` could not be read (the message names the file and line).
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
     /// A file could not be parsed.
     #[error("{path}:{line}: {message}")]
     Parse {

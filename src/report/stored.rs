@@ -1,11 +1,8 @@
 //! Loading a stored run (`results/<test>/<time>/`): `results.json` and `history.jsonl`.
-//!
-//! The JSONL reader here is deliberately minimal (one `Op` per non-blank line, strict); the
-//! history module owns the full reader with well-formedness validation.
 
 use std::path::{Path, PathBuf};
 
-use crate::history::{History, Op};
+use crate::history::{self, Format, History, HistoryError};
 use crate::report::error::ReportError;
 use crate::report::results::RunResults;
 
@@ -49,7 +46,7 @@ pub fn load_run(dir: &Path) -> Result<StoredRun, ReportError> {
             message: format!("not a valid results.json: {e}"),
         })?;
     let hpath = dir.join(HISTORY_JSONL);
-    let history = parse_jsonl(&read(&hpath)?, &hpath)?;
+    let history = load_history(&hpath)?;
     Ok(StoredRun {
         dir: dir.to_path_buf(),
         results,
@@ -57,21 +54,19 @@ pub fn load_run(dir: &Path) -> Result<StoredRun, ReportError> {
     })
 }
 
-/// Parse a JSONL history: one op per non-blank line.
-pub fn parse_jsonl(text: &str, path: &Path) -> Result<History, ReportError> {
-    let mut ops = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let op: Op = serde_json::from_str(line).map_err(|e| ReportError::Parse {
+/// Read `history.jsonl` with the history module's reader. An empty file is an empty history
+/// (a run aborted before its first op still has a report).
+fn load_history(path: &Path) -> Result<History, ReportError> {
+    if !path.exists() {
+        return Err(ReportError::Missing {
             path: path.to_path_buf(),
-            line: i + 1,
-            message: format!("not a history op: {e}"),
-        })?;
-        ops.push(op);
+        });
     }
-    Ok(History { ops })
+    match history::load(path, Some(Format::Jsonl)) {
+        Ok(h) => Ok(h),
+        Err(HistoryError::Empty { .. }) => Ok(History::default()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
@@ -79,14 +74,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jsonl_errors_name_the_line() {
-        let text = "{\"index\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"read\"}\n\n{oops\n";
-        let err = parse_jsonl(text, Path::new("h.jsonl"))
+    fn bad_history_lines_are_named_and_empty_histories_load() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join(HISTORY_JSONL);
+        std::fs::write(
+            &p,
+            "{\"index\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"read\"}\n{oops\n",
+        )
+        .expect("write");
+        let err = load_history(&p)
+            .map(|h| h.ops.len())
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("h.jsonl:3: not a history op"), "{err}");
-        let ok =
-            parse_jsonl(&text[..text.find('\n').unwrap_or(0)], Path::new("h")).map(|h| h.ops.len());
-        assert_eq!(ok.ok(), Some(1));
+        assert!(err.contains("history.jsonl") && err.contains('2'), "{err}");
+        std::fs::write(&p, "").expect("write");
+        assert_eq!(load_history(&p).map(|h| h.ops.len()).ok(), Some(0));
+        let missing = load_history(&dir.path().join("nope.jsonl"))
+            .map(|h| h.ops.len())
+            .unwrap_err();
+        assert!(matches!(missing, ReportError::Missing { .. }));
     }
 }

@@ -26,6 +26,7 @@ rect.failing{stroke:#FF1E90;stroke-width:2.5}
 .path-line{stroke:#333;stroke-width:1.3;stroke-opacity:.75}
 .tick line{stroke-width:2.5}.tick.legal line{stroke:#000}.tick.legal circle{fill:#000}
 .tick.illegal line{stroke:#FF1E90}.tick.illegal circle{fill:#FF1E90}.tick:hover circle{r:5}
+svg .state-label{font:10.5px ui-monospace,Menlo,monospace;fill:#000}
 svg .illegal-label{fill:#c0006a;font-weight:700;font-size:11.5px}
 ol.path{margin:0;padding-left:20px}li.step.illegal{color:#c0006a;font-weight:600}li.step.illegal code{background:#ffe3ef}
 td.failing-op code{background:#ffe3ef}

@@ -19,7 +19,9 @@ const MAX_TABLE_PATHS: usize = 50;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 40.0;
 const TOP: f64 = 50.0;
-const ROW: f64 = 64.0;
+const ROW: f64 = 90.0;
+/// Offset of the bar inside its row (the space above holds illegal-step labels).
+const BAR_TOP: f64 = 42.0;
 const BAR: f64 = 22.0;
 
 /// A bar in the diagram: a call from the history, or a synthetic one when the report's ops are
@@ -75,6 +77,19 @@ impl Lookup<'_> {
             },
         }
     }
+}
+
+/// A tick: one step of one or more paths at the same spot.
+struct Tick {
+    legal: bool,
+    state: String,
+    op: String,
+    row: usize,
+}
+
+/// How many label characters fit in a bar from `x0` to `x1`.
+fn label_chars(x0: f64, x1: f64) -> usize {
+    (((x1 - x0 - 8.0) / 6.3).max(3.0) as usize).min(18)
 }
 
 /// Render the diagram and the table for one counterexample.
@@ -151,13 +166,13 @@ fn diagram(lk: &Lookup, ce: &Counterexample) -> String {
             out,
             r#"<text x="{}" y="{}" text-anchor="end" class="row-label">{}</text>"#,
             n(LEFT - 8.0),
-            n(row_y(*p) + ROW / 2.0 + 4.0),
+            n(row_y(*p) + BAR_TOP + BAR / 2.0 + 4.0),
             esc(&label)
         );
     }
     for (k, b) in &bars {
         let (x0, x1) = span(b);
-        let y = row_y(b.process) + (ROW - BAR) / 2.0;
+        let y = row_y(b.process) + BAR_TOP;
         let crashed = if b.end.is_none() { " (crashed)" } else { "" };
         let fail = if *k == fail_key { " failing" } else { "" };
         let _ = write!(
@@ -173,32 +188,38 @@ fn diagram(lk: &Lookup, ce: &Counterexample) -> String {
             ),
             n(x0 + 4.0),
             n(y + BAR - 7.0),
-            esc_short(&b.label, ((x1 - x0 - 8.0) / 6.5).max(3.0) as usize)
+            esc_short(&b.label, label_chars(x0, x1))
         );
     }
-    // Ticks: each step sits inside its op's bar, after the previous step of the same path.
+    // Ticks: each step sits inside its op's bar (after the bar's label), and after the previous
+    // step of the same path, so a path reads left to right.
     let mut segs = HashSet::new();
-    let mut ticks: BTreeMap<(i64, i64), (bool, String)> = BTreeMap::new();
+    let mut ticks: BTreeMap<(i64, i64), Tick> = BTreeMap::new();
     let np = paths.len().max(1) as f64;
     for (pi, (path, keys)) in paths.iter().zip(&step_keys).enumerate() {
-        let dy = (pi as f64 - (np - 1.0) / 2.0) * (BAR - 6.0) / np.max(2.0);
+        let dy = (pi as f64 - (np - 1.0) / 2.0) * (BAR - 8.0) / np.max(2.0);
         let mut prev: Option<(f64, f64)> = None;
         for (s, k) in path.iter().zip(keys) {
             let Some(b) = bars.get(k) else { continue };
             let (x0, x1) = span(b);
-            let want = prev.map(|p| p.0 + step * 0.25).unwrap_or(x0 + 6.0);
-            let x = want.clamp(x0 + 4.0, (x1 - 4.0).max(x0 + 4.0));
-            let y = row_y(b.process) + ROW / 2.0 + dy;
+            let first = x0
+                + (label_chars(x0, x1).min(b.label.chars().count()) as f64 * 6.3 + 12.0)
+                    .min((x1 - x0) * 0.5);
+            let want = prev.map(|p| (p.0 + step * 0.3).max(first)).unwrap_or(first);
+            let x = want.min((x1 - 5.0).max(x0 + 4.0));
+            let y = row_y(b.process) + BAR_TOP + BAR / 2.0 + dy;
             if let Some((px, py)) = prev {
                 segs.insert((n(px), n(py), n(x), n(y)));
             }
-            let e = ticks
+            let t = ticks
                 .entry(((x * 10.0) as i64, (y * 10.0) as i64))
-                .or_insert((s.legal, String::new()));
-            e.0 &= s.legal;
-            if e.1.is_empty() {
-                e.1 = s.state.clone();
-            }
+                .or_insert_with(|| Tick {
+                    legal: s.legal,
+                    state: s.state.clone(),
+                    op: op_text(&s.op),
+                    row: row_of.get(&b.process).copied().unwrap_or(0),
+                });
+            t.legal &= s.legal;
             prev = Some((x, y));
         }
     }
@@ -208,43 +229,56 @@ fn diagram(lk: &Lookup, ce: &Counterexample) -> String {
             r#"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" class="path-line"/>"#
         );
     }
-    let mut labels_per_row: HashMap<i64, usize> = HashMap::new();
-    for ((x10, y10), (legal, state)) in &ticks {
+    let mut illegal_labels: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut last_state_x: HashMap<usize, f64> = HashMap::new();
+    for ((x10, y10), t) in &ticks {
         let (x, y) = (*x10 as f64 / 10.0, *y10 as f64 / 10.0);
-        let class = if *legal { "tick legal" } else { "tick illegal" };
-        let tip = if *legal {
-            format!("state: {state}")
+        let class = if t.legal {
+            "tick legal"
         } else {
-            format!("illegal: {state}")
+            "tick illegal"
+        };
+        let what = if t.legal {
+            "state after it"
+        } else {
+            "inconsistent"
         };
         let _ = write!(
             out,
             r#"<g class="{class}"><title>{}</title><line x1="{}" y1="{}" x2="{}" y2="{}"/><circle cx="{}" cy="{}" r="3"/></g>"#,
-            esc_short(&tip, 300),
+            esc_short(&format!("{}\n{what}: {}", t.op, t.state), 400),
             n(x),
-            n(y - 8.0),
+            n(y - 7.0),
             n(x),
-            n(y + 8.0),
+            n(y + 7.0),
             n(x),
             n(y)
         );
-        let row = ((y - TOP) / ROW).floor() as i64;
-        let k = labels_per_row.entry(row).or_insert(0);
-        if !legal && *k < 2 {
-            let ly = TOP + ROW * row as f64 + 10.0 + 0.0 * (*k as f64);
-            let ly = if *k == 0 {
-                ly
-            } else {
-                TOP + ROW * (row + 1) as f64 - 2.0
-            };
-            let _ = write!(
-                out,
-                r#"<text x="{}" y="{}" class="illegal-label">{}</text>"#,
-                n(x + 5.0),
-                n(ly),
-                esc_short(state, 80)
-            );
-            *k += 1;
+        let row_top = TOP + ROW * t.row as f64;
+        if t.legal {
+            // The model state under the tick, unless it would overlap the previous one.
+            if last_state_x.get(&t.row).is_none_or(|px| x - px > 34.0) {
+                let _ = write!(
+                    out,
+                    r#"<text x="{}" y="{}" text-anchor="middle" class="state-label">{}</text>"#,
+                    n(x),
+                    n(row_top + BAR_TOP + BAR + 13.0),
+                    esc_short(&t.state, 12)
+                );
+                last_state_x.insert(t.row, x);
+            }
+        } else {
+            let labels = illegal_labels.entry(t.row).or_default();
+            if labels.len() < 3 && !labels.contains(&t.state) {
+                let _ = write!(
+                    out,
+                    r#"<text x="{}" y="{}" class="illegal-label">{}</text>"#,
+                    n(x - 3.0),
+                    n(row_top + 12.0 * (labels.len() + 1) as f64 - 2.0),
+                    esc_short(&format!("✗ {}", t.state), 90)
+                );
+                labels.push(t.state.clone());
+            }
         }
     }
     out.push_str("</svg>");
