@@ -45,5 +45,5 @@ var ts=document.querySelectorAll('svg title');
 for(var i=0;i<ts.length;i++){var t=ts[i],p=t.parentNode;p.setAttribute('data-tip',t.textContent);p.removeChild(t);}
 document.addEventListener('mouseover',function(e){var el=e.target&&e.target.closest?e.target.closest('[data-tip]'):null;if(!el){tip.hidden=true;return;}tip.textContent=el.getAttribute('data-tip');tip.hidden=false;});
 document.addEventListener('mousemove',function(e){if(!tip.hidden){tip.style.left=(e.pageX+14)+'px';tip.style.top=(e.pageY+14)+'px';}});
-document.documentElement.setAttribute('data-report-ready','1');
+var de=document.documentElement;de.setAttribute('data-ready-ms',String(Math.round(window.performance?performance.now():0)));de.setAttribute('data-report-ready','1');
 })();"#;
