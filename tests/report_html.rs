@@ -190,3 +190,55 @@ fn report_of_100k_ops_stays_under_5_mb() {
     let page = write(&browser::screenshot_dir(), "report-100k.html", &html);
     println!("100k-op report written to {}", page.display());
 }
+
+/// The Knossos `cas-failure` fixture, checked by the real checker and rendered: the diagram must
+/// show the final paths Knossos reports (write 2, then cas [1 1] or read 0, both illegal).
+#[test]
+fn knossos_cas_failure_report_shows_the_real_counterexample() {
+    use faultline::checker::{check, CheckOptions, ModelKind};
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/knossos/data/cas-register/bad/cas-failure.edn");
+    if !fixture.is_file() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "fixture {} missing in CI",
+            fixture.display()
+        );
+        eprintln!("SKIP: {} not found", fixture.display());
+        return;
+    }
+    let h = faultline::history::load(&fixture, None).expect("load fixture");
+    let opts = CheckOptions {
+        model: ModelKind::CasRegister,
+        ..CheckOptions::default()
+    };
+    let report = check(&h, &opts).expect("check fixture");
+    let Verdict::Invalid { counterexample } = &report.verdict else {
+        panic!("cas-failure must be invalid, got {:?}", report.verdict)
+    };
+    assert_eq!(counterexample.op.index, 491);
+    let html = render_html(&h, &report, None);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let page = write(tmp.path(), "report.html", &html);
+    let Some(chromium) = browser::chromium() else {
+        return;
+    };
+    let dom = browser::dump_dom(&chromium, &page).stdout;
+    assert!(dom.contains(">INVALID<") && dom.contains("op #491 could not be linearized"));
+    assert!(dom.contains(r#"class="plot counterexample""#));
+    assert!(
+        count(&dom, r#"class="tick illegal""#) >= 2,
+        "both final paths end in an illegal step"
+    );
+    assert!(
+        dom.contains("#491 p70 ok read 0"),
+        "failing op missing from the table"
+    );
+    assert!(dom.contains("#478 "), "previous ok (index 478) missing");
+    assert!(
+        dom.contains("history index (no timestamps recorded)"),
+        "EDN fixture has no times"
+    );
+    browser::screenshot(&chromium, &page, "knossos-cas-failure");
+}

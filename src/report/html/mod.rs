@@ -73,7 +73,8 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
         out.push_str(&keys);
     }
     out.push_str(r#"<section id="timeline"><h2>Timeline</h2>"#);
-    out.push_str(&timeline::render(history, &d, group_mod(run)));
+    let failing: Vec<u64> = ces.iter().map(|c| c.op.index).collect();
+    out.push_str(&timeline::render(history, &d, group_mod(run), &failing));
     out.push_str("</section>");
     match (plots::latency(history, &d), plots::throughput(history, &d)) {
         (Some(lat), Some(tp)) => {

@@ -151,10 +151,12 @@ pub(crate) fn latency(h: &History, d: &Derived) -> Option<String> {
     // Draw ok first so rarer fail/info markers stay visible on top.
     kept.sort_by_key(|p| p.3);
     out.push_str(r#"<g class="points">"#);
+    let mut drawn = 0;
     for (i, p) in kept.iter().enumerate() {
         if p.3 == Outcome::Ok && i % stride != 0 {
             continue;
         }
+        drawn += 1;
         marker(
             &mut out,
             p.3,
@@ -182,10 +184,9 @@ pub(crate) fn latency(h: &History, d: &Derived) -> Option<String> {
         );
         x += 55.0;
     }
-    let note = if stride > 1 || kept.len() < pts.len() {
+    let note = if drawn < pts.len() {
         format!(
-            "{} of {} points drawn (one per {CELL}px cell)",
-            kept.len().min(MAX_POINTS),
+            "{drawn} of {} points drawn (one per {CELL}px cell and series; ok points thinned)",
             pts.len()
         )
     } else {

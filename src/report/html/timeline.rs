@@ -51,9 +51,10 @@ pub(crate) fn describe(h: &History, c: &Call, wall: bool) -> String {
 }
 
 /// Render the timeline section's SVG.
-pub(crate) fn render(h: &History, d: &Derived, group_mod: Option<u64>) -> String {
+/// `failing` holds history indices of ops that could not be linearized (outlined in pink).
+pub(crate) fn render(h: &History, d: &Derived, group_mod: Option<u64>, failing: &[u64]) -> String {
     if d.calls.len() <= DETAIL_MAX {
-        detailed(h, d)
+        detailed(h, d, failing)
     } else {
         aggregated(d, group_mod)
     }
@@ -95,7 +96,7 @@ fn legend(out: &mut String, d: &Derived, y: f64, note: &str) {
     );
 }
 
-fn detailed(h: &History, d: &Derived) -> String {
+fn detailed(h: &History, d: &Derived, failing: &[u64]) -> String {
     let mut procs: Vec<u64> = d.calls.iter().map(|c| c.process).collect();
     procs.sort_unstable();
     procs.dedup();
@@ -127,9 +128,13 @@ fn detailed(h: &History, d: &Derived) -> String {
         let x1 = sx.at(c.end.unwrap_or(d.axis.max));
         let w = (x1 - x0).max(1.5);
         let y = TOP + rh * row as f64 + 1.0;
+        let fail = match c.complete {
+            Some(i) if failing.contains(&(i as u64)) => " failing",
+            _ => "",
+        };
         let _ = write!(
             out,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="2" class="op {}"><title>{}</title></rect>"#,
+            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="2" class="op {}{fail}"><title>{}</title></rect>"#,
             n(x0),
             n(y),
             n(w),
