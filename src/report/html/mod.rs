@@ -7,6 +7,7 @@
 
 mod assets;
 mod calls;
+mod ce_table;
 mod counterexample;
 mod overview;
 mod plots;
@@ -125,4 +126,97 @@ fn counterexamples(check: &CheckReport) -> Vec<&Counterexample> {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{ModelKind, PathStep};
+    use crate::history::{Op, OpType, Process};
+    use serde_json::{json, Value};
+
+    fn op(i: u64, time: Option<i64>, p: Process, kind: OpType, f: &str) -> Op {
+        Op {
+            index: i,
+            time,
+            process: p,
+            kind,
+            f: f.into(),
+            key: None,
+            value: Value::Null,
+            node: None,
+            error: None,
+        }
+    }
+
+    fn valid() -> CheckReport {
+        CheckReport {
+            model: ModelKind::CasRegister,
+            verdict: Verdict::Valid,
+            keys: vec![],
+            elapsed_ms: 0,
+        }
+    }
+
+    #[test]
+    fn odd_histories_render_without_panicking() {
+        let c = Process::Client;
+        let cases = vec![
+            History::default(),
+            History {
+                ops: vec![op(0, Some(5), Process::Nemesis, OpType::Info, "kill")],
+            },
+            // Completion without invoke, times going backwards, equal times, a dangling invoke.
+            History {
+                ops: vec![
+                    op(0, Some(10), c(1), OpType::Ok, "read"),
+                    op(1, Some(3), c(2), OpType::Invoke, "write"),
+                    op(2, Some(3), c(2), OpType::Fail, "write"),
+                    op(3, Some(-7), c(3), OpType::Invoke, "cas"),
+                ],
+            },
+            // Mixed: some ops without a time fall back to the index axis.
+            History {
+                ops: vec![
+                    op(0, None, c(1), OpType::Invoke, "read"),
+                    op(1, Some(9), c(1), OpType::Ok, "read"),
+                ],
+            },
+        ];
+        for h in &cases {
+            let html = render_html(h, &valid(), None);
+            assert!(html.ends_with("</html>"));
+        }
+    }
+
+    #[test]
+    fn counterexample_ops_missing_from_the_history_still_draw() {
+        let h = History::default();
+        let ghost = Op {
+            value: json!(3),
+            ..op(40, None, Process::Client(9), OpType::Ok, "read")
+        };
+        let ce = Counterexample {
+            key: Some("k".into()),
+            op: ghost.clone(),
+            previous_ok: None,
+            longest_prefix: vec![],
+            states: vec![],
+            final_paths: vec![vec![PathStep {
+                op: ghost,
+                state: "can't read 3 from register nil".into(),
+                legal: false,
+            }]],
+        };
+        let check = CheckReport {
+            model: ModelKind::CasRegister,
+            verdict: Verdict::Invalid {
+                counterexample: Box::new(ce),
+            },
+            keys: vec![],
+            elapsed_ms: 0,
+        };
+        let html = render_html(&h, &check, None);
+        assert!(html.contains(r#"class="plot counterexample""#) && html.contains("tick illegal"));
+    }
 }
