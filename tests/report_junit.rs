@@ -137,3 +137,9 @@ fn write_junit_creates_the_file() {
         "one case per key"
     );
 }
+
+#[test]
+fn junit_for_an_invalid_history_matches_the_snapshot() {
+    let (_, check) = invalid_case();
+    insta::assert_snapshot!(render_junit(&check, "cas-register"));
+}

@@ -201,7 +201,7 @@ fn diagram(lk: &Lookup, ce: &Counterexample) -> String {
             let Some(b) = bars.get(k) else { continue };
             let (x0, x1) = span(b);
             let first = x0
-                + (label_chars(x0, x1).min(b.label.chars().count()) as f64 * 6.3 + 12.0)
+                + (label_chars(x0, x1).min(b.label.chars().count()) as f64 * 6.8 + 14.0)
                     .min((x1 - x0) * 0.5);
             let want = prev.map(|p| (p.0 + step * 0.3).max(first)).unwrap_or(first);
             let x = want.min((x1 - 5.0).max(x0 + 4.0));
