@@ -76,6 +76,36 @@ impl Default for EtcdOptions {
     }
 }
 
+impl EtcdOptions {
+    /// Apply a cluster spec's client options (string keys and values): `read` =
+    /// `"linearizable"` | `"serializable"`, `timeout` = a duration such as `"2s"`. The error names
+    /// the offending key and says what is allowed.
+    pub fn with_client_options<'a>(
+        mut self,
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, String> {
+        for (key, value) in options {
+            match key {
+                "read" => self.read = value.parse()?,
+                "timeout" => {
+                    self.timeout = humantime::parse_duration(value)
+                        .ok()
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| {
+                            format!("client option \"timeout\": {value:?} is not a positive duration; write e.g. \"2s\"")
+                        })?
+                }
+                other => {
+                    return Err(format!(
+                        "unknown etcd client option {other:?}; known: \"read\", \"timeout\""
+                    ))
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// Errors building the client.
 #[derive(Debug, thiserror::Error)]
 pub enum EtcdError {
@@ -251,6 +281,23 @@ mod tests {
         let e = "stale".parse::<ReadMode>().unwrap_err();
         assert!(e.contains("\"stale\"") && e.contains("serializable"), "{e}");
         assert_eq!(ReadMode::default().to_string(), "linearizable");
+    }
+
+    #[test]
+    fn client_options_set_read_mode_and_timeout_and_reject_unknown_keys() {
+        let o = EtcdOptions::default()
+            .with_client_options([("read", "serializable"), ("timeout", "3s")])
+            .unwrap();
+        assert_eq!(o.read, ReadMode::Serializable);
+        assert_eq!(o.timeout, Duration::from_secs(3));
+        let e = EtcdOptions::default()
+            .with_client_options([("reads", "serializable")])
+            .unwrap_err();
+        assert!(e.contains("\"reads\""), "{e}");
+        let e = EtcdOptions::default()
+            .with_client_options([("timeout", "0s")])
+            .unwrap_err();
+        assert!(e.contains("timeout"), "{e}");
     }
 
     #[tokio::test]
