@@ -74,7 +74,7 @@ async fn a_fixed_seed_records_the_same_fault_sequence_twice() {
         return;
     }
     let schedule = NemesisSchedule::parse(
-        "name='t'\nfaults=['kill','pause','partition-halves','partition-one','partition-leader','partition-ring','bridge']\ninterval='50ms'\nduration='50ms'\n",
+        "name='t'\nfaults=['kill','pause','kill-leader','pause-leader','partition-halves','partition-one','partition-leader','partition-ring','bridge']\ninterval='50ms'\nduration='50ms'\n",
         Path::new("t.toml"),
     )
     .unwrap();
@@ -161,6 +161,38 @@ async fn heal_all_resumes_restarts_and_reconnects_everything() {
     let before = r.recorder.snapshot().ops.len();
     r.nemesis.heal_all().await.unwrap();
     assert_eq!(r.recorder.snapshot().ops.len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pausing_the_leader_asks_the_probe_and_resumes_it() {
+    if !can_run_nodes("pausing_the_leader_asks_the_probe_and_resumes_it") {
+        return;
+    }
+    let r = rig(3).await;
+    let schedule = NemesisSchedule::parse(
+        "name='t'\nfaults=['pause-leader']\ninterval='10ms'\nduration='200ms'\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let recorder = r.recorder.clone();
+    let stop = async move {
+        while recorder.snapshot().ops.len() < 4 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let watcher = async {
+        // While the fault is on, the leader (n2 per the probe) is stopped.
+        while r.recorder.snapshot().ops.len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(r.cluster.is_paused("n2"));
+    };
+    let (res, ()) = tokio::join!(r.nemesis.run_limited(&schedule, 3, Some(1), stop), watcher);
+    res.unwrap();
+    let recorded = ops(&r.recorder);
+    assert_eq!(recorded[0], ("pause".into(), "[n2] (leader n2)".into()));
+    assert_eq!(recorded[2], ("resume".into(), "[n2]".into()));
+    everything_healthy(&r);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -182,3 +182,41 @@ async fn a_dead_target_resets_the_dialer() {
         "expected EOF or reset when nothing listens behind the proxy, got {r:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flapping_cuts_never_lose_or_reorder_bytes() {
+    let (net, via, _rx) = setup().await;
+    let s = TcpStream::connect(via).await.unwrap();
+    let (mut r, mut w) = s.into_split();
+    const LEN: usize = 512 * 1024;
+    let data: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
+    let sent = data.clone();
+    let writer = tokio::spawn(async move {
+        for chunk in sent.chunks(4096) {
+            w.write_all(chunk).await.unwrap();
+        }
+        w
+    });
+    let flapper = tokio::spawn(async move {
+        for i in 0..20 {
+            let links = match i % 3 {
+                0 => cut(&[("n1", "n2"), ("n2", "n1")]),
+                1 => cut(&[("n2", "n1")]),
+                _ => cut(&[("n1", "n2")]),
+            };
+            net.set_cuts(&links).unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            net.set_cuts(&BTreeSet::new()).unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        net
+    });
+    let mut got = vec![0u8; LEN];
+    tokio::time::timeout(Duration::from_secs(20), r.read_exact(&mut got))
+        .await
+        .expect("echo completes once the flapping stops")
+        .unwrap();
+    let _w = writer.await.unwrap();
+    let _net = flapper.await.unwrap();
+    assert!(got == data, "the echoed stream differs from what was sent");
+}

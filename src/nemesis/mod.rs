@@ -16,7 +16,7 @@ pub mod schedule;
 mod verbs;
 
 pub use partition::Partition;
-pub use plan::{PlannedFault, Planner};
+pub use plan::{LeaderAction, PlannedFault, Planner};
 pub use schedule::{FaultKind, NemesisSchedule, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 

@@ -20,20 +20,45 @@ pub enum PlannedFault {
     Pause(Vec<NodeId>),
     /// Cut these links (heal at the end).
     Partition(Partition),
-    /// Isolate whoever leads when the fault starts; `fallback` if no leader is known.
-    IsolateLeader {
-        /// Node isolated when the leader is unknown.
+    /// Act on whoever leads when the fault starts; `fallback` if no leader is known.
+    OnLeader {
+        /// What to do to the leader.
+        action: LeaderAction,
+        /// Node acted on when the leader is unknown.
         fallback: NodeId,
     },
+}
+
+/// A fault aimed at the current leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaderAction {
+    /// SIGKILL it.
+    Kill,
+    /// SIGSTOP it.
+    Pause,
+    /// Cut it off from every other node.
+    Isolate,
 }
 
 impl PlannedFault {
     /// The schedule-level verb (`kill`, `pause`, `partition`).
     pub fn verb(&self) -> &'static str {
         match self {
-            PlannedFault::Kill(_) => "kill",
-            PlannedFault::Pause(_) => "pause",
-            PlannedFault::Partition(_) | PlannedFault::IsolateLeader { .. } => "partition",
+            PlannedFault::Kill(_)
+            | PlannedFault::OnLeader {
+                action: LeaderAction::Kill,
+                ..
+            } => "kill",
+            PlannedFault::Pause(_)
+            | PlannedFault::OnLeader {
+                action: LeaderAction::Pause,
+                ..
+            } => "pause",
+            PlannedFault::Partition(_)
+            | PlannedFault::OnLeader {
+                action: LeaderAction::Isolate,
+                ..
+            } => "partition",
         }
     }
 }
@@ -86,7 +111,16 @@ impl Iterator for Planner {
             FaultKind::PartitionOne => {
                 PlannedFault::Partition(Partition::isolate(&shuffled[0], &self.nodes))
             }
-            FaultKind::PartitionLeader => PlannedFault::IsolateLeader {
+            FaultKind::PartitionLeader => PlannedFault::OnLeader {
+                action: LeaderAction::Isolate,
+                fallback: shuffled[0].clone(),
+            },
+            FaultKind::KillLeader => PlannedFault::OnLeader {
+                action: LeaderAction::Kill,
+                fallback: shuffled[0].clone(),
+            },
+            FaultKind::PauseLeader => PlannedFault::OnLeader {
+                action: LeaderAction::Pause,
                 fallback: shuffled[0].clone(),
             },
             FaultKind::PartitionRing => PlannedFault::Partition(Partition::ring(&shuffled)),
@@ -123,9 +157,7 @@ mod tests {
         assert!(a
             .iter()
             .any(|f| matches!(f, PlannedFault::Kill(v) if v.len() == 1)));
-        assert!(a
-            .iter()
-            .any(|f| matches!(f, PlannedFault::IsolateLeader { .. })));
+        assert!(a.iter().any(|f| matches!(f, PlannedFault::OnLeader { .. })));
     }
 
     #[test]

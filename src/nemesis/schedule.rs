@@ -22,6 +22,11 @@ pub enum FaultKind {
     Kill,
     /// SIGSTOP some nodes; SIGCONT them when the fault ends.
     Pause,
+    /// SIGKILL the current leader (a random node if unknown); restart it when the fault ends.
+    KillLeader,
+    /// SIGSTOP the current leader (a random node if unknown); SIGCONT it when the fault ends.
+    /// The classic way to make an old leader come back believing it still leads.
+    PauseLeader,
     /// Split the nodes into a random minority and majority.
     PartitionHalves,
     /// Isolate one random node from all others.
@@ -36,9 +41,11 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 7] = [
+    pub const ALL: [(FaultKind, &'static str); 9] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
+        (FaultKind::KillLeader, "kill-leader"),
+        (FaultKind::PauseLeader, "pause-leader"),
         (FaultKind::PartitionHalves, "partition-halves"),
         (FaultKind::PartitionOne, "partition-one"),
         (FaultKind::PartitionLeader, "partition-leader"),

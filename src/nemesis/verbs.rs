@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::partition::Partition;
-use super::plan::{PlannedFault, Planner};
+use super::plan::{LeaderAction, PlannedFault, Planner};
 use super::schedule::NemesisSchedule;
 use super::{LeaderProbe, NemesisError};
 use crate::cluster::Cluster;
@@ -38,6 +38,15 @@ fn list(nodes: &[NodeId]) -> String {
     format!("[{}]", nodes.join(" "))
 }
 
+/// `[n1 n2]`, followed by `note` if there is one.
+fn noted(nodes: &[NodeId], note: &str) -> String {
+    if note.is_empty() {
+        list(nodes)
+    } else {
+        format!("{} {note}", list(nodes))
+    }
+}
+
 impl Nemesis {
     /// A nemesis acting on `cluster` and `net`, recording into `recorder`, asking `probe` for
     /// the leader.
@@ -58,6 +67,7 @@ impl Nemesis {
     }
 
     fn record(&self, f: &str, value: String, error: Option<String>) {
+        tracing::info!(f, value = %value, "nemesis");
         self.recorder.record(Op {
             index: 0,
             time: None,
@@ -86,7 +96,11 @@ impl Nemesis {
 
     /// SIGKILL `nodes`.
     pub fn kill(&self, nodes: &[NodeId]) {
-        let value = list(nodes);
+        self.kill_noted(nodes, "");
+    }
+
+    fn kill_noted(&self, nodes: &[NodeId], note: &str) {
+        let value = noted(nodes, note);
         self.record("kill", value.clone(), None);
         let failures = nodes
             .iter()
@@ -113,7 +127,11 @@ impl Nemesis {
 
     /// SIGSTOP `nodes`.
     pub fn pause(&self, nodes: &[NodeId]) {
-        let value = list(nodes);
+        self.pause_noted(nodes, "");
+    }
+
+    fn pause_noted(&self, nodes: &[NodeId], note: &str) {
+        let value = noted(nodes, note);
         self.record("pause", value.clone(), None);
         let failures = nodes
             .iter()
@@ -221,17 +239,31 @@ impl Nemesis {
                 self.partition(p)?;
                 Undo::Heal
             }
-            PlannedFault::IsolateLeader { fallback } => {
+            PlannedFault::OnLeader { action, fallback } => {
                 let ids = self.cluster.node_ids();
                 let leader = self.probe.leader().await.filter(|l| ids.contains(l));
                 let target = leader.clone().unwrap_or_else(|| fallback.clone());
-                let mut p = Partition::isolate(&target, &ids);
-                p.description = match leader {
-                    Some(l) => format!("{} (leader {l})", p.description),
-                    None => format!("{} (leader unknown)", p.description),
+                let note = match &leader {
+                    Some(l) => format!("(leader {l})"),
+                    None => "(leader unknown)".to_string(),
                 };
-                self.partition(&p)?;
-                Undo::Heal
+                let nodes = vec![target.clone()];
+                match action {
+                    LeaderAction::Kill => {
+                        self.kill_noted(&nodes, &note);
+                        Undo::Restart(nodes)
+                    }
+                    LeaderAction::Pause => {
+                        self.pause_noted(&nodes, &note);
+                        Undo::Resume(nodes)
+                    }
+                    LeaderAction::Isolate => {
+                        let mut p = Partition::isolate(&target, &ids);
+                        p.description = format!("{} {note}", p.description);
+                        self.partition(&p)?;
+                        Undo::Heal
+                    }
+                }
             }
         })
     }
