@@ -170,6 +170,30 @@ impl EtcdClient {
         &self.opts
     }
 
+    /// The member that currently leads, asked from each member's `/v3/maintenance/status` in
+    /// turn (each ask bounded by the client timeout): the first member whose own id equals the
+    /// leader id it reports. `None` when no reachable member is the leader it names (no leader,
+    /// or the leader is unreachable). Suits `nemesis::LeaderProbe`.
+    pub async fn leader(&self) -> Option<NodeId> {
+        for (id, addr) in &self.nodes {
+            let asked = self
+                .http
+                .post(format!("http://{addr}/v3/maintenance/status"))
+                .timeout(self.opts.timeout)
+                .json(&serde_json::json!({}))
+                .send()
+                .await;
+            let Ok(resp) = asked else { continue };
+            let Ok(bytes) = resp.bytes().await else {
+                continue;
+            };
+            if wire::is_self_leader(&bytes) {
+                return Some(id.clone());
+            }
+        }
+        None
+    }
+
     async fn run(&self, req: &Request) -> Completion {
         let mut last = String::from("no node accepted the connection");
         // Each node at most once: bounded whatever the cluster does.
