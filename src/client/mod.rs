@@ -59,3 +59,7 @@ pub trait Client: Send + Sync {
     /// returns `Fail` unless the request certainly did not take effect.
     fn invoke<'a>(&'a self, req: &'a Request) -> BoxFuture<'a, Completion>;
 }
+
+pub mod http_kv;
+
+pub use http_kv::{HttpKvClient, HttpKvOptions};

@@ -1,1 +1,33 @@
-//! raft: see DESIGN.md. (Being built.)
+//! The reference Raft key-value node `faultline-raft`, hand-written on tokio. Depends only on
+//! [`crate::protocol`].
+//!
+//! # Layout
+//!
+//! - `types`: entries, commands, hard state, snapshots, peer messages.
+//! - `log`, `progress`: the in-memory log and the leader's per-follower progress.
+//! - `core`: the pure Raft state machine (tick / step / propose → [`core::Ready`]).
+//! - `kv`: the replicated key-value state machine.
+//! - `storage`: the [`storage::Storage`] trait, in-memory and fsynced file storage.
+//! - `transport`: peer RPC over TCP (length-prefixed JSON frames, reconnecting, never blocking).
+//! - `node`: the tokio driver that persists, sends, applies and answers clients.
+//! - `http`: the client API of [`crate::protocol`] (axum).
+//! - `bugs`: seeded bugs switched on by `--bug NAME`.
+//! - `config`: the validated node configuration and flag parsing helpers.
+//! - `request`: client requests between `http` and `node`.
+
+pub mod bugs;
+pub mod config;
+pub mod core;
+pub mod kv;
+pub mod log;
+pub mod progress;
+pub mod storage;
+pub mod types;
+
+pub mod http;
+pub mod node;
+pub mod request;
+pub mod transport;
+
+pub use config::NodeConfig;
+pub use node::{run, NodeError};

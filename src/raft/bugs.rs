@@ -1,0 +1,136 @@
+//! Seeded bugs of the reference node (`--bug NAME`). Each switch breaks exactly one Raft rule and
+//! is checked at the one place that rule is enforced (search for `bugs.` to find them).
+
+use std::fmt;
+
+/// One seeded bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bug {
+    /// Reads served from local state on any node, without ReadIndex.
+    StaleRead,
+    /// The leader commits (and acknowledges) an entry once it is in its own log.
+    EarlyAck,
+    /// The vote is not persisted, so a restarted node may vote twice in one term.
+    ForgetVote,
+    /// Log and hard state live only in memory; the data dir is ignored.
+    MemoryLog,
+    /// A follower keeps a conflicting suffix instead of truncating it.
+    NoTruncate,
+    /// CAS is evaluated by the leader at propose time and replicated as a plain write.
+    SplitCas,
+    /// A leader cut off from the majority keeps serving local reads and ignores higher terms.
+    StaleLeader,
+}
+
+/// Every bug with its name, the rule it breaks and the fault that reveals it.
+pub const ALL: [(Bug, &str, &str, &str); 7] = [
+    (
+        Bug::StaleRead,
+        "stale-read",
+        "reads must go through ReadIndex on the leader; any node answers from its local state",
+        "partitions (a cut-off node serves old values)",
+    ),
+    (
+        Bug::EarlyAck,
+        "early-ack",
+        "commit only when a majority stores the entry; the leader commits on its own append",
+        "kill or partition of the leader (acknowledged writes are lost)",
+    ),
+    (
+        Bug::ForgetVote,
+        "forget-vote",
+        "persist votedFor before answering; the vote is forgotten on restart",
+        "kill and restart during elections (two leaders in one term)",
+    ),
+    (
+        Bug::MemoryLog,
+        "memory-log",
+        "persist the log and hard state; everything is kept in memory only",
+        "kill of a majority and restart (committed writes vanish)",
+    ),
+    (
+        Bug::NoTruncate,
+        "no-truncate",
+        "delete a conflicting suffix before appending; the follower keeps its stale entries",
+        "partitions (a deposed leader applies entries that were never committed)",
+    ),
+    (
+        Bug::SplitCas,
+        "split-cas",
+        "CAS must be decided when applied; the leader decides at propose time and logs a write",
+        "none needed, more under pause (concurrent CAS both succeed)",
+    ),
+    (
+        Bug::StaleLeader,
+        "stale-leader",
+        "step down on a higher term / without a quorum; an isolated leader keeps serving reads",
+        "isolating the leader (it answers reads from an old state)",
+    ),
+];
+
+impl Bug {
+    /// Look a bug up by its `--bug` name.
+    pub fn from_name(name: &str) -> Option<Bug> {
+        ALL.iter().find(|(_, n, _, _)| *n == name).map(|(b, ..)| *b)
+    }
+
+    /// The `--bug` name.
+    pub fn name(self) -> &'static str {
+        ALL.iter()
+            .find(|(b, ..)| *b == self)
+            .map_or("?", |(_, n, _, _)| n)
+    }
+}
+
+impl fmt::Display for Bug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The set of enabled bugs (usually empty or one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bugs(Vec<Bug>);
+
+impl Bugs {
+    /// No bugs: a correct node.
+    pub fn none() -> Self {
+        Bugs(Vec::new())
+    }
+
+    /// Exactly these bugs.
+    pub fn of(bugs: Vec<Bug>) -> Self {
+        Bugs(bugs)
+    }
+
+    /// Is `bug` switched on?
+    pub fn has(&self, bug: Bug) -> bool {
+        self.0.contains(&bug)
+    }
+
+    /// The `--list-bugs` text: one bug per line, name, rule broken and revealing fault.
+    pub fn listing() -> String {
+        let mut out = String::new();
+        for (_, name, rule, fault) in ALL {
+            out.push_str(&format!(
+                "{name:<13} breaks: {rule}\n{:<13} revealed by: {fault}\n",
+                ""
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips() {
+        for (bug, name, ..) in ALL {
+            assert_eq!(Bug::from_name(name), Some(bug));
+            assert_eq!(bug.name(), name);
+        }
+        assert_eq!(Bug::from_name("nope"), None);
+    }
+}
