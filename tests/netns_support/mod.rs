@@ -77,6 +77,14 @@ pub fn faultline_test(args: &[&str], results: &Path) -> Run {
     }
 }
 
+/// Make this process the reaper of its orphaned descendants, so node processes a `faultline`
+/// child failed to stop become visible to [`leftovers`] as our children.
+pub fn adopt_orphans() {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and affects only this process.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    assert_eq!(rc, 0, "prctl(PR_SET_CHILD_SUBREAPER)");
+}
+
 /// What a run could leave behind: `fl-` namespaces, `fl-` root links, node processes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leftovers {
@@ -84,8 +92,10 @@ pub struct Leftovers {
     pids: BTreeSet<u32>,
 }
 
-/// The current `fl-` namespaces and links and the pids of `etcd` / `faultline-raft` processes.
+/// The current `fl-` namespaces and links, and the live `etcd` / `faultline-raft` processes that
+/// are children of this test process. Calls [`adopt_orphans`] first.
 pub fn leftovers() -> Leftovers {
+    adopt_orphans();
     let ip = |args: &[&str]| {
         let out = Command::new("ip").args(args).output().expect("ip");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -105,13 +115,23 @@ pub fn leftovers() -> Leftovers {
             names.insert(n.split('@').next().unwrap_or(n).to_string());
         }
     }
+    // Only our own descendants count (other work on the host may run etcd too): orphans of a
+    // `faultline` child are re-parented to this process, see `adopt_orphans`.
+    let me = std::process::id();
     let mut pids = BTreeSet::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if matches!(comm.trim(), "etcd" | "faultline-raft") {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = stat[..close].split_once('(').map_or("", |(_, c)| c);
+        let mut rest = stat[close + 1..].split_whitespace();
+        let (state, ppid) = (rest.next(), rest.next().and_then(|p| p.parse::<u32>().ok()));
+        let live = state.is_some_and(|s| s != "Z" && s != "X");
+        if live && ppid == Some(me) && matches!(comm, "etcd" | "faultline-raft") {
             pids.insert(pid);
         }
     }
