@@ -23,7 +23,7 @@ use faultline::net::netns::{NetnsBackend, NetnsOptions};
 use faultline::net::NetBackend;
 use faultline::workload::driver::{drive, final_reads, DriveConfig, Progress};
 use faultline::workload::spec::WorkloadSpec;
-use netns_support::{assert_nothing_left, can_run, leftovers, SERIAL};
+use netns_support::{assert_nothing_left, can_run, leftovers};
 
 const WORKERS: usize = 6;
 
@@ -126,7 +126,6 @@ async fn etcd_histories_are_linearizable_under_partitions_and_serializable_ones_
     if !can_run(true) {
         return;
     }
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let before = leftovers();
     let verdict = checked_run(ReadMode::Linearizable, 12).await;
     assert_eq!(
