@@ -317,3 +317,65 @@ fn child_check_supported() {
         Err(e) => println!("UNSUPPORTED: {e}"),
     }
 }
+
+/// Run `f` on a thread that has joined namespace `ns`; sockets it creates stay in `ns`.
+fn in_netns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("open netns");
+    std::thread::spawn(move || {
+        // SAFETY: setns on a valid namespace fd affects only this (short-lived) thread.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .expect("namespace thread")
+}
+
+#[test]
+fn an_open_connection_stalls_across_a_cut_and_resumes_after_heal() {
+    if !can_run() {
+        return;
+    }
+    let net = NetnsBackend::create(&nodes(), NetnsOptions::default()).expect("create netns");
+    let n1 = net.endpoints()[0].peer_bind;
+    let listener = in_netns(net.namespace_of("n1").unwrap(), move || {
+        TcpListener::bind(n1).expect("bind in n1")
+    });
+    let mut client = in_netns(net.namespace_of("n2").unwrap(), move || {
+        TcpStream::connect_timeout(&n1, Duration::from_secs(2)).expect("n2 connects to n1")
+    });
+    let (mut server, _) = listener.accept().expect("accept");
+    server
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut buf = [0u8; 4];
+
+    client.write_all(b"ping").unwrap();
+    server
+        .read_exact(&mut buf)
+        .expect("data flows before the cut");
+
+    net.set_cuts(&cut(&[("n2", "n1"), ("n1", "n2")]))
+        .expect("cut");
+    client.write_all(b"lost").unwrap();
+    let stalled = server.read_exact(&mut buf).unwrap_err();
+    assert!(
+        matches!(
+            stalled.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "a cut connection stalls (no reset): {stalled}"
+    );
+
+    net.set_cuts(&BTreeSet::new()).expect("heal");
+    // TCP retransmits the stalled bytes once the link is back (first retry within ~1-3 s).
+    server
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    server
+        .read_exact(&mut buf)
+        .expect("retransmitted after heal");
+    assert_eq!(&buf, b"lost");
+    net.shutdown().expect("shutdown");
+}

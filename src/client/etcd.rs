@@ -76,6 +76,36 @@ impl Default for EtcdOptions {
     }
 }
 
+impl EtcdOptions {
+    /// Apply a cluster spec's client options (string keys and values): `read` =
+    /// `"linearizable"` | `"serializable"`, `timeout` = a duration such as `"2s"`. The error names
+    /// the offending key and says what is allowed.
+    pub fn with_client_options<'a>(
+        mut self,
+        options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, String> {
+        for (key, value) in options {
+            match key {
+                "read" => self.read = value.parse()?,
+                "timeout" => {
+                    self.timeout = humantime::parse_duration(value)
+                        .ok()
+                        .filter(|d| !d.is_zero())
+                        .ok_or_else(|| {
+                            format!("client option \"timeout\": {value:?} is not a positive duration; write e.g. \"2s\"")
+                        })?
+                }
+                other => {
+                    return Err(format!(
+                        "unknown etcd client option {other:?}; known: \"read\", \"timeout\""
+                    ))
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// Errors building the client.
 #[derive(Debug, thiserror::Error)]
 pub enum EtcdError {
@@ -138,6 +168,30 @@ impl EtcdClient {
     /// The client's options.
     pub fn options(&self) -> &EtcdOptions {
         &self.opts
+    }
+
+    /// The member that currently leads, asked from each member's `/v3/maintenance/status` in
+    /// turn (each ask bounded by the client timeout): the first member whose own id equals the
+    /// leader id it reports. `None` when no reachable member is the leader it names (no leader,
+    /// or the leader is unreachable). Suits `nemesis::LeaderProbe`.
+    pub async fn leader(&self) -> Option<NodeId> {
+        for (id, addr) in &self.nodes {
+            let asked = self
+                .http
+                .post(format!("http://{addr}/v3/maintenance/status"))
+                .timeout(self.opts.timeout)
+                .json(&serde_json::json!({}))
+                .send()
+                .await;
+            let Ok(resp) = asked else { continue };
+            let Ok(bytes) = resp.bytes().await else {
+                continue;
+            };
+            if wire::is_self_leader(&bytes) {
+                return Some(id.clone());
+            }
+        }
+        None
     }
 
     async fn run(&self, req: &Request) -> Completion {
@@ -251,6 +305,23 @@ mod tests {
         let e = "stale".parse::<ReadMode>().unwrap_err();
         assert!(e.contains("\"stale\"") && e.contains("serializable"), "{e}");
         assert_eq!(ReadMode::default().to_string(), "linearizable");
+    }
+
+    #[test]
+    fn client_options_set_read_mode_and_timeout_and_reject_unknown_keys() {
+        let o = EtcdOptions::default()
+            .with_client_options([("read", "serializable"), ("timeout", "3s")])
+            .unwrap();
+        assert_eq!(o.read, ReadMode::Serializable);
+        assert_eq!(o.timeout, Duration::from_secs(3));
+        let e = EtcdOptions::default()
+            .with_client_options([("reads", "serializable")])
+            .unwrap_err();
+        assert!(e.contains("\"reads\""), "{e}");
+        let e = EtcdOptions::default()
+            .with_client_options([("timeout", "0s")])
+            .unwrap_err();
+        assert!(e.contains("timeout"), "{e}");
     }
 
     #[tokio::test]

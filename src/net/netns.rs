@@ -82,9 +82,14 @@ impl NetnsBackend {
         let registry = Registry::at(REGISTRY_DIR);
         let layout = {
             let _lock = registry.lock()?;
-            let removed = setup::sweep_stale(&tools, &registry)?;
-            if !removed.is_empty() {
-                tracing::info!(?removed, "removed leftovers of dead netns runs");
+            // Leftovers that cannot be removed do not block this run: it picks a subnet and a
+            // run id they do not use.
+            match setup::sweep_stale(&tools, &registry) {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!(?removed, "removed leftovers of dead netns runs")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("could not remove leftovers of a dead netns run: {e}"),
             }
             setup::register(&tools, &registry, nodes)?
         };

@@ -158,6 +158,18 @@ fn decode_value(b64_value: &str) -> Outcome {
     }
 }
 
+/// Whether a `/v3/maintenance/status` answer comes from the leader (its `header.member_id`
+/// equals its `leader`; both are decimal strings, and absent when zero).
+pub fn is_self_leader(body: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    match (v["header"]["member_id"].as_str(), v["leader"].as_str()) {
+        (Some(me), Some(leader)) => me == leader && me != "0",
+        _ => false,
+    }
+}
+
 fn error_text(status: u16, body: &[u8]) -> String {
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) if !e.error.is_empty() || !e.message.is_empty() => {
@@ -246,6 +258,16 @@ mod tests {
             ),
             Outcome::Fail(_)
         ));
+    }
+
+    #[test]
+    fn only_a_member_naming_itself_is_the_leader() {
+        let leader = br#"{"header":{"member_id":"42"},"leader":"42"}"#;
+        let follower = br#"{"header":{"member_id":"7"},"leader":"42"}"#;
+        assert!(is_self_leader(leader));
+        assert!(!is_self_leader(follower));
+        assert!(!is_self_leader(br#"{"header":{"member_id":"7"}}"#));
+        assert!(!is_self_leader(b"oops"));
     }
 
     #[test]

@@ -166,7 +166,13 @@ pub fn register(tools: &Tools, reg: &Registry, nodes: &[String]) -> Result<Layou
             reg.dir().display()
         ))
     })?;
-    let taken: BTreeSet<String> = records.iter().map(|r| r.run_id.clone()).collect();
+    // Run ids in use: registered, or still named by a namespace or link a sweep could not remove.
+    let mut taken: BTreeSet<String> = records.iter().map(|r| r.run_id.clone()).collect();
+    for name in tools.namespaces()?.iter().chain(&tools.root_links()?) {
+        if let Some(rid) = layout::owner_run_id(name) {
+            taken.insert(rid.to_string());
+        }
+    }
     let run_id = (0..64)
         .map(|_| format!("{:06x}", rand::random::<u32>() & 0x00ff_ffff))
         .find(|id| !taken.contains(id))
