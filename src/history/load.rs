@@ -66,7 +66,7 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Check well-formedness ([`validate::validate`]); errors point at `file:line`.
+    /// Check well-formedness ([`validate`]); errors point at `file:line`.
     pub fn validate(&self) -> Result<(), HistoryError> {
         validate::validate(&self.history)
             .map_err(|e| e.with_op_lines(&self.lines).in_file(&self.file))

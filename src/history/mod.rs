@@ -12,7 +12,7 @@ mod independent;
 mod jsonl;
 mod load;
 mod recorder;
-pub mod validate;
+mod validate;
 
 pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
