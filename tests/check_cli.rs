@@ -271,3 +271,35 @@ fn an_exhausted_time_budget_exits_2_and_ops_the_model_cannot_read_exit_3() {
     let multi = data.join("multi-register/good/multi-register.edn");
     assert_harness_error(&multi, &["--model", "cas-register"], "multi-register.edn:");
 }
+
+#[test]
+fn check_writes_html_report_and_junit_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = "../shared/fixtures/knossos/data/cas-register/bad/cas-failure.edn";
+    let html = dir.path().join("report.html");
+    let junit = dir.path().join("junit.xml");
+    let out = faultline(&[
+        fixture,
+        "--report",
+        html.to_str().expect("utf-8"),
+        "--junit",
+        junit.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let page = std::fs::read_to_string(&html).expect("report written");
+    assert!(page.contains("INVALID") && page.contains("#491"), "report lacks verdict/op");
+    for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!page.contains(fetch), "report must open offline, found {fetch}");
+    }
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<failure") && xml.contains("#491"), "{xml}");
+}
+
+#[test]
+fn check_report_to_an_unwritable_path_exits_3() {
+    let fixture = "../shared/fixtures/knossos/data/cas-register/bad/immediate-failure.edn";
+    let out = faultline(&[fixture, "--report", "/nonexistent-dir/x/report.html"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--report"), "{stderr}");
+}

@@ -41,6 +41,12 @@ pub struct CheckArgs {
     /// Values are Jepsen `independent` tuples `[key value]`: check each key separately.
     #[arg(long)]
     pub independent: bool,
+    /// Also write a self-contained HTML report (timeline, counterexample) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Also write JUnit XML (one test case per checked key) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Run `faultline check`.
@@ -83,6 +89,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         checker::render_text(&report)
     };
     emit(&text)?;
+    if let Some(path) = &args.report {
+        crate::report::write_report(path, &loaded.history, &report, None)
+            .with_context(|| format!("--report {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        let suite = loaded.file.to_string();
+        crate::report::write_junit(path, &report, &suite)
+            .with_context(|| format!("--junit {}", path.display()))?;
+    }
     Ok(outcome(&report))
 }
 
