@@ -89,13 +89,12 @@ pub struct RunReport {
 /// A run-time error together with the run directory it happened in (so the caller can point at
 /// the partial results).
 #[derive(Debug, thiserror::Error)]
-#[error("{source} (partial results in {})", run_dir.display())]
+#[error("{error}")]
 pub struct RunFailed {
     /// The run directory.
     pub run_dir: PathBuf,
     /// The error.
-    #[source]
-    pub source: RunError,
+    pub error: RunError,
 }
 
 /// What the run phases produced before checking.
@@ -107,13 +106,13 @@ struct Executed {
 /// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
 pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     let (run_dir, started_at) =
-        store::create_run_dir(&plan.results_dir, &plan.name).map_err(|source| RunFailed {
+        store::create_run_dir(&plan.results_dir, &plan.name).map_err(|error| RunFailed {
             run_dir: plan.results_dir.clone(),
-            source,
+            error,
         })?;
-    let fail = |source| RunFailed {
+    let fail = |error| RunFailed {
         run_dir: run_dir.clone(),
-        source,
+        error,
     };
     store::write_atomic(&run_dir.join("test.toml"), &plan.to_toml()).map_err(fail)?;
     let hist_path = run_dir.join("history.jsonl");
