@@ -11,12 +11,26 @@ fn passes_under(nemesis: &str, seed: &str) {
     let out = run_test(
         dir.path(),
         &[
-            "--nemesis", nemesis, "--nodes", "3", "--clients", "6", "--rate", "150",
-            "--time-limit", "8s", "--seed", seed,
+            "--nemesis",
+            nemesis,
+            "--nodes",
+            "3",
+            "--clients",
+            "6",
+            "--rate",
+            "150",
+            "--time-limit",
+            "8s",
+            "--seed",
+            seed,
         ],
     );
     assert_no_nodes_left(dir.path());
-    assert_eq!(out.status.code(), Some(0), "correct node judged not valid under {nemesis}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "correct node judged not valid under {nemesis}"
+    );
     let run = latest(dir.path());
     for f in ["test.toml", "history.jsonl", "results.json", "nodes/n1.log"] {
         assert!(run.join(f).exists(), "{f} missing in {}", run.display());
@@ -25,9 +39,15 @@ fn passes_under(nemesis: &str, seed: &str) {
         serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["check"]["verdict"], "valid");
     assert_eq!(results["seed"], seed.parse::<u64>().unwrap());
-    assert!(results["outcomes"]["all"]["ok"].as_u64().unwrap() > 100, "{results}");
+    assert!(
+        results["outcomes"]["all"]["ok"].as_u64().unwrap() > 100,
+        "{results}"
+    );
     if nemesis != "none" {
-        assert!(!results["faults"].as_array().unwrap().is_empty(), "no fault was injected");
+        assert!(
+            !results["faults"].as_array().unwrap().is_empty(),
+            "no fault was injected"
+        );
     }
 }
 

@@ -18,11 +18,18 @@ fn first_line(out: &Output) -> String {
 #[test]
 fn broken_cluster_spec_exits_3_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = write(dir.path(), "broken.toml", "name = \"x\"\nnodes = \"three\"\n");
+    let spec = write(
+        dir.path(),
+        "broken.toml",
+        "name = \"x\"\nnodes = \"three\"\n",
+    );
     let out = run_test(dir.path(), &["--cluster", &spec, "--time-limit", "2s"]);
     assert_eq!(out.status.code(), Some(3));
     let line = first_line(&out);
-    assert!(line.starts_with("error:") && line.contains("broken.toml"), "{line}");
+    assert!(
+        line.starts_with("error:") && line.contains("broken.toml"),
+        "{line}"
+    );
     assert_no_nodes_left(dir.path());
 }
 
@@ -42,7 +49,10 @@ ready = { http_get = "/health", timeout = "2s" }
     let out = run_test(dir.path(), &["--cluster", &spec, "--time-limit", "2s"]);
     assert_eq!(out.status.code(), Some(3));
     let line = first_line(&out);
-    assert!(line.starts_with("error:") && line.contains("/nonexistent/faultline-node"), "{line}");
+    assert!(
+        line.starts_with("error:") && line.contains("/nonexistent/faultline-node"),
+        "{line}"
+    );
 }
 
 #[test]

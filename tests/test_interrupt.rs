@@ -22,7 +22,16 @@ fn ctrl_c_stops_every_node_and_keeps_a_well_formed_history() {
     );
     let mut child = test_cmd(
         dir.path(),
-        &["--nemesis", &nemesis, "--nodes", "3", "--time-limit", "60s", "--seed", "3"],
+        &[
+            "--nemesis",
+            &nemesis,
+            "--nodes",
+            "3",
+            "--time-limit",
+            "60s",
+            "--seed",
+            "3",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -35,17 +44,26 @@ fn ctrl_c_stops_every_node_and_keeps_a_well_formed_history() {
         if text.lines().count() > 200 && text.contains("\"f\":\"pause\"") {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the run never started");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the run never started"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(!surviving_nodes(dir.path()).is_empty(), "nodes should be running");
+    assert!(
+        !surviving_nodes(dir.path()).is_empty(),
+        "nodes should be running"
+    );
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let t = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(t.elapsed() < Duration::from_secs(30), "faultline did not stop after SIGINT");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "faultline did not stop after SIGINT"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     let out = child.wait_with_output().unwrap();
@@ -59,17 +77,27 @@ fn ctrl_c_stops_every_node_and_keeps_a_well_formed_history() {
     faultline::history::validate(&history).unwrap();
     assert!(history.ops.len() > 200);
     // The paused node was resumed before being stopped (the nemesis healed on Ctrl-C).
-    assert!(history.ops.iter().any(|o| o.f == "resume"), "no resume recorded");
+    assert!(
+        history.ops.iter().any(|o| o.f == "resume"),
+        "no resume recorded"
+    );
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
-    assert!(results["aborted"].as_str().unwrap().contains("interrupted"), "{results}");
+    assert!(
+        results["aborted"].as_str().unwrap().contains("interrupted"),
+        "{results}"
+    );
 }
 
 /// The history file of the only run under `dir` (before `latest` exists).
 fn latest_or_any(dir: &std::path::Path) -> std::path::PathBuf {
     let results = dir.join("results");
     for name in std::fs::read_dir(&results).into_iter().flatten().flatten() {
-        for run in std::fs::read_dir(name.path()).into_iter().flatten().flatten() {
+        for run in std::fs::read_dir(name.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let h = run.path().join("history.jsonl");
             if h.exists() {
                 return h;

@@ -48,8 +48,22 @@ fn finds(bug: &str, nemesis: &str, workload: &str) {
         let out = run_test(
             dir.path(),
             &[
-                "--bug", bug, "--nemesis", &nemesis, "--workload", &workload, "--nodes", "3",
-                "--clients", "8", "--rate", "300", "--time-limit", "12s", "--seed", &seed,
+                "--bug",
+                bug,
+                "--nemesis",
+                &nemesis,
+                "--workload",
+                &workload,
+                "--nodes",
+                "3",
+                "--clients",
+                "8",
+                "--rate",
+                "300",
+                "--time-limit",
+                "12s",
+                "--seed",
+                &seed,
             ],
         );
         assert_no_nodes_left(dir.path());
@@ -57,7 +71,11 @@ fn finds(bug: &str, nemesis: &str, workload: &str) {
             Some(1) => {
                 let stdout = String::from_utf8_lossy(&out.stdout);
                 assert!(stdout.contains("INVALID"), "{stdout}");
-                assert!(start.elapsed() < Duration::from_secs(60), "took {:?}", start.elapsed());
+                assert!(
+                    start.elapsed() < Duration::from_secs(60),
+                    "took {:?}",
+                    start.elapsed()
+                );
                 return;
             }
             Some(0) | Some(2) => {}
