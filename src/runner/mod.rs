@@ -59,6 +59,9 @@ pub enum RunError {
     /// The history could not be written completely.
     #[error("history.jsonl could not be written completely: {0}")]
     History(String),
+    /// The HTML report or JUnit XML could not be written.
+    #[error("report: {0}")]
+    Report(String),
     /// The checker could not interpret the history.
     #[error("checker: {0}")]
     Check(String),
@@ -227,6 +230,19 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     );
     store::write_results(&run_dir, &results).map_err(fail)?;
     store::update_latest(&plan.results_dir, &run_dir).map_err(fail)?;
+    let report_err = |e: crate::report::ReportError| fail(RunError::Report(e.to_string()));
+    crate::report::write_report(
+        &run_dir.join("report.html"),
+        &history,
+        &results.check,
+        Some(&results),
+    )
+    .map_err(report_err)?;
+    if let Some(junit) = &plan.junit {
+        for path in [run_dir.join("junit.xml"), junit.clone()] {
+            crate::report::write_junit(&path, &results.check, &plan.name).map_err(report_err)?;
+        }
+    }
     let summary = render_summary(&results, &run_dir.display().to_string());
     Ok(RunReport {
         end,
