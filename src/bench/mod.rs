@@ -1,7 +1,10 @@
 //! Built-in benchmarks behind `faultline bench SUITE`: each suite runs real work and returns a
 //! printable table. One file per suite, owned by the module it measures.
 
+pub mod bugs;
+mod harness_run;
 pub mod raft;
+pub mod throughput;
 
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +27,10 @@ pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
     match name {
         "raft" => raft::run(opts),
+        "bugs" => bugs::run(opts),
+        "throughput" => throughput::run(opts),
         _ => Err(BenchError(format!(
-            "bench suite {name:?} is not built yet; suites: {}",
+            "unknown bench suite {name:?}; suites: {}",
             SUITES.join(", ")
         ))),
     }

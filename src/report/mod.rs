@@ -4,7 +4,8 @@
 //! - [`results`]: `RunResults`, the `results.json` schema.
 //! - [`html`]: `render_html` / `write_report`, the self-contained HTML report.
 //! - [`junit`]: `render_junit` / `write_junit`, JUnit XML (one test case per checked key).
-//! - [`summary`] / [`progress`]: the terminal summary table and progress bar.
+//! - [`summary`]: run statistics from a history and the terminal summary table.
+//! - [`progress`]: the live progress bar (only on a TTY without `NO_COLOR`).
 //! - [`stored`]: loading a results directory back (`faultline report`).
 
 mod error;
