@@ -13,7 +13,8 @@
 //! - new connections are still *accepted* (the dialer's `connect` succeeds, as it would with a
 //!   proxy-less SYN retry still pending) but the proxy does not dial the target while either
 //!   direction is cut, so they carry nothing;
-//! - on heal, held bytes are delivered in order and pending connections are dialled: to both ends
+//! - on heal, held bytes are delivered in order and pending connections are dialled (those the
+//!   dialer closed meanwhile are dropped without ever reaching the target): to both ends
 //!   a cut looks like a long stall followed by TCP retransmission. Nothing is dropped mid-stream,
 //!   so a node never sees a torn message. (Applications with their own timeouts will usually have
 //!   given up on the stalled connection and reconnected, as they would on a real network.)
@@ -204,14 +205,22 @@ async fn wait_uncut(cuts: &mut watch::Receiver<Cuts>, link: &Link) -> bool {
 
 async fn serve(conn: TcpStream, mut pair: Pair) {
     // Like a SYN that gets no answer: hold the accepted connection until both directions heal.
+    // If the dialer gives up meanwhile, forget the connection: the target never hears of it.
     let (out, back) = (pair.out.clone(), pair.back.clone());
-    if pair
+    let healed = pair
         .cuts
-        .wait_for(|c| !c.contains(&out) && !c.contains(&back))
-        .await
-        .is_err()
-    {
-        return;
+        .wait_for(|c| !c.contains(&out) && !c.contains(&back));
+    let abandoned = async {
+        let mut b = [0u8; 1];
+        match conn.peek(&mut b).await {
+            Ok(0) | Err(_) => {}
+            // Data is waiting: the dialer is still there; stop watching.
+            Ok(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        h = healed => if h.is_err() { return },
+        _ = abandoned => return,
     }
     let upstream = match TcpStream::connect(pair.target).await {
         Ok(s) => s,
