@@ -217,3 +217,22 @@ async fn a_port_already_in_use_is_a_clear_error() {
         format!("node n1: address {taken} is already in use by another process; stop it or let faultline choose other ports")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_all_brings_back_every_killed_node_and_reports_per_node() {
+    if !can_run_nodes("restart_all") {
+        return;
+    }
+    let (c, _net, _dir) = start(3, &[]).await;
+    for id in ["n1", "n3"] {
+        c.kill(id).unwrap();
+    }
+    let ids: Vec<String> = c.node_ids();
+    let results = c.restart_all(&ids).await;
+    // n2 was never stopped: that one result is an error, the others succeed.
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(ClusterError::AlreadyRunning(_))));
+    for id in &ids {
+        assert_eq!(get(addr(&c, id), "/health", SHORT).await, Some(200));
+    }
+}

@@ -204,6 +204,21 @@ impl Cluster {
         self.wait_ready_until(id, deadline).await
     }
 
+    /// Start several stopped nodes at once (each like [`Self::restart`]), then wait for all of
+    /// them to be ready within one readiness timeout. Returns one result per node, in order.
+    pub async fn restart_all(&self, ids: &[NodeId]) -> Vec<Result<(), ClusterError>> {
+        let spawned: Vec<Result<(), ClusterError>> = ids.iter().map(|id| self.spawn(id)).collect();
+        let deadline = tokio::time::Instant::now() + self.inner.spec.ready.timeout;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, s) in ids.iter().zip(spawned) {
+            out.push(match s {
+                Ok(()) => self.wait_ready_until(id, deadline).await,
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+
     /// Continue paused nodes, SIGKILL every group and reap. Idempotent; also run on drop.
     pub fn stop_all(&self) {
         self.inner.stop_all();
