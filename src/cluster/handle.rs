@@ -74,6 +74,10 @@ impl Cluster {
         let cluster = Cluster { inner, monitor };
         // On error `cluster` is dropped, which stops every node already spawned.
         let ids = cluster.node_ids();
+        // Check every node's ports before spawning any, so a clash starts nothing.
+        for ep in layout {
+            check_ports(ep)?;
+        }
         for id in &ids {
             cluster.spawn(id)?;
         }
@@ -258,14 +262,7 @@ impl Cluster {
             if let State::Running { .. } = n.state {
                 return Err(ClusterError::AlreadyRunning(id.to_string()));
             }
-            for addr in [n.endpoints.client_bind, n.endpoints.peer_bind] {
-                if port_in_use(addr) {
-                    return Err(ClusterError::PortInUse {
-                        node: id.to_string(),
-                        addr,
-                    });
-                }
-            }
+            check_ports(&n.endpoints)?;
             let proc = inner
                 .spawner
                 .spawn(id, &n.command, &n.log)
@@ -333,6 +330,19 @@ impl Drop for Cluster {
             let _ = h.join();
         }
     }
+}
+
+/// Fail if another process already holds one of the node's addresses.
+fn check_ports(ep: &NodeEndpoints) -> Result<(), ClusterError> {
+    for addr in [ep.client_bind, ep.peer_bind] {
+        if port_in_use(addr) {
+            return Err(ClusterError::PortInUse {
+                node: ep.id.clone(),
+                addr,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn mkdir(path: &Path) -> Result<(), ClusterError> {
