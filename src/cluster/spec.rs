@@ -266,6 +266,17 @@ impl ClusterSpec {
         toml::to_string(&out).unwrap_or_default()
     }
 
+    /// Whether the node command mentions where its peers are (`{peers}`, `{all_peers}` or
+    /// `{initial_cluster}` in `args` or `env`). If not, the proxy backend cannot cut its links
+    /// (the nodes dial each other directly) and only the netns backend can partition it.
+    pub fn uses_peer_addresses(&self) -> bool {
+        self.args.iter().chain(self.env.values()).any(|t| {
+            ["{peers}", "{all_peers}", "{initial_cluster}"]
+                .iter()
+                .any(|p| t.contains(p))
+        })
+    }
+
     /// The node ids, `n1` .. `nN`.
     pub fn node_ids(&self) -> Vec<String> {
         (1..=self.nodes).map(|i| format!("n{i}")).collect()
@@ -332,6 +343,9 @@ ready = { http_get = "/health", timeout = "10s" }
         assert_eq!(s.ready.timeout, Duration::from_secs(10));
         assert_eq!(s.peers_format, DEFAULT_PEERS_FORMAT);
         assert_eq!(s.node_ids(), ["n1", "n2", "n3", "n4", "n5"]);
+        assert!(s.uses_peer_addresses());
+        let fixed = parse(&GOOD.replace("{peers}", "n2=127.0.0.1:1")).unwrap();
+        assert!(!fixed.uses_peer_addresses());
     }
 
     #[test]
