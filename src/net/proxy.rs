@@ -4,7 +4,10 @@
 //! Node `a` reaches node `b`'s peer listener through the proxy `a→b` (that address is what `{peers}`
 //! renders for `a`); the proxy forwards to `b`'s real peer port. Bytes flowing from the dialer to
 //! the target travel on link `(a, b)`, the answers on link `(b, a)`, so a one-way cut stalls one
-//! direction of every connection between the two.
+//! direction of every connection between the two. A new connection needs both directions (as a
+//! TCP handshake does), so a one-way cut `(a, b)` also keeps `b` from opening new connections to
+//! `a`; data already flowing `b → a` on an established connection keeps flowing (the proxy does
+//! not model lost ACKs).
 //!
 //! Cut semantics (chosen to look like dropped packets to TCP, never like a refusal):
 //! - existing connections stop carrying data in the cut direction: the proxy stops reading and
