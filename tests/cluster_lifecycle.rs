@@ -65,6 +65,14 @@ async fn kill_pause_resume_and_restart_change_liveness() {
         Err(ClusterError::AlreadyRunning(_))
     ));
 
+    let log = std::fs::read_to_string(c.log_path("n1").unwrap()).unwrap();
+    assert!(log.contains("=== faultline: SIGKILL n1 at "), "{log}");
+    assert_eq!(
+        log.matches("=== faultline: starting n1").count(),
+        2,
+        "{log}"
+    );
+
     c.pause("n2").unwrap();
     assert!(c.is_paused("n2") && c.is_running("n2"));
     assert_eq!(get(addr(&c, "n2"), "/health", SHORT).await, None);

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use super::process::{log_tail, port_in_use, Spawner};
+use super::process::{log_note, log_tail, port_in_use, Spawner};
 use super::ready::{http_client, wait_ready, NotReady};
 use super::render::render_node;
 use super::spec::ClusterSpec;
@@ -176,12 +176,13 @@ impl Cluster {
     pub fn kill(&self, id: &str) -> Result<(), ClusterError> {
         let proc = self.with_node(id, |_, n| match n.state {
             State::Running { .. } => match std::mem::replace(&mut n.state, State::Killed) {
-                State::Running { proc, .. } => Some(proc),
+                State::Running { proc, .. } => Some((proc, n.log.clone())),
                 _ => None,
             },
             _ => None,
         })?;
-        if let Some(proc) = proc {
+        if let Some((proc, log)) = proc {
+            log_note(&log, &format!("SIGKILL {id}"));
             // Reaping is bounded and done without the lock held.
             if proc.kill_and_reap(REAP_LIMIT).is_none() {
                 tracing::error!(node = id, "node did not die within 5s of SIGKILL");
@@ -245,6 +246,7 @@ impl Cluster {
     fn signal_running(&self, id: &str, sig: Signal, pause: bool) -> Result<(), ClusterError> {
         self.with_node(id, |_, n| {
             if let State::Running { proc, paused } = &mut n.state {
+                log_note(&n.log, &format!("{sig} {id}"));
                 proc.signal(sig).map_err(|errno| ClusterError::Signal {
                     node: id.to_string(),
                     signal: sig.to_string(),
