@@ -186,8 +186,7 @@ async fn a_node_that_exits_during_start_is_reported_with_its_log() {
         .expect("start must fail");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("node n1 (")
-            && msg.contains("test_node.py) exited during start (exit code 3)"),
+        msg.starts_with("node n1 (") && msg.contains(") exited during start (exit code 3)"),
         "{msg}"
     );
     assert!(msg.contains("fatal: cannot open data directory"), "{msg}");
