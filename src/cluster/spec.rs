@@ -164,8 +164,19 @@ impl ClusterSpec {
             field: field.to_string(),
             message,
         };
-        if raw.name.trim().is_empty() {
-            return Err(field("name", "must not be empty".into()));
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(field(
+                "name",
+                format!(
+                    "{:?} must be non-empty and use only letters, digits, '-', '_' and '.' (it names result directories)",
+                    raw.name
+                ),
+            ));
         }
         let nodes = check_nodes(raw.nodes).map_err(|m| field("nodes", m))?;
         if raw.command.trim().is_empty() {
@@ -380,6 +391,12 @@ ready = { http_get = "/health", timeout = "10s" }
         let e = parse(&GOOD.replace("{data_dir}", "{datadir}")).unwrap_err();
         assert!(e.to_string().contains("field \"args[5]\""), "{e}");
         assert!(e.to_string().contains("{datadir}"), "{e}");
+    }
+
+    #[test]
+    fn names_must_be_path_safe() {
+        let e = parse(&GOOD.replace("name = \"raft\"", "name = \"../x\"")).unwrap_err();
+        assert!(e.to_string().contains("field \"name\""), "{e}");
     }
 
     #[test]
