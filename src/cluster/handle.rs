@@ -45,6 +45,12 @@ impl Cluster {
                 backend: layout.len(),
             });
         }
+        mkdir(run_dir)?;
+        // Absolute paths in node commands, so a node that changes directory still finds its data.
+        let run_dir = &std::fs::canonicalize(run_dir).map_err(|source| ClusterError::Io {
+            path: run_dir.to_path_buf(),
+            source,
+        })?;
         let logs = run_dir.join("nodes");
         mkdir(&logs)?;
         let mut nodes = Vec::with_capacity(layout.len());
