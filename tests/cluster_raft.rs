@@ -110,3 +110,51 @@ async fn isolating_the_raft_leader_elects_another_and_heal_reunites() {
         cluster.unexpected_exits()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_kind_on_raft_nodes_ends_healed_with_one_leader() {
+    if !raft_node_works() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = ClusterSpec::load(&root.join("clusters/raft.toml")).unwrap();
+    let mut schedule =
+        faultline::nemesis::NemesisSchedule::load(&root.join("nemesis/mixed.toml")).unwrap();
+    schedule.interval = Duration::from_millis(200);
+    schedule.duration = Duration::from_millis(400);
+    let dir = tempfile::tempdir().unwrap();
+    let net = Arc::new(ProxyBackend::for_nodes(&tokio::runtime::Handle::current(), 5).unwrap());
+    let cluster = Arc::new(
+        Cluster::start(&spec, net.as_ref(), dir.path())
+            .await
+            .unwrap(),
+    );
+    let probe = Arc::new(StatusProbe::new(
+        cluster.client_addrs(),
+        Duration::from_millis(300),
+    ));
+    wait_leader(&probe, None).await;
+    let recorder = Arc::new(Recorder::in_memory());
+    let nemesis = Nemesis::new(
+        cluster.clone(),
+        net.clone(),
+        recorder.clone(),
+        probe.clone(),
+    );
+    let summary = nemesis
+        .run(&schedule, 11, tokio::time::sleep(Duration::from_secs(6)))
+        .await
+        .unwrap();
+    assert!(summary.faults >= 5, "{summary:?}");
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    for id in cluster.node_ids() {
+        assert!(cluster.is_running(&id) && !cluster.is_paused(&id), "{id}");
+    }
+    assert!(net.cuts().is_empty());
+    assert!(
+        cluster.unexpected_exits().is_empty(),
+        "{:?}",
+        cluster.unexpected_exits()
+    );
+    wait_leader(&probe, None).await;
+}
