@@ -118,6 +118,8 @@ pub struct Core {
     /// Invariant: `snapshot.index <= applied <= commit <= log.last_index()`.
     commit: u64,
     applied: u64,
+    /// Ticks since start (logical time, only for rate-limiting snapshot resends).
+    ticks: u64,
     election_elapsed: u32,
     heartbeat_elapsed: u32,
     randomized_timeout: u32,
@@ -155,6 +157,7 @@ impl Core {
             applied: snapshot.index,
             log,
             snapshot,
+            ticks: 0,
             election_elapsed: 0,
             heartbeat_elapsed: 0,
             randomized_timeout,
@@ -204,6 +207,7 @@ impl Core {
     /// Advance logical time by one tick: election timeout for followers and candidates,
     /// heartbeats and check-quorum for the leader.
     pub fn tick(&mut self) {
+        self.ticks += 1;
         self.election_elapsed += 1;
         if self.role == Role::Leader {
             self.heartbeat_elapsed += 1;
