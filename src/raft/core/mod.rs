@@ -224,6 +224,13 @@ impl Core {
             }
         } else if self.election_elapsed >= self.randomized_timeout {
             self.campaign(self.cfg.pre_vote);
+        } else if matches!(self.role, Role::Candidate | Role::PreCandidate)
+            && self
+                .election_elapsed
+                .is_multiple_of(self.cfg.heartbeat_ticks.max(1))
+        {
+            // §5.2: RequestVote is retried while no answer came (the transport may drop it).
+            self.request_votes(self.role == Role::PreCandidate);
         }
     }
 
