@@ -50,7 +50,7 @@ pub struct SoftState {
 /// A linearizable read that may be served once the state machine has applied `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadState {
-    /// The caller's token from [`Core::read_index`].
+    /// The caller's token from [`super::Core::read_index`].
     pub ctx: u64,
     /// Apply at least up to here, then read.
     pub index: u64,
