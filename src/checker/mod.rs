@@ -3,6 +3,26 @@
 //! counterexamples. Synchronous and deterministic: no tokio, no file I/O. Never turns `Unknown`
 //! into `Valid`.
 
+mod budget;
+mod compete;
+mod configs;
+mod counterexample;
+mod linear;
+mod model;
+pub mod models;
+mod prep;
+mod render;
+mod run;
+mod split;
+pub mod synth;
+mod wgl;
+
+pub use budget::{Budget, Stop};
+pub use compete::Strategy;
+pub use model::{render_value, Interner, Model};
+pub use prep::{prepare, Call, Event, Problem};
+pub use split::{by_key, Group};
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -176,17 +196,35 @@ pub enum CheckError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// The initial value does not fit the model (`--init`).
+    #[error("--init: {message}")]
+    BadInit {
+        /// What is wrong and what was expected.
+        message: String,
+    },
 }
 
 /// Check `history` for linearizability under `opts`.
-pub fn check(_history: &History, _opts: &CheckOptions) -> Result<CheckReport, CheckError> {
-    Err(CheckError::BadOp {
-        index: 0,
-        message: "the checker is not built yet".into(),
-    })
+///
+/// Keyed histories are split per key and the keys are checked in parallel (rayon). Budgets apply
+/// to the whole check; a key whose search runs out of budget is `Unknown`, never `Valid`.
+pub fn check(history: &History, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+    run::check(history, opts, Strategy::Compete)
+}
+
+/// Like [`check`] with an explicit search strategy (tests and benchmarks compare them).
+pub fn check_with(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<CheckReport, CheckError> {
+    run::check(history, opts, strategy)
 }
 
 /// Render a report as readable text (verdict, per-key summary, counterexample).
 pub fn render_text(report: &CheckReport) -> String {
-    format!("{:?}\n", report.verdict)
+    render::render_text(report)
 }
+
+#[cfg(test)]
+mod tests;

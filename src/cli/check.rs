@@ -1,14 +1,245 @@
-//! `faultline check`: flags and entry point.
+//! `faultline check`: flags and entry point. Load a history (JSONL or Jepsen EDN), check that it
+//! is well formed, run the linearizability checker and print the verdict (text or JSON). The
+//! outcome becomes the exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3).
 
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
 use clap::Args;
+use serde_json::Value;
 
+use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
+use crate::history::{self, Format};
 
 /// Flags of `faultline check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// History file: faultline JSONL or Jepsen/Knossos EDN; `-` reads standard input.
+    pub history: PathBuf,
+    /// Sequential model to check against (register, cas-register, multi-register, mutex, set,
+    /// counter, fifo-queue, kv).
+    #[arg(long, default_value = "cas-register")]
+    pub model: String,
+    /// Initial value as JSON, e.g. `0`, `null` (default) or `{"x":0,"y":0}`.
+    #[arg(long, value_name = "JSON")]
+    pub init: Option<String>,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up with verdict "unknown" (exit 2) after this long, e.g. `10s`, `2m`.
+    #[arg(long, value_name = "DURATION")]
+    pub time_limit: Option<String>,
+    /// Memory budget for the search, e.g. `2GiB`, `512MiB`, `1000000`; past it, "unknown".
+    #[arg(long, value_name = "BYTES")]
+    pub memory_limit: Option<String>,
+    /// Input format; by default from the extension (.jsonl/.json/.edn), else from the content.
+    #[arg(long, value_name = "jsonl|edn")]
+    pub format: Option<String>,
+    /// Values are Jepsen `independent` tuples `[key value]`: check each key separately.
+    #[arg(long)]
+    pub independent: bool,
+}
 
 /// Run `faultline check`.
-pub fn run(_args: CheckArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`faultline check` is not built yet")
+pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    let file = args.history.display();
+    let opts = options(&args).with_context(|| format!("cannot check {file}"))?;
+    let format = match &args.format {
+        Some(f) => Some(
+            f.parse::<Format>()
+                .map_err(|e| anyhow!("cannot check {file}: --format: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut loaded = history::load_with_lines(&args.history, format)?;
+    loaded.validate()?;
+    if args.independent {
+        history::lift_tuple_keys(&mut loaded.history)
+            .map_err(|e| e.with_op_lines(&loaded.lines).in_file(&loaded.file))?;
+    }
+    let report = checker::check(&loaded.history, &opts).map_err(|e| {
+        let line = match &e {
+            CheckError::BadOp { index, .. } => usize::try_from(*index)
+                .ok()
+                .and_then(|i| loaded.lines.get(i))
+                .map(|l| format!("{l}:"))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        anyhow!(
+            "{}:{line} {e} (checked as model {}; choose the model with --model)",
+            loaded.file,
+            opts.model.name()
+        )
+    })?;
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&report).context("serializing the report")?;
+        s.push('\n');
+        s
+    } else {
+        checker::render_text(&report)
+    };
+    emit(&text)?;
+    Ok(outcome(&report))
+}
+
+/// The exit outcome of a report.
+fn outcome(report: &CheckReport) -> Outcome {
+    match report.verdict {
+        Verdict::Valid => Outcome::Valid,
+        Verdict::Invalid { .. } => Outcome::Invalid,
+        Verdict::Unknown { .. } => Outcome::Unknown,
+    }
+}
+
+/// Write to stdout; a closed pipe (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow!("writing the report to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turn the flags into checker options; every error names its flag.
+fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
+    let model: ModelKind = args
+        .model
+        .parse()
+        .map_err(|e: String| anyhow!("--model: {e}"))?;
+    let init = match &args.init {
+        None => Value::Null,
+        Some(s) => serde_json::from_str(s).map_err(|e| {
+            anyhow!(
+                "--init {s:?} is not valid JSON ({e}); examples: --init 0, --init null, \
+                 --init '{{\"x\":0,\"y\":0}}', --init '\"text\"'"
+            )
+        })?,
+    };
+    let time_limit = match &args.time_limit {
+        None => None,
+        Some(s) => Some(parse_duration(s)?),
+    };
+    let mut opts = CheckOptions {
+        model,
+        init,
+        time_limit,
+        ..CheckOptions::default()
+    };
+    if let Some(s) = &args.memory_limit {
+        opts.memory_limit = parse_bytes(s).map_err(|e| anyhow!("--memory-limit {s:?}: {e}"))?;
+    }
+    Ok(opts)
+}
+
+fn parse_duration(s: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| anyhow!("--time-limit {s:?}: {e}; use e.g. 500ms, 10s, 2m, 1h"))
+}
+
+/// Parse a byte count: a number with an optional unit. `K`/`M`/`G`/`T` and `KiB`... are powers
+/// of 1024; `KB`/`MB`/`GB`/`TB` are powers of 1000 (case-insensitive).
+pub(crate) fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| "expected a number of bytes like 2GiB, 512MiB or 1000000".to_string())?;
+    const KI: f64 = 1024.0;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => KI,
+        "m" | "mib" => KI * KI,
+        "g" | "gib" => KI * KI * KI,
+        "t" | "tib" => KI * KI * KI * KI,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        u => {
+            return Err(format!(
+                "unknown unit {u:?}; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB"
+            ))
+        }
+    };
+    let bytes = n * mult;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
+        return Err("must be at least 1 byte and fit in memory addresses".into());
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> CheckArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            args: CheckArgs,
+        }
+        let argv = std::iter::once("check")
+            .chain(std::iter::once("h.jsonl"))
+            .chain(extra.iter().copied());
+        match Wrap::try_parse_from(argv) {
+            Ok(w) => w.args,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn parses_byte_sizes() {
+        assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_bytes("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("1.5KB"), Ok(1500));
+        assert_eq!(parse_bytes("1000000"), Ok(1_000_000));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("2 parsecs").is_err());
+        assert!(parse_bytes("0").is_err());
+    }
+
+    #[test]
+    fn turns_flags_into_options() {
+        let o = options(&args(&[
+            "--model",
+            "multi-register",
+            "--init",
+            r#"{"x":0,"y":0}"#,
+            "--time-limit",
+            "10s",
+            "--memory-limit",
+            "1GiB",
+        ]))
+        .expect("options");
+        assert_eq!(o.model, ModelKind::MultiRegister);
+        assert_eq!(o.init, serde_json::json!({"x": 0, "y": 0}));
+        assert_eq!(o.time_limit, Some(Duration::from_secs(10)));
+        assert_eq!(o.memory_limit, 1 << 30);
+        let d = options(&args(&[])).expect("defaults");
+        assert_eq!(
+            (d.model, d.init, d.time_limit),
+            (ModelKind::CasRegister, Value::Null, None)
+        );
+    }
+
+    #[test]
+    fn flag_errors_name_the_flag() {
+        let e = |extra: &[&str]| options(&args(extra)).expect_err("bad flag").to_string();
+        assert!(e(&["--model", "queue"])
+            .starts_with("--model: unknown model \"queue\"; known models: register, cas-register"));
+        assert!(e(&["--init", "{x:0}"]).starts_with("--init \"{x:0}\" is not valid JSON"));
+        assert!(e(&["--time-limit", "soon"]).starts_with("--time-limit \"soon\""));
+        assert!(e(&["--memory-limit", "2XB"]).starts_with("--memory-limit \"2XB\": unknown unit"));
+    }
 }

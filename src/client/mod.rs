@@ -2,6 +2,8 @@
 //! and the classification of every answer as ok / fail / info. A client never invents or guesses
 //! a result: `fail` only when the operation certainly did not happen.
 
+pub mod etcd;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -57,3 +59,7 @@ pub trait Client: Send + Sync {
     /// returns `Fail` unless the request certainly did not take effect.
     fn invoke<'a>(&'a self, req: &'a Request) -> BoxFuture<'a, Completion>;
 }
+
+pub mod http_kv;
+
+pub use http_kv::{HttpKvClient, HttpKvOptions};

@@ -6,9 +6,21 @@
 //! happen; `info` (or an invoke with no completion) means it may have happened at any time after
 //! its invoke. An `ok` read of `null` means the key held nothing.
 
+mod edn;
+mod error;
+mod independent;
+mod jsonl;
+mod load;
 mod recorder;
+mod validate;
 
+pub use edn::parse_edn;
+pub use error::{HistoryError, Location};
+pub use independent::lift_tuple_keys;
+pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
+pub use load::{load, load_with_lines, Format, Loaded, MAX_EDN_BYTES};
 pub use recorder::Recorder;
+pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,19 +61,35 @@ impl Serialize for Process {
 
 impl<'de> Deserialize<'de> for Process {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Str(String),
+        // A visitor rather than an untagged enum: untagged enums buffer every value, which is
+        // measurable when loading millions of ops.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Process;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a non-negative integer or \"nemesis\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, p: u64) -> Result<Process, E> {
+                Ok(Process::Client(p))
+            }
+            fn visit_i64<E: serde::de::Error>(self, p: i64) -> Result<Process, E> {
+                u64::try_from(p).map(Process::Client).map_err(|_| {
+                    E::custom(format!(
+                        "process must be a non-negative integer or \"nemesis\", got {p}"
+                    ))
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Process, E> {
+                if s == "nemesis" {
+                    Ok(Process::Nemesis)
+                } else {
+                    Err(E::custom(format!(
+                        "process must be a non-negative integer or \"nemesis\", got {s:?}"
+                    )))
+                }
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Int(p) => Ok(Process::Client(p)),
-            Raw::Str(s) if s == "nemesis" => Ok(Process::Nemesis),
-            Raw::Str(s) => Err(serde::de::Error::custom(format!(
-                "process must be a non-negative integer or \"nemesis\", got {s:?}"
-            ))),
-        }
+        d.deserialize_any(V)
     }
 }
 

@@ -2,6 +2,12 @@
 //! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
 //! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
 
+pub mod netns;
+pub mod ports;
+pub mod proxy;
+
+pub use proxy::ProxyBackend;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 

@@ -1,1 +1,418 @@
-//! plan: see DESIGN.md. (Being built.)
+//! The validated, resolved test plan: flags + the cluster, workload and nemesis TOML files + the
+//! seed. The one place defaults live and cross-field checks ("nodes must be odd", "--bug needs the
+//! bundled node") are made. Does no I/O beyond reading those TOML files.
+//!
+//! - [`PlanInput`]: the raw flags, as `cli` parsed them (nothing below `cli` sees clap).
+//! - [`Plan`]: the result, consumed by `runner`.
+//! - [`bundled`]: the workload, nemesis and cluster files compiled into the binary, so `--workload
+//!   kv` or a run outside the repository works.
+
+mod bundled;
+mod toml_out;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::checker::ModelKind;
+use crate::cluster::{ClusterSpec, SpecError};
+use crate::nemesis::{NemesisSchedule, ScheduleError};
+use crate::workload::{WorkloadError, WorkloadSpec};
+
+pub use bundled::resolve_file;
+
+/// Default cluster spec.
+pub const DEFAULT_CLUSTER: &str = "clusters/raft.toml";
+/// Default workload.
+pub const DEFAULT_WORKLOAD: &str = "workloads/cas-register.toml";
+/// Default nemesis schedule.
+pub const DEFAULT_NEMESIS: &str = "nemesis/mixed.toml";
+/// Default node count when neither `--nodes` nor the cluster spec says otherwise.
+pub const DEFAULT_NODES: usize = 5;
+/// Default number of client workers.
+pub const DEFAULT_CLIENTS: usize = 10;
+/// Default total rate, ops/s.
+pub const DEFAULT_RATE: f64 = 200.0;
+/// Default workload duration.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(30);
+/// Default per-request client timeout.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The raw flags of `faultline test` (all optional; defaults are applied by [`Plan::resolve`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanInput {
+    /// `--cluster`.
+    pub cluster: Option<PathBuf>,
+    /// `--workload`.
+    pub workload: Option<PathBuf>,
+    /// `--nemesis`.
+    pub nemesis: Option<PathBuf>,
+    /// `--nodes`.
+    pub nodes: Option<i64>,
+    /// `--clients`.
+    pub clients: Option<i64>,
+    /// `--rate`.
+    pub rate: Option<f64>,
+    /// `--time-limit` (e.g. `30s`, `2m`).
+    pub time_limit: Option<String>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--net` (`proxy` or `netns`).
+    pub net: Option<String>,
+    /// `--bug`.
+    pub bug: Option<String>,
+    /// `--junit`.
+    pub junit: Option<PathBuf>,
+    /// `--name`.
+    pub name: Option<String>,
+    /// `--results-dir`.
+    pub results_dir: Option<PathBuf>,
+    /// `--client-timeout` (e.g. `1s`, `500ms`).
+    pub client_timeout: Option<String>,
+    /// `--check-time-limit`: the checker's wall-clock budget.
+    pub check_time_limit: Option<String>,
+}
+
+/// Which partition backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetKind {
+    /// Userspace TCP proxies (default, no root).
+    Proxy,
+    /// Network namespaces + nftables (root).
+    Netns,
+}
+
+impl NetKind {
+    /// The flag value.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetKind::Proxy => "proxy",
+            NetKind::Netns => "netns",
+        }
+    }
+}
+
+/// A bad flag or input file. Each message names the flag or file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A flag value is invalid.
+    #[error("--{flag}: {message}")]
+    Flag {
+        /// The flag, without dashes.
+        flag: &'static str,
+        /// What is wrong and what to pass instead.
+        message: String,
+    },
+    /// The cluster spec is invalid.
+    #[error(transparent)]
+    Cluster(#[from] SpecError),
+    /// The workload file is invalid.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// The nemesis schedule is invalid.
+    #[error(transparent)]
+    Nemesis(#[from] ScheduleError),
+}
+
+/// A validated test plan. Invariants: `cluster.nodes` is odd; `clients >= 1`; `rate >= 0`
+/// (0 = unlimited); `time_limit > 0`; `bug` is only set for the bundled node.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Test name: the directory under `results_dir`.
+    pub name: String,
+    /// Where the cluster spec came from (as given, or the default).
+    pub cluster_path: PathBuf,
+    /// The cluster spec, node count and `--bug` applied.
+    pub cluster: ClusterSpec,
+    /// Where the workload came from.
+    pub workload_path: PathBuf,
+    /// The workload.
+    pub workload: WorkloadSpec,
+    /// The checker model (from the workload).
+    pub model: ModelKind,
+    /// Where the nemesis schedule came from.
+    pub nemesis_path: PathBuf,
+    /// The fault schedule.
+    pub nemesis: NemesisSchedule,
+    /// Client workers.
+    pub clients: usize,
+    /// Total ops/s; 0 = unlimited.
+    pub rate: f64,
+    /// How long the workload runs.
+    pub time_limit: Duration,
+    /// The seed for op generation and the fault schedule.
+    pub seed: u64,
+    /// True when no `--seed` was given and one was drawn at random.
+    pub seed_was_random: bool,
+    /// Partition backend.
+    pub net: NetKind,
+    /// Seeded bug of the bundled node, if any.
+    pub bug: Option<String>,
+    /// Where to write JUnit XML, if asked.
+    pub junit: Option<PathBuf>,
+    /// Root of stored runs.
+    pub results_dir: PathBuf,
+    /// Per-request client timeout.
+    pub client_timeout: Duration,
+    /// The checker's time budget.
+    pub check_time_limit: Duration,
+}
+
+fn flag(flag: &'static str, message: impl Into<String>) -> PlanError {
+    PlanError::Flag {
+        flag,
+        message: message.into(),
+    }
+}
+
+fn duration(
+    name: &'static str,
+    v: &Option<String>,
+    default: Duration,
+) -> Result<Duration, PlanError> {
+    let Some(s) = v else { return Ok(default) };
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        flag(
+            name,
+            format!("{s:?} is not a duration ({e}); write e.g. 30s, 2m, 500ms"),
+        )
+    })?;
+    if d.is_zero() {
+        return Err(flag(name, "must be greater than zero"));
+    }
+    Ok(d)
+}
+
+impl Plan {
+    /// Resolve flags and files into a plan.
+    pub fn resolve(input: &PlanInput) -> Result<Plan, PlanError> {
+        let cluster_path = input
+            .cluster
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CLUSTER.into());
+        let workload_path = input
+            .workload
+            .clone()
+            .unwrap_or_else(|| DEFAULT_WORKLOAD.into());
+        let nemesis_path = input
+            .nemesis
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NEMESIS.into());
+
+        let cluster = match resolve_file(&cluster_path, "clusters") {
+            bundled::Source::File(p) => ClusterSpec::load(&p)?,
+            bundled::Source::Bundled(p, text) => ClusterSpec::parse(text, Path::new(p))?,
+        };
+        let workload = match resolve_file(&workload_path, "workloads") {
+            bundled::Source::File(p) => WorkloadSpec::load(&p)?,
+            bundled::Source::Bundled(p, text) => WorkloadSpec::parse(text, p)?,
+        };
+        let nemesis = match resolve_file(&nemesis_path, "nemesis") {
+            bundled::Source::File(p) => NemesisSchedule::load(&p)?,
+            bundled::Source::Bundled(p, text) => NemesisSchedule::parse(text, Path::new(p))?,
+        };
+
+        let mut cluster = match input.nodes {
+            Some(n) if n < 1 || n % 2 == 0 => {
+                return Err(flag(
+                    "nodes",
+                    format!("must be odd and >= 1 (a majority must be well defined), got {n}"),
+                ))
+            }
+            Some(n) => cluster.with_nodes(n)?,
+            None => cluster,
+        };
+        if cluster.nodes == 0 {
+            cluster = cluster.with_nodes(DEFAULT_NODES as i64)?;
+        }
+
+        let model = workload.model_kind().map_err(|m| flag("workload", m))?;
+
+        let clients = match input.clients {
+            None => DEFAULT_CLIENTS,
+            Some(c) if (1..=1000).contains(&c) => c as usize,
+            Some(c) => {
+                return Err(flag(
+                    "clients",
+                    format!("must be between 1 and 1000, got {c}"),
+                ))
+            }
+        };
+        let rate = match input.rate {
+            None => DEFAULT_RATE,
+            Some(r) if r.is_finite() && r >= 0.0 => r,
+            Some(r) => {
+                return Err(flag(
+                    "rate",
+                    format!("must be >= 0 ops/s (0 = unlimited), got {r}"),
+                ))
+            }
+        };
+        let time_limit = duration("time-limit", &input.time_limit, DEFAULT_TIME_LIMIT)?;
+        let client_timeout = duration(
+            "client-timeout",
+            &input.client_timeout,
+            DEFAULT_CLIENT_TIMEOUT,
+        )?;
+        let check_time_limit = duration(
+            "check-time-limit",
+            &input.check_time_limit,
+            Duration::from_secs(60),
+        )?;
+        let net = match input.net.as_deref() {
+            None | Some("proxy") => NetKind::Proxy,
+            Some("netns") => NetKind::Netns,
+            Some(other) => {
+                return Err(flag(
+                    "net",
+                    format!("unknown backend {other:?}; use proxy or netns"),
+                ))
+            }
+        };
+
+        let bug = match &input.bug {
+            None => None,
+            Some(b) => {
+                if crate::raft::bugs::Bug::from_name(b).is_none() {
+                    let names: Vec<&str> = crate::raft::bugs::ALL
+                        .iter()
+                        .map(|(_, n, _, _)| *n)
+                        .collect();
+                    return Err(flag(
+                        "bug",
+                        format!("unknown bug {b:?}; known bugs: {}", names.join(", ")),
+                    ));
+                }
+                let bundled = Path::new(&cluster.command)
+                    .file_name()
+                    .is_some_and(|f| f == "faultline-raft");
+                if !bundled {
+                    return Err(flag("bug", format!(
+                        "seeded bugs exist only in the bundled faultline-raft node, but the cluster runs {:?}",
+                        cluster.command
+                    )));
+                }
+                cluster.args.push("--bug".into());
+                cluster.args.push(b.clone());
+                Some(b.clone())
+            }
+        };
+
+        let (seed, seed_was_random) = match input.seed {
+            Some(s) => (s, false),
+            None => (rand::random::<u64>() >> 1, true),
+        };
+
+        let name = match &input.name {
+            Some(n) => {
+                let ok = !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    && !n.starts_with('.');
+                if !ok {
+                    return Err(flag(
+                        "name",
+                        format!(
+                            "{n:?} must be letters, digits, '-', '_' or '.' (it names a directory)"
+                        ),
+                    ));
+                }
+                n.clone()
+            }
+            None => {
+                let mut n = format!("{}-{}-{}", cluster.name, workload.name, nemesis.name);
+                if let Some(b) = &bug {
+                    n.push_str(&format!("-bug-{b}"));
+                }
+                n.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect()
+            }
+        };
+
+        Ok(Plan {
+            name,
+            cluster_path,
+            cluster,
+            workload_path,
+            workload,
+            model,
+            nemesis_path,
+            nemesis,
+            clients,
+            rate,
+            time_limit,
+            seed,
+            seed_was_random,
+            net,
+            bug,
+            junit: input.junit.clone(),
+            results_dir: input
+                .results_dir
+                .clone()
+                .unwrap_or_else(|| "results".into()),
+            client_timeout,
+            check_time_limit,
+        })
+    }
+
+    /// The command line that reruns this plan (same files, same seed).
+    pub fn rerun_command(&self) -> String {
+        let mut parts = vec![
+            "faultline test".to_string(),
+            format!("--cluster {}", self.cluster_path.display()),
+            format!("--workload {}", self.workload_path.display()),
+            format!("--nemesis {}", self.nemesis_path.display()),
+            format!("--nodes {}", self.cluster.nodes),
+            format!("--clients {}", self.clients),
+            format!("--rate {}", self.rate),
+            format!(
+                "--time-limit {}",
+                humantime::format_duration(self.time_limit)
+            ),
+            format!("--seed {}", self.seed),
+            format!("--net {}", self.net.name()),
+        ];
+        if let Some(b) = &self.bug {
+            parts.push(format!("--bug {b}"));
+        }
+        parts.push(format!("--name {}", self.name));
+        parts.join(" ")
+    }
+
+    /// The effective configuration as flat pairs, for `results.json`.
+    pub fn config_pairs(&self) -> std::collections::BTreeMap<String, String> {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("cluster".into(), self.cluster_path.display().to_string());
+        m.insert("workload".into(), self.workload_path.display().to_string());
+        m.insert("nemesis".into(), self.nemesis_path.display().to_string());
+        m.insert("nodes".into(), self.cluster.nodes.to_string());
+        m.insert("clients".into(), self.clients.to_string());
+        m.insert("rate".into(), self.rate.to_string());
+        m.insert(
+            "time_limit".into(),
+            humantime::format_duration(self.time_limit).to_string(),
+        );
+        m.insert("seed".into(), self.seed.to_string());
+        m.insert("net".into(), self.net.name().into());
+        m.insert("model".into(), self.model.name().into());
+        m.insert(
+            "bug".into(),
+            self.bug.clone().unwrap_or_else(|| "none".into()),
+        );
+        m
+    }
+
+    /// `test.toml`: the effective configuration (flags, seed and the three specs as resolved).
+    pub fn to_toml(&self) -> String {
+        toml_out::render(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,305 @@
-//! runner: see DESIGN.md. (Being built.)
+//! One test run end to end: ordering and lifetimes. Create the run directory and `test.toml`,
+//! lay out the network, start the cluster, run the workers and the nemesis until the time limit,
+//! heal everything, wait (bounded) for recovery, read every key once more, stop the nodes, check
+//! the history, store `results.json`, print the summary and move `results/latest`.
+//!
+//! Ctrl-C at any point heals, resumes and stops every node, closes the history and writes
+//! `results.json` with `aborted`. A harness error does the same (the cluster and the network
+//! backend stop on drop). The runner has no checking, fault or rendering logic of its own: it
+//! calls `checker`, `nemesis` and `report`.
+
+mod setup;
+mod store;
+mod workload_phase;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::checker::{CheckOptions, CheckReport, Verdict};
+use crate::cluster::{Cluster, ClusterError};
+use crate::exit::Outcome;
+use crate::history::Recorder;
+use crate::net::NetError;
+use crate::plan::Plan;
+use crate::report::summary::{render_summary, RunStats};
+use crate::report::RunResults;
+use crate::workload::final_reads;
+
+pub use setup::Clients;
+
+/// How long to wait for a leader after healing.
+const RECOVERY_BUDGET: Duration = Duration::from_secs(15);
+/// How long the final reads may take in total.
+const FINAL_READ_BUDGET: Duration = Duration::from_secs(10);
+
+/// A harness error: the run could not be carried out. Messages say what failed and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A file or directory could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The network backend failed.
+    #[error("network backend: {0}")]
+    Net(#[from] NetError),
+    /// The cluster could not be started or driven.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The client could not be built.
+    #[error("client: {0}")]
+    Client(String),
+    /// The nemesis failed.
+    #[error(transparent)]
+    Nemesis(#[from] crate::nemesis::NemesisError),
+    /// The history could not be written completely.
+    #[error("history.jsonl could not be written completely: {0}")]
+    History(String),
+    /// The checker could not interpret the history.
+    #[error("checker: {0}")]
+    Check(String),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEnd {
+    /// The history was checked.
+    Verdict(Outcome),
+    /// The run was interrupted (Ctrl-C); the history may be incomplete.
+    Aborted(String),
+}
+
+/// What [`run`] returns: how it ended, where it is stored and what was stored.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Verdict or abort.
+    pub end: RunEnd,
+    /// `results/<name>/<timestamp>`.
+    pub run_dir: PathBuf,
+    /// The contents of `results.json`.
+    pub results: RunResults,
+    /// The printable summary table.
+    pub summary: String,
+}
+
+/// A run-time error together with the run directory it happened in (so the caller can point at
+/// the partial results).
+#[derive(Debug, thiserror::Error)]
+#[error("{source} (partial results in {})", run_dir.display())]
+pub struct RunFailed {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// The error.
+    #[source]
+    pub source: RunError,
+}
+
+/// What the run phases produced before checking.
+struct Executed {
+    duration_s: f64,
+    aborted: Option<String>,
+}
+
+/// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
+pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
+    let (run_dir, started_at) =
+        store::create_run_dir(&plan.results_dir, &plan.name).map_err(|source| RunFailed {
+            run_dir: plan.results_dir.clone(),
+            source,
+        })?;
+    let fail = |source| RunFailed {
+        run_dir: run_dir.clone(),
+        source,
+    };
+    store::write_atomic(&run_dir.join("test.toml"), &plan.to_toml()).map_err(fail)?;
+    let hist_path = run_dir.join("history.jsonl");
+    let file = std::fs::File::create(&hist_path).map_err(|source| {
+        fail(RunError::Io {
+            path: hist_path.clone(),
+            source,
+        })
+    })?;
+    let recorder = Arc::new(Recorder::new(Box::new(file)));
+    let (abort_tx, abort_rx) = tokio::sync::watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = abort_tx.send(true);
+        }
+    });
+
+    let executed = execute(plan, &run_dir, recorder.clone(), abort_rx).await;
+    ctrl_c.abort();
+    let history = recorder.finish();
+    let base = |check: CheckReport,
+                duration_s: f64,
+                aborted: Option<String>,
+                h: &crate::history::History| {
+        let stats = RunStats::from_history(h);
+        let ok = stats.outcomes.get("all").map(|o| o.ok).unwrap_or(0);
+        RunResults {
+            name: plan.name.clone(),
+            started_at: started_at.clone(),
+            seed: plan.seed,
+            rerun: plan.rerun_command(),
+            config: plan.config_pairs(),
+            duration_s,
+            throughput: if duration_s > 0.0 {
+                ok as f64 / duration_s
+            } else {
+                0.0
+            },
+            outcomes: stats.outcomes,
+            latency: stats.latency,
+            faults: stats.faults,
+            check,
+            aborted,
+        }
+    };
+    let unchecked = |reason: &str| CheckReport {
+        model: plan.model,
+        verdict: Verdict::Unknown {
+            reason: reason.to_string(),
+        },
+        keys: vec![],
+        elapsed_ms: 0,
+    };
+
+    let (executed, history) = match (executed, history) {
+        (Ok(e), Ok(h)) => (e, h),
+        (Err(e), _) => {
+            // Keep what was recorded and say why the run stopped.
+            let h = recorder.snapshot();
+            let r = base(
+                unchecked("not checked: harness error"),
+                0.0,
+                Some(e.to_string()),
+                &h,
+            );
+            let _ = store::write_results(&run_dir, &r);
+            let _ = store::update_latest(&plan.results_dir, &run_dir);
+            return Err(fail(e));
+        }
+        (Ok(e), Err(msg)) => {
+            let h = recorder.snapshot();
+            let err = RunError::History(msg);
+            let r = base(
+                unchecked("not checked: history incomplete"),
+                e.duration_s,
+                Some(err.to_string()),
+                &h,
+            );
+            let _ = store::write_results(&run_dir, &r);
+            return Err(fail(err));
+        }
+    };
+
+    let (check, end) = if let Some(why) = &executed.aborted {
+        (
+            unchecked("not checked: run aborted"),
+            RunEnd::Aborted(why.clone()),
+        )
+    } else {
+        let opts = CheckOptions {
+            model: plan.model,
+            time_limit: Some(plan.check_time_limit),
+            ..Default::default()
+        };
+        let h = history.clone();
+        let report = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
+            .await
+            .map_err(|e| fail(RunError::Check(e.to_string())))?
+            .map_err(|e| fail(RunError::Check(e.to_string())))?;
+        let outcome = match report.verdict {
+            Verdict::Valid => Outcome::Valid,
+            Verdict::Invalid { .. } => Outcome::Invalid,
+            Verdict::Unknown { .. } => Outcome::Unknown,
+        };
+        (report, RunEnd::Verdict(outcome))
+    };
+    let results = base(
+        check,
+        executed.duration_s,
+        executed.aborted.clone(),
+        &history,
+    );
+    store::write_results(&run_dir, &results).map_err(fail)?;
+    store::update_latest(&plan.results_dir, &run_dir).map_err(fail)?;
+    let summary = render_summary(&results, &run_dir.display().to_string());
+    Ok(RunReport {
+        end,
+        run_dir,
+        results,
+        summary,
+    })
+}
+
+/// Set up, run the workload under the nemesis, heal, recover, final reads, stop. Every process
+/// started here is stopped before this returns, on every path (the cluster stops on drop).
+async fn execute(
+    plan: &Plan,
+    run_dir: &std::path::Path,
+    recorder: Arc<Recorder>,
+    mut abort: tokio::sync::watch::Receiver<bool>,
+) -> Result<Executed, RunError> {
+    let net = setup::backend(plan)?;
+    let cluster = tokio::select! {
+        c = Cluster::start(&plan.cluster, net.as_ref(), run_dir) => Arc::new(c?),
+        _ = abort.wait_for(|a| *a) => {
+            let _ = net.shutdown();
+            return Ok(Executed { duration_s: 0.0, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
+        }
+    };
+    let result =
+        workload_phase::run(plan, &cluster, net.clone(), recorder.clone(), abort.clone()).await;
+    let (duration_s, next_process) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            cluster.stop_all();
+            let _ = net.shutdown();
+            return Err(e);
+        }
+    };
+    let mut aborted = abort.borrow().then(|| "interrupted (Ctrl-C)".to_string());
+    if aborted.is_none() {
+        // Final reads: after healing, once a leader is back (bounded), each key once.
+        let clients = Clients::new(plan, &cluster)?;
+        let addrs = cluster.client_addrs();
+        let reads = async {
+            let home = clients
+                .wait_recovered(&addrs, RECOVERY_BUDGET)
+                .await
+                .unwrap_or(0);
+            let client = clients.for_home(home);
+            let keys = plan.workload.key_names();
+            final_reads(
+                &keys,
+                client.as_ref(),
+                &recorder,
+                next_process,
+                FINAL_READ_BUDGET,
+            )
+            .await
+        };
+        tokio::select! {
+            missing = reads => {
+                if !missing.is_empty() {
+                    tracing::warn!("final read failed for keys {missing:?}");
+                }
+            }
+            _ = abort.wait_for(|a| *a) => aborted = Some("interrupted (Ctrl-C) during final reads".into()),
+        }
+    }
+    cluster.stop_all();
+    net.shutdown()?;
+    for e in cluster.unexpected_exits() {
+        tracing::info!("node exited on its own: {e:?}");
+    }
+    Ok(Executed {
+        duration_s,
+        aborted,
+    })
+}

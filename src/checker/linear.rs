@@ -1,0 +1,270 @@
+//! The configuration-set walk (Knossos `linear`): walk the history once, keeping every reachable
+//! configuration (model state + which open calls are already linearized + crashed usage).
+//!
+//! At each `ok` return of call k, the configurations are expanded by linearizing open calls and
+//! available crashed calls until k is linearized; configurations that cannot linearize k die. If
+//! none survives, k is the first `ok` op that cannot be linearized. The set is bounded by the
+//! concurrency, not the history length, and at quiescent points (no `ok` call open) it is just the
+//! set of possible states (with crashed usage). A crashed call that never happens is simply never
+//! linearized ("linearized at the end").
+
+use std::sync::atomic::AtomicBool;
+
+use rustc_hash::FxHashMap;
+
+use super::budget::{Budget, MemTicket, Stop};
+use super::configs::{Cfg, CfgSet, CrashTable, NO_PATH};
+use super::model::Model;
+use super::prep::{Event, Problem};
+
+/// Where the walk stopped when it found a violation: everything needed for a counterexample.
+#[derive(Debug)]
+pub struct Failure<S> {
+    /// The call whose `ok` return could not be linearized.
+    pub call: u32,
+    /// Position in `Problem::events` of that return.
+    pub event: usize,
+    /// Slot of the failing call.
+    pub slot: u32,
+    /// Configurations alive just before the return.
+    pub configs: Vec<Cfg<S>>,
+    /// Slot -> open `ok` call at that point (`u32::MAX` = free).
+    pub slot_call: Vec<u32>,
+    /// Open-slot mask at that point.
+    pub occupied: u128,
+}
+
+/// The result of one walk.
+#[derive(Debug)]
+pub enum WalkResult<S> {
+    /// Some configuration survived the whole history.
+    Valid,
+    /// No configuration could linearize a returning call.
+    Invalid(Box<Failure<S>>),
+    /// A budget ran out.
+    Stopped(Stop),
+}
+
+/// Crashed-call classes: equal compiled ops are interchangeable.
+#[derive(Debug)]
+pub struct Classes<O> {
+    /// Representative op of each class.
+    pub ops: Vec<O>,
+    /// Member calls of each class, in invoke order (the first `used` are the ones "used").
+    pub members: Vec<Vec<u32>>,
+    index: FxHashMap<O, u32>,
+}
+
+/// The walk's state; public so the counterexample builder can read it after a failure.
+pub struct Walk<'a, M: Model> {
+    /// The model.
+    pub model: &'a M,
+    /// The compiled sub-history.
+    pub problem: &'a Problem<M::Op>,
+    /// Crashed usage vectors.
+    pub table: CrashTable,
+    /// Crashed-call classes.
+    pub classes: Classes<M::Op>,
+    /// Path arena: (call, parent) when tracking.
+    pub arena: Vec<(u32, u32)>,
+    track: bool,
+    slot_call: Vec<u32>,
+    occupied: u128,
+    /// Peak configurations held at once (for reports).
+    pub peak_configs: usize,
+}
+
+impl<'a, M: Model> Walk<'a, M> {
+    /// A walk over `problem`; `track` records linearization paths (for counterexamples).
+    pub fn new(model: &'a M, problem: &'a Problem<M::Op>, track: bool) -> Self {
+        Walk {
+            model,
+            problem,
+            table: CrashTable::default(),
+            classes: Classes {
+                ops: Vec::new(),
+                members: Vec::new(),
+                index: FxHashMap::default(),
+            },
+            arena: Vec::new(),
+            track,
+            slot_call: vec![u32::MAX; 128],
+            occupied: 0,
+            peak_configs: 0,
+        }
+    }
+
+    fn entry_bytes(&self) -> usize {
+        std::mem::size_of::<(M::State, u128, u32, u32)>() + 48
+    }
+
+    /// Run the walk within `budget`, stopping early when `cancel` is set.
+    pub fn run(&mut self, budget: &Budget, cancel: &AtomicBool) -> WalkResult<M::State> {
+        let mut ticket = MemTicket::new(budget);
+        let mut configs: CfgSet<M::State> = CfgSet::default();
+        configs.insert(&self.table, self.model.init(), 0, 0, || NO_PATH);
+        for (ei, ev) in self.problem.events.iter().enumerate() {
+            if ei.is_multiple_of(256) {
+                if let Err(stop) = budget.check(cancel) {
+                    return WalkResult::Stopped(stop);
+                }
+            }
+            match *ev {
+                Event::Invoke(c) if self.problem.calls[c as usize].done.is_some() => {
+                    let slot = (!self.occupied).trailing_zeros();
+                    if slot >= 128 {
+                        return WalkResult::Stopped(Stop::Unsupported(
+                            "more than 128 concurrent ok calls on one key".into(),
+                        ));
+                    }
+                    self.occupied |= 1 << slot;
+                    self.slot_call[slot as usize] = c;
+                }
+                Event::Invoke(c) => self.add_crashed(c),
+                Event::Return(c) => {
+                    let slot = self.slot_call.iter().position(|&x| x == c).unwrap_or(0) as u32;
+                    let next = match self.expand(&configs, slot, budget, cancel, &mut ticket) {
+                        Ok(n) => n,
+                        Err(stop) => return WalkResult::Stopped(stop),
+                    };
+                    if next.is_empty() {
+                        return WalkResult::Invalid(Box::new(Failure {
+                            call: c,
+                            event: ei,
+                            slot,
+                            configs: configs.iter().collect(),
+                            slot_call: self.slot_call.clone(),
+                            occupied: self.occupied,
+                        }));
+                    }
+                    configs = next;
+                    self.occupied &= !(1 << slot);
+                    self.slot_call[slot as usize] = u32::MAX;
+                    self.peak_configs = self.peak_configs.max(configs.len());
+                }
+            }
+        }
+        WalkResult::Valid
+    }
+
+    fn add_crashed(&mut self, c: u32) {
+        let op = &self.problem.calls[c as usize].op;
+        let class = match self.classes.index.get(op) {
+            Some(&k) => k,
+            None => {
+                let k = self.classes.ops.len() as u32;
+                self.classes.ops.push(op.clone());
+                self.classes.members.push(Vec::new());
+                self.classes.index.insert(op.clone(), k);
+                k
+            }
+        };
+        self.classes.members[class as usize].push(c);
+    }
+
+    /// Every configuration reachable from `configs` in which the call in `slot` is linearized,
+    /// with that bit cleared.
+    fn expand(
+        &mut self,
+        configs: &CfgSet<M::State>,
+        slot: u32,
+        budget: &Budget,
+        cancel: &AtomicBool,
+        ticket: &mut MemTicket<'_>,
+    ) -> Result<CfgSet<M::State>, Stop> {
+        let bit = 1u128 << slot;
+        let mut next: CfgSet<M::State> = CfgSet::default();
+        let mut seen: CfgSet<M::State> = CfgSet::default();
+        let mut stack: Vec<Cfg<M::State>> = Vec::new();
+        for c in configs.iter() {
+            if seen.insert(&self.table, c.state.clone(), c.lin, c.crash, || c.path) {
+                stack.push(c);
+            }
+        }
+        let entry = self.entry_bytes();
+        let mut pops = 0usize;
+        while let Some(c) = stack.pop() {
+            pops += 1;
+            if pops.is_multiple_of(1024) {
+                let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
+                    + self.table.bytes()
+                    + self.arena.len() * 8;
+                ticket.set(bytes);
+                budget.check(cancel)?;
+            }
+            if c.lin & bit != 0 {
+                next.insert(&self.table, c.state, c.lin & !bit, c.crash, || c.path);
+                continue;
+            }
+            let mut free = self.occupied & !c.lin;
+            while free != 0 {
+                let s = free.trailing_zeros();
+                free &= free - 1;
+                let call = self.slot_call[s as usize];
+                let op = &self.problem.calls[call as usize].op;
+                if let Some(st) = self.model.try_step(&c.state, op) {
+                    let lin = c.lin | (1 << s);
+                    let (arena, track) = (&mut self.arena, self.track);
+                    let mut p = NO_PATH;
+                    if seen.insert(&self.table, st.clone(), lin, c.crash, || {
+                        p = push_path(arena, track, call, c.path);
+                        p
+                    }) {
+                        stack.push(Cfg {
+                            state: st,
+                            lin,
+                            crash: c.crash,
+                            path: p,
+                        });
+                    }
+                }
+            }
+            for k in 0..self.classes.ops.len() as u32 {
+                let members = &self.classes.members[k as usize];
+                let used = self.table.used(c.crash, k);
+                if used as usize >= members.len() {
+                    continue;
+                }
+                if let Some(st) = self.model.try_step(&c.state, &self.classes.ops[k as usize]) {
+                    let call = members[used as usize];
+                    let crash = self.table.bump(c.crash, k);
+                    let (arena, track) = (&mut self.arena, self.track);
+                    let mut p = NO_PATH;
+                    if seen.insert(&self.table, st.clone(), c.lin, crash, || {
+                        p = push_path(arena, track, call, c.path);
+                        p
+                    }) {
+                        stack.push(Cfg {
+                            state: st,
+                            lin: c.lin,
+                            crash,
+                            path: p,
+                        });
+                    }
+                }
+            }
+        }
+        ticket.set(next.len() * entry + self.table.bytes() + self.arena.len() * 8);
+        Ok(next)
+    }
+
+    /// The calls on a recorded path, oldest first.
+    pub fn path_calls(&self, mut path: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        while path != NO_PATH {
+            let (call, parent) = self.arena[path as usize];
+            out.push(call);
+            path = parent;
+        }
+        out.reverse();
+        out
+    }
+}
+
+fn push_path(arena: &mut Vec<(u32, u32)>, track: bool, call: u32, parent: u32) -> u32 {
+    if !track {
+        return NO_PATH;
+    }
+    arena.push((call, parent));
+    (arena.len() - 1) as u32
+}

@@ -1,0 +1,119 @@
+//! The check driver: split by key, build one model per key, compile, search in parallel, and
+//! combine the per-key verdicts (invalid beats unknown beats valid).
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::budget::Budget;
+use super::compete::{check_problem, Strategy};
+use super::model::Model;
+use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
+use super::prep::prepare;
+use super::split::{by_key, Group};
+use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
+use crate::history::History;
+
+/// See [`super::check_with`].
+pub fn check(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<CheckReport, CheckError> {
+    let start = Instant::now();
+    let budget = Budget::new(opts.time_limit.map(|t| start + t), opts.memory_limit);
+    let groups = by_key(history);
+    let init = &opts.init;
+    let bad_init = |message: String| CheckError::BadInit { message };
+    let keys = match opts.model {
+        ModelKind::Register => run_all(history, &groups, &budget, strategy, || {
+            Ok(Register::new(init))
+        }),
+        ModelKind::CasRegister | ModelKind::Kv => {
+            run_all(history, &groups, &budget, strategy, || {
+                Ok(CasRegister::new(init))
+            })
+        }
+        ModelKind::MultiRegister => run_all(history, &groups, &budget, strategy, || {
+            MultiRegister::new(init).map_err(bad_init)
+        }),
+        ModelKind::Mutex => run_all(history, &groups, &budget, strategy, || Ok(Mutex)),
+        ModelKind::Set => run_all(history, &groups, &budget, strategy, || {
+            Set::new(init).map_err(bad_init)
+        }),
+        ModelKind::Counter => run_all(history, &groups, &budget, strategy, || {
+            Counter::new(init).map_err(bad_init)
+        }),
+        ModelKind::FifoQueue => run_all(history, &groups, &budget, strategy, || {
+            Ok(FifoQueue::default())
+        }),
+    }?;
+    Ok(CheckReport {
+        model: opts.model,
+        verdict: combine(&keys),
+        keys,
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    })
+}
+
+fn run_all<M, F>(
+    history: &History,
+    groups: &[Group],
+    budget: &Budget,
+    strategy: Strategy,
+    make: F,
+) -> Result<Vec<KeyResult>, CheckError>
+where
+    M: Model,
+    F: Fn() -> Result<M, CheckError> + Sync,
+{
+    groups
+        .par_iter()
+        .map(|g| {
+            let mut model = make()?;
+            let problem = prepare(&mut model, history, &g.positions)?;
+            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget, strategy);
+            Ok(KeyResult {
+                key: g.key.clone(),
+                ops: g.invokes(history),
+                verdict,
+            })
+        })
+        .collect()
+}
+
+/// Invalid if any key is invalid (the first one's counterexample), else unknown if any key is
+/// unknown, else valid.
+pub fn combine(keys: &[KeyResult]) -> Verdict {
+    if let Some(k) = keys
+        .iter()
+        .find(|k| matches!(k.verdict, Verdict::Invalid { .. }))
+    {
+        return k.verdict.clone();
+    }
+    let unknown: Vec<&KeyResult> = keys
+        .iter()
+        .filter(|k| matches!(k.verdict, Verdict::Unknown { .. }))
+        .collect();
+    match unknown.first() {
+        None => Verdict::Valid,
+        Some(first) => {
+            let Verdict::Unknown { reason } = &first.verdict else {
+                return Verdict::Valid;
+            };
+            if keys.len() == 1 {
+                Verdict::Unknown {
+                    reason: reason.clone(),
+                }
+            } else {
+                Verdict::Unknown {
+                    reason: format!(
+                        "{} of {} keys unknown; first: {reason}",
+                        unknown.len(),
+                        keys.len()
+                    ),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Wing & Gong / Lowe search with memoization of (linearized set, state), as in Porcupine.
+//!
+//! Calls and returns form a doubly linked list in real-time order. The search repeatedly tries to
+//! linearize a call that is "minimal" (appears before the first pending return), lifting it out of
+//! the list; when it meets the return of a call not yet linearized it backtracks. A memo of
+//! (linearized bitset, state) pairs prunes configurations already explored. Crashed calls have no
+//! return entry, so they may be linearized anywhere after their invoke or never: the search
+//! succeeds as soon as no `ok` return is left.
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::AtomicBool;
+
+use rustc_hash::FxHashSet;
+
+use super::budget::{Budget, MemTicket, Stop};
+use super::model::Model;
+use super::prep::{Event, Problem};
+
+/// The result of a WGL search.
+#[derive(Debug)]
+pub enum WglResult {
+    /// Every `ok` call linearized.
+    Valid,
+    /// Not linearizable; `call` is the `ok` call whose return blocked the deepest attempt.
+    Invalid {
+        /// The blocking call.
+        call: u32,
+    },
+    /// A budget ran out.
+    Stopped(Stop),
+}
+
+struct MemoKey<S> {
+    hash: u64,
+    bits: Box<[u64]>,
+    state: S,
+}
+
+impl<S: Hash> Hash for MemoKey<S> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.hash.hash(h);
+        self.state.hash(h);
+    }
+}
+impl<S: Eq> PartialEq for MemoKey<S> {
+    fn eq(&self, o: &Self) -> bool {
+        self.hash == o.hash && self.state == o.state && self.bits == o.bits
+    }
+}
+impl<S: Eq> Eq for MemoKey<S> {}
+
+/// Per-call random words whose xor is the incremental hash of a linearized set.
+fn zobrist(n: usize) -> Vec<u64> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        })
+        .collect()
+}
+
+/// Run WGL over `problem` within `budget`.
+pub fn search<M: Model>(
+    model: &M,
+    problem: &Problem<M::Op>,
+    budget: &Budget,
+    cancel: &AtomicBool,
+) -> WglResult {
+    let n = problem.calls.len();
+    // Entries: calls are 0..n, returns n..2n; HEAD = 2n, END = 2n+1.
+    let (head, end) = (2 * n, 2 * n + 1);
+    let mut next = vec![end; 2 * n + 2];
+    let mut prev = vec![head; 2 * n + 2];
+    let mut last = head;
+    for ev in &problem.events {
+        let e = match *ev {
+            Event::Invoke(c) => c as usize,
+            Event::Return(c) => n + c as usize,
+        };
+        next[last] = e;
+        prev[e] = last;
+        last = e;
+    }
+    next[last] = end;
+    prev[end] = last;
+    let has_return: Vec<bool> = problem.calls.iter().map(|c| c.done.is_some()).collect();
+
+    let z = zobrist(n);
+    let words = n.div_ceil(64);
+    let mut bits = vec![0u64; words];
+    let mut hash = 0u64;
+    let mut memo: FxHashSet<MemoKey<M::State>> = FxHashSet::default();
+    let entry_bytes = words * 8 + std::mem::size_of::<MemoKey<M::State>>() + 32;
+    let mut ticket = MemTicket::new(budget);
+    let mut state = model.init();
+    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut best = (0usize, u32::MAX);
+    let mut entry = next[head];
+    let mut iters = 0usize;
+    loop {
+        let check_now = iters.is_multiple_of(4096);
+        iters += 1;
+        if check_now {
+            ticket.set(memo.len() * entry_bytes + stack.len() * 64);
+            if let Err(stop) = budget.check(cancel) {
+                return WglResult::Stopped(stop);
+            }
+        }
+        if entry == end {
+            return WglResult::Valid;
+        }
+        if entry < n {
+            let c = entry;
+            if let Some(s2) = model.try_step(&state, &problem.calls[c].op) {
+                bits[c / 64] |= 1 << (c % 64);
+                hash ^= z[c];
+                let key = MemoKey {
+                    hash,
+                    bits: bits.clone().into_boxed_slice(),
+                    state: s2.clone(),
+                };
+                if memo.insert(key) {
+                    stack.push((c, std::mem::replace(&mut state, s2)));
+                    // Lift the call and its return out of the list.
+                    for e in [c, n + c] {
+                        if e == c || has_return[c] {
+                            next[prev[e]] = next[e];
+                            prev[next[e]] = prev[e];
+                        }
+                    }
+                    entry = next[head];
+                    continue;
+                }
+                bits[c / 64] &= !(1 << (c % 64));
+                hash ^= z[c];
+            }
+            entry = next[entry];
+        } else {
+            if stack.len() >= best.0 {
+                best = (stack.len(), (entry - n) as u32);
+            }
+            let Some((c, s)) = stack.pop() else {
+                return WglResult::Invalid { call: best.1 };
+            };
+            state = s;
+            bits[c / 64] &= !(1 << (c % 64));
+            hash ^= z[c];
+            for e in [n + c, c] {
+                if e == c || has_return[c] {
+                    next[prev[e]] = e;
+                    prev[next[e]] = e;
+                }
+            }
+            entry = next[c];
+        }
+    }
+}

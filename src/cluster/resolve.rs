@@ -1,0 +1,69 @@
+//! Finding a node's executable: a bare name next to the running executable (or its parent when
+//! that is cargo's `deps/`), then on `PATH`, then relative to the spec file; a name with a `/` is
+//! a path relative to the spec file's directory unless absolute.
+
+use std::path::{Path, PathBuf};
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Resolve `command` as written in the spec at `spec`, looking next to `exe_dir` first for bare
+/// names; on failure return a description of where we looked.
+pub fn resolve_command(
+    command: &str,
+    spec: &Path,
+    exe_dir: Option<&Path>,
+) -> Result<PathBuf, String> {
+    let spec_dir = spec
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if command.contains('/') {
+        let p = Path::new(command);
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            spec_dir.join(p)
+        };
+        return if is_executable(&full) {
+            Ok(full)
+        } else {
+            Err(format!("{} (not an executable file)", full.display()))
+        };
+    }
+    let mut looked = Vec::new();
+    if let Some(dir) = exe_dir {
+        let mut dirs = vec![dir.to_path_buf()];
+        if dir.file_name().is_some_and(|n| n == "deps") {
+            if let Some(parent) = dir.parent() {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+        for d in dirs {
+            let cand = d.join(command);
+            if is_executable(&cand) {
+                return Ok(cand);
+            }
+            looked.push(d.display().to_string());
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&path) {
+            let cand = d.join(command);
+            if is_executable(&cand) {
+                return Ok(cand);
+            }
+        }
+        looked.push("$PATH".into());
+    }
+    let rel = spec_dir.join(command);
+    if is_executable(&rel) {
+        return Ok(rel);
+    }
+    looked.push(spec_dir.display().to_string());
+    Err(looked.join(", "))
+}

@@ -1,0 +1,125 @@
+//! Supervision of a cluster's node processes: the per-node lifecycle state, noticing nodes that
+//! exit on their own (a background monitor thread), and stopping everything. Shared by the
+//! [`Cluster`](super::Cluster) handle and its monitor thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::process::{describe_status, log_tail, NodeProcess, Spawner};
+use super::render::NodeCommand;
+use super::spec::ClusterSpec;
+use crate::net::{NodeEndpoints, NodeId};
+
+/// Lines of a node's log quoted in start errors.
+pub(super) const TAIL_LINES: usize = 20;
+/// How long we wait for a SIGKILLed leader to be reaped.
+pub(super) const REAP_LIMIT: Duration = Duration::from_secs(5);
+/// How often the monitor looks for nodes that exited on their own.
+const MONITOR_INTERVAL: Duration = Duration::from_millis(50);
+
+/// A node that exited without being killed by this cluster (a crash, a panic, a failed restart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnexpectedExit {
+    /// The node.
+    pub node: NodeId,
+    /// How it exited (`exit code 101`, `killed by SIGSEGV`).
+    pub status: String,
+    /// When it was noticed, since the cluster started.
+    pub after: Duration,
+    /// The last lines of its log.
+    pub log_tail: String,
+}
+
+/// The lifecycle state of one node.
+#[derive(Debug)]
+pub(super) enum State {
+    /// Spawned and not known to have exited. `paused` = we sent SIGSTOP and no SIGCONT since.
+    Running { proc: NodeProcess, paused: bool },
+    /// Killed by a verb of this cluster (nemesis kill or stop_all).
+    Killed,
+    /// Exited on its own; recorded in `unexpected`.
+    Exited,
+}
+
+/// One node: where it lives, how it is started, its log, and its lifecycle state.
+pub(super) struct Node {
+    pub(super) endpoints: NodeEndpoints,
+    pub(super) command: NodeCommand,
+    pub(super) log: PathBuf,
+    pub(super) state: State,
+}
+
+/// Everything the cluster handle and the monitor thread share.
+pub(super) struct Inner {
+    pub(super) spec: ClusterSpec,
+    pub(super) program: PathBuf,
+    pub(super) started: Instant,
+    pub(super) nodes: Mutex<Vec<Node>>,
+    pub(super) unexpected: Mutex<Vec<UnexpectedExit>>,
+    pub(super) stop_monitor: AtomicBool,
+    /// Spawns every node; its thread is the nodes' parent for `PR_SET_PDEATHSIG`.
+    pub(super) spawner: Spawner,
+}
+
+impl Inner {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Vec<Node>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reap nodes that exited on their own and record them. Called by the monitor and verbs.
+    pub(super) fn poll_exits(&self, nodes: &mut [Node]) {
+        for n in nodes.iter_mut() {
+            if let State::Running { proc, .. } = &mut n.state {
+                if let Some(status) = proc.try_exit() {
+                    proc.kill_group_leftovers();
+                    let exit = UnexpectedExit {
+                        node: n.endpoints.id.clone(),
+                        status: describe_status(&status),
+                        after: self.started.elapsed(),
+                        log_tail: log_tail(&n.log, TAIL_LINES),
+                    };
+                    tracing::warn!(node = %exit.node, status = %exit.status, "node exited unexpectedly");
+                    self.unexpected
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(exit);
+                    n.state = State::Exited;
+                }
+            }
+        }
+    }
+
+    pub(super) fn stop_all(&self) {
+        let mut nodes = self.lock();
+        self.poll_exits(&mut nodes);
+        for n in nodes.iter_mut() {
+            if let State::Running { .. } = n.state {
+                if let State::Running { proc, .. } = std::mem::replace(&mut n.state, State::Killed)
+                {
+                    if proc.kill_and_reap(REAP_LIMIT).is_none() {
+                        tracing::error!(node = %n.endpoints.id, "node did not die within 5s of SIGKILL");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Start the thread that reaps and records nodes exiting on their own, until
+/// `inner.stop_monitor` is set. `None` if the thread could not be created (exits are then still
+/// noticed whenever a verb or [`super::Cluster::unexpected_exits`] runs).
+pub(super) fn spawn_monitor(inner: Arc<Inner>) -> Option<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("faultline-node-monitor".into())
+        .spawn(move || {
+            while !inner.stop_monitor.load(Ordering::Relaxed) {
+                std::thread::sleep(MONITOR_INTERVAL);
+                let mut nodes = inner.lock();
+                inner.poll_exits(&mut nodes);
+            }
+        })
+        .ok()
+}

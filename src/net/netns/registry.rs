@@ -1,0 +1,207 @@
+//! The on-disk registry of live netns runs (`/run/faultline/netns/<run id>.json`): who owns each
+//! run's namespaces, so a later run can tell a crashed run's leftovers from a live neighbour's.
+//!
+//! A run writes its record (owner pid + the owner's start time, to survive pid reuse) *before* it
+//! creates anything, under an exclusive lock on `.lock` in the same directory; the stale sweep
+//! takes the same lock. `/run` is a tmpfs, so records vanish on reboot together with the
+//! namespaces they describe.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::net::NetError;
+
+/// The registry directory every run on the host shares.
+pub const DEFAULT_DIR: &str = "/run/faultline/netns";
+
+/// What one run created and who owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The run id (six hex digits).
+    pub run_id: String,
+    /// Pid of the owning process.
+    pub pid: u32,
+    /// The owner's start time (field 22 of `/proc/<pid>/stat`), so a reused pid is not mistaken
+    /// for the owner.
+    pub start_time: u64,
+    /// Third octet of the run's `10.77.x.0/24`.
+    pub subnet: u8,
+    /// Every namespace the run creates.
+    pub namespaces: Vec<String>,
+    /// The run's veth in the root namespace.
+    pub host_link: String,
+}
+
+/// A registry directory.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    dir: PathBuf,
+}
+
+/// Held while the registry is locked; unlocks when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Registry {
+    /// The registry at `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Registry {
+        Registry { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Take the registry's exclusive lock (blocks while another run holds it).
+    pub fn lock(&self) -> Result<Lock, NetError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.io_err("create", &self.dir, e))?;
+        let path = self.dir.join(".lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| self.io_err("open", &path, e))?;
+        file.lock().map_err(|e| self.io_err("lock", &path, e))?;
+        Ok(Lock { _file: file })
+    }
+
+    /// Every record, and the paths of files that could not be read as one (left for the caller to
+    /// decide on; the sweep deletes them).
+    pub fn list(&self) -> (Vec<Record>, Vec<PathBuf>) {
+        let mut records = Vec::new();
+        let mut unreadable = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return (records, unreadable);
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let parsed = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Record>(&b).ok());
+            match parsed {
+                Some(r) => records.push(r),
+                None => unreadable.push(path),
+            }
+        }
+        (records, unreadable)
+    }
+
+    /// Write `record` (atomically: temp file + rename).
+    pub fn write(&self, record: &Record) -> Result<(), NetError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.io_err("create", &self.dir, e))?;
+        let path = self.path_of(&record.run_id);
+        let tmp = path.with_extension("tmp");
+        let bytes = serde_json::to_vec_pretty(record).map_err(|e| NetError::Command {
+            command: format!("write {}", path.display()),
+            message: e.to_string(),
+        })?;
+        std::fs::write(&tmp, bytes).map_err(|e| self.io_err("write", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| self.io_err("rename", &path, e))
+    }
+
+    /// Remove the record of `run_id` (missing is fine).
+    pub fn remove(&self, run_id: &str) -> Result<(), NetError> {
+        let path = self.path_of(run_id);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(self.io_err("remove", &path, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Path of `run_id`'s record.
+    pub fn path_of(&self, run_id: &str) -> PathBuf {
+        self.dir.join(format!("{run_id}.json"))
+    }
+
+    fn io_err(&self, what: &str, path: &Path, e: std::io::Error) -> NetError {
+        NetError::Command {
+            command: format!("{what} {}", path.display()),
+            message: format!(
+                "{e} (the netns backend keeps its registry in {}; it needs root)",
+                self.dir.display()
+            ),
+        }
+    }
+}
+
+/// This process's (pid, start time).
+pub fn own_identity() -> (u32, u64) {
+    let pid = std::process::id();
+    (pid, start_time(pid).unwrap_or(0))
+}
+
+/// Whether the process that wrote `record` still runs.
+pub fn is_alive(record: &Record) -> bool {
+    start_time(record.pid).is_some_and(|t| t == record.start_time)
+}
+
+/// Start time (clock ticks since boot) of `pid`, if it exists.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_time(&stat)
+}
+
+/// Field 22 of a `/proc/<pid>/stat` line. The command name (field 2) may contain spaces and
+/// parentheses, so fields are counted after the last `)`.
+fn parse_start_time(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    // Fields 3.. follow; field 22 is the 20th of them.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(run_id: &str, pid: u32, start_time: u64) -> Record {
+        Record {
+            run_id: run_id.into(),
+            pid,
+            start_time,
+            subnet: 3,
+            namespaces: vec![format!("fl-{run_id}-br")],
+            host_link: format!("fl-{run_id}-h"),
+        }
+    }
+
+    #[test]
+    fn parses_start_time_past_a_command_with_parentheses() {
+        let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 1 2";
+        assert_eq!(parse_start_time(stat), Some(98765));
+        assert_eq!(parse_start_time("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_is_not() {
+        let (pid, t) = own_identity();
+        assert!(is_alive(&record("aaaaaa", pid, t)));
+        assert!(!is_alive(&record("aaaaaa", pid, t + 1)));
+        assert!(!is_alive(&record("aaaaaa", u32::MAX, t)));
+    }
+
+    #[test]
+    fn records_round_trip_and_junk_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::at(dir.path());
+        let _lock = reg.lock().unwrap();
+        reg.write(&record("abcdef", 7, 9)).unwrap();
+        std::fs::write(dir.path().join("junk.json"), "{").unwrap();
+        let (records, junk) = reg.list();
+        assert_eq!(records, vec![record("abcdef", 7, 9)]);
+        assert_eq!(junk, vec![dir.path().join("junk.json")]);
+        reg.remove("abcdef").unwrap();
+        reg.remove("abcdef").unwrap();
+        assert!(reg.list().0.is_empty());
+    }
+}

@@ -1,0 +1,246 @@
+//! The default partition backend: a userspace TCP proxy per directed node pair, all on 127.0.0.1,
+//! no root needed.
+//!
+//! Node `a` reaches node `b`'s peer listener through the proxy `a→b` (that address is what `{peers}`
+//! renders for `a`); the proxy forwards to `b`'s real peer port. Bytes flowing from the dialer to
+//! the target travel on link `(a, b)`, the answers on link `(b, a)`, so a one-way cut stalls one
+//! direction of every connection between the two.
+//!
+//! Cut semantics (chosen to look like dropped packets to TCP, never like a refusal):
+//! - existing connections stop carrying data in the cut direction: the proxy stops reading and
+//!   writing, holding at most one read buffer; the sender's kernel buffers fill and its writes
+//!   block, exactly as when the network drops every segment;
+//! - new connections are still *accepted* (the dialer's `connect` succeeds, as it would with a
+//!   proxy-less SYN retry still pending) but the proxy does not dial the target while either
+//!   direction is cut, so they carry nothing;
+//! - on heal, held bytes are delivered in order and pending connections are dialled: to both ends
+//!   a cut looks like a long stall followed by TCP retransmission. Nothing is dropped mid-stream,
+//!   so a node never sees a torn message. (Applications with their own timeouts will usually have
+//!   given up on the stalled connection and reconnected, as they would on a real network.)
+//!
+//! If the target node is down, the proxy's dial is refused and it closes the accepted connection,
+//! which the dialer sees as a reset: the same as dialing a dead process directly.
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+
+use super::ports::free_port;
+use super::{Link, NetBackend, NetError, NodeEndpoints, NodeId};
+
+/// Size of the per-direction forwarding buffer (the most the proxy holds during a cut).
+const BUF: usize = 16 * 1024;
+
+type Cuts = Arc<BTreeSet<Link>>;
+
+/// The userspace TCP proxy backend. Dropping it shuts every proxy down.
+pub struct ProxyBackend {
+    endpoints: Vec<NodeEndpoints>,
+    ids: BTreeSet<NodeId>,
+    cuts: watch::Sender<Cuts>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl ProxyBackend {
+    /// Lay out `n` nodes named `n1`..`nN` and start their proxies on `rt`.
+    pub fn for_nodes(rt: &Handle, n: usize) -> Result<ProxyBackend, NetError> {
+        let ids: Vec<NodeId> = (1..=n).map(|i| format!("n{i}")).collect();
+        Self::start(rt, &ids)
+    }
+
+    /// Lay out the given nodes: a free client port and peer port each on 127.0.0.1, and one
+    /// listening proxy per directed pair; start the proxies on `rt`.
+    pub fn start(rt: &Handle, ids: &[NodeId]) -> Result<ProxyBackend, NetError> {
+        let localhost = |port| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let pick = || {
+            free_port().map_err(|source| NetError::Bind {
+                addr: localhost(0),
+                source,
+            })
+        };
+        let mut layout = Vec::with_capacity(ids.len());
+        for id in ids {
+            let client = localhost(pick()?);
+            let peer = localhost(pick()?);
+            layout.push((id.clone(), client, peer));
+        }
+        let (cuts, _) = watch::channel(Cuts::default());
+        let (shutdown, _) = watch::channel(false);
+        let mut endpoints = Vec::with_capacity(ids.len());
+        for (from, client, peer) in &layout {
+            let mut peers = Vec::new();
+            for (to, _, target) in &layout {
+                if to == from {
+                    continue;
+                }
+                let std_listener = std::net::TcpListener::bind(localhost(0))
+                    .and_then(|l| l.set_nonblocking(true).map(|_| l))
+                    .map_err(|source| NetError::Bind {
+                        addr: localhost(0),
+                        source,
+                    })?;
+                let addr = std_listener.local_addr().map_err(|source| NetError::Bind {
+                    addr: localhost(0),
+                    source,
+                })?;
+                peers.push((to.clone(), addr));
+                let pair = Pair {
+                    out: (from.clone(), to.clone()),
+                    back: (to.clone(), from.clone()),
+                    target: *target,
+                    cuts: cuts.subscribe(),
+                };
+                let stop = shutdown.subscribe();
+                rt.spawn(until_shutdown(stop.clone(), async move {
+                    match TcpListener::from_std(std_listener) {
+                        Ok(l) => accept_loop(l, pair, stop).await,
+                        Err(e) => tracing::error!("proxy {addr}: {e}"),
+                    }
+                }));
+            }
+            endpoints.push(NodeEndpoints {
+                id: from.clone(),
+                client_bind: *client,
+                client_addr: *client,
+                peer_bind: *peer,
+                peers,
+                command_prefix: Vec::new(),
+            });
+        }
+        Ok(ProxyBackend {
+            endpoints,
+            ids: ids.iter().cloned().collect(),
+            cuts,
+            shutdown,
+        })
+    }
+
+    /// The currently cut links.
+    pub fn cuts(&self) -> BTreeSet<Link> {
+        self.cuts.borrow().as_ref().clone()
+    }
+}
+
+impl NetBackend for ProxyBackend {
+    fn name(&self) -> &'static str {
+        "proxy"
+    }
+
+    fn endpoints(&self) -> &[NodeEndpoints] {
+        &self.endpoints
+    }
+
+    fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError> {
+        for (a, b) in cuts {
+            for n in [a, b] {
+                if !self.ids.contains(n) {
+                    return Err(NetError::UnknownNode(n.clone()));
+                }
+            }
+        }
+        self.cuts.send_replace(Arc::new(cuts.clone()));
+        Ok(())
+    }
+
+    fn shutdown(&self) -> Result<(), NetError> {
+        self.cuts.send_replace(Cuts::default());
+        self.shutdown.send_replace(true);
+        Ok(())
+    }
+}
+
+impl Drop for ProxyBackend {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// One directed proxy: connections accepted here come from `out.0` and go to `out.1`.
+#[derive(Clone)]
+struct Pair {
+    out: Link,
+    back: Link,
+    target: SocketAddr,
+    cuts: watch::Receiver<Cuts>,
+}
+
+/// Run `fut` until it finishes or the backend shuts down (which drops it and its sockets).
+async fn until_shutdown(
+    mut stop: watch::Receiver<bool>,
+    fut: impl std::future::Future<Output = ()>,
+) {
+    tokio::select! {
+        _ = stop.wait_for(|s| *s) => {}
+        _ = fut => {}
+    }
+}
+
+async fn accept_loop(listener: TcpListener, pair: Pair, stop: watch::Receiver<bool>) {
+    loop {
+        match listener.accept().await {
+            Ok((conn, _)) => {
+                let _ = conn.set_nodelay(true);
+                tokio::spawn(until_shutdown(stop.clone(), serve(conn, pair.clone())));
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!("proxy {:?}: accept: {e}", pair.out);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Wait until `link` is not cut. Returns false if the backend is gone.
+async fn wait_uncut(cuts: &mut watch::Receiver<Cuts>, link: &Link) -> bool {
+    cuts.wait_for(|c| !c.contains(link)).await.is_ok()
+}
+
+async fn serve(conn: TcpStream, mut pair: Pair) {
+    // Like a SYN that gets no answer: hold the accepted connection until both directions heal.
+    let (out, back) = (pair.out.clone(), pair.back.clone());
+    if pair
+        .cuts
+        .wait_for(|c| !c.contains(&out) && !c.contains(&back))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let upstream = match TcpStream::connect(pair.target).await {
+        Ok(s) => s,
+        Err(_) => return, // target down: dropping `conn` resets the dialer
+    };
+    let _ = upstream.set_nodelay(true);
+    let (cr, cw) = conn.into_split();
+    let (ur, uw) = upstream.into_split();
+    let there = pump(cr, uw, out, pair.cuts.clone());
+    let back_again = pump(ur, cw, back, pair.cuts);
+    // An error in either direction tears down both; a clean EOF half-closes and waits.
+    let _ = tokio::try_join!(there, back_again);
+}
+
+async fn pump(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    link: Link,
+    mut cuts: watch::Receiver<Cuts>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if !wait_uncut(&mut cuts, &link).await {
+            return Ok(());
+        }
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        to.write_all(&buf[..n]).await?;
+    }
+}

@@ -1,0 +1,75 @@
+//! The bundled cluster, workload and nemesis files, compiled in so that defaults and short names
+//! (`--workload kv`, `--nemesis kill`) work from any directory.
+
+use std::path::{Path, PathBuf};
+
+/// Where a spec file's text comes from.
+pub enum Source {
+    /// A file on disk.
+    File(PathBuf),
+    /// A bundled file: its canonical relative path and text.
+    Bundled(&'static str, &'static str),
+}
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "clusters/raft.toml",
+        include_str!("../../clusters/raft.toml"),
+    ),
+    (
+        "workloads/register.toml",
+        include_str!("../../workloads/register.toml"),
+    ),
+    (
+        "workloads/cas-register.toml",
+        include_str!("../../workloads/cas-register.toml"),
+    ),
+    ("workloads/kv.toml", include_str!("../../workloads/kv.toml")),
+    ("nemesis/none.toml", include_str!("../../nemesis/none.toml")),
+    ("nemesis/kill.toml", include_str!("../../nemesis/kill.toml")),
+    (
+        "nemesis/pause.toml",
+        include_str!("../../nemesis/pause.toml"),
+    ),
+    (
+        "nemesis/partition-halves.toml",
+        include_str!("../../nemesis/partition-halves.toml"),
+    ),
+    (
+        "nemesis/partition-leader.toml",
+        include_str!("../../nemesis/partition-leader.toml"),
+    ),
+    (
+        "nemesis/partition-ring.toml",
+        include_str!("../../nemesis/partition-ring.toml"),
+    ),
+    (
+        "nemesis/bridge.toml",
+        include_str!("../../nemesis/bridge.toml"),
+    ),
+    (
+        "nemesis/mixed.toml",
+        include_str!("../../nemesis/mixed.toml"),
+    ),
+];
+
+/// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an
+/// existing file wins; otherwise a bundled file with that path or bare name (`kv`, `kv.toml`);
+/// otherwise the path as given, so loading reports "cannot read" with the user's path.
+pub fn resolve_file(path: &Path, dir: &str) -> Source {
+    if path.exists() {
+        return Source::File(path.to_path_buf());
+    }
+    let given = path.to_string_lossy();
+    let bare = given.trim_end_matches(".toml");
+    let wanted = if bare.contains('/') {
+        format!("{bare}.toml")
+    } else {
+        format!("{dir}/{bare}.toml")
+    };
+    FILES
+        .iter()
+        .find(|(p, _)| *p == wanted)
+        .map(|(p, t)| Source::Bundled(p, t))
+        .unwrap_or_else(|| Source::File(path.to_path_buf()))
+}

@@ -1,0 +1,68 @@
+//! Rendering `test.toml`: the flags as resolved (seed included), the rerun command, and the three
+//! specs exactly as used (node count and `--bug` applied), so a stored run says what it ran.
+
+use super::Plan;
+
+/// Parse a spec's own TOML rendering back into a table, so it can be nested.
+fn table(text: &str) -> toml::Table {
+    toml::from_str::<toml::Table>(text).unwrap_or_default()
+}
+
+/// Render `plan` as `test.toml`.
+pub fn render(plan: &Plan) -> String {
+    let mut test = toml::Table::new();
+    let s = |v: String| toml::Value::String(v);
+    test.insert("name".into(), s(plan.name.clone()));
+    test.insert("cluster".into(), s(plan.cluster_path.display().to_string()));
+    test.insert(
+        "workload".into(),
+        s(plan.workload_path.display().to_string()),
+    );
+    test.insert("nemesis".into(), s(plan.nemesis_path.display().to_string()));
+    test.insert(
+        "nodes".into(),
+        toml::Value::Integer(plan.cluster.nodes as i64),
+    );
+    test.insert("clients".into(), toml::Value::Integer(plan.clients as i64));
+    test.insert("rate".into(), toml::Value::Float(plan.rate));
+    test.insert(
+        "time_limit".into(),
+        s(humantime::format_duration(plan.time_limit).to_string()),
+    );
+    // A u64 seed may not fit TOML's i64: store it as a string.
+    test.insert("seed".into(), s(plan.seed.to_string()));
+    test.insert("net".into(), s(plan.net.name().into()));
+    if let Some(b) = &plan.bug {
+        test.insert("bug".into(), s(b.clone()));
+    }
+    test.insert(
+        "client_timeout".into(),
+        s(humantime::format_duration(plan.client_timeout).to_string()),
+    );
+    test.insert(
+        "check_time_limit".into(),
+        s(humantime::format_duration(plan.check_time_limit).to_string()),
+    );
+    test.insert("model".into(), s(plan.model.name().into()));
+    test.insert("rerun".into(), s(plan.rerun_command()));
+
+    let mut root = toml::Table::new();
+    root.insert("test".into(), toml::Value::Table(test));
+    root.insert(
+        "cluster".into(),
+        toml::Value::Table(table(&plan.cluster.to_toml())),
+    );
+    root.insert(
+        "workload".into(),
+        toml::Value::Table(table(&toml::to_string(&plan.workload).unwrap_or_default())),
+    );
+    root.insert(
+        "nemesis".into(),
+        toml::Value::Table(table(&plan.nemesis.to_toml())),
+    );
+    format!(
+        "# Effective configuration of this run (seed included). Rerun with:\n#   {}\n\n{}",
+        plan.rerun_command(),
+        toml::to_string(&root).unwrap_or_default()
+    )
+}

@@ -1,0 +1,210 @@
+//! The numbers of a run (outcomes by op kind, latency percentiles, faults) computed from its
+//! history, and the terminal summary table (tabled) printed at the end of `faultline test`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::results::{FaultRecord, Latency, Outcomes, RunResults};
+use crate::checker::Verdict;
+use crate::history::{History, OpType, Process};
+
+/// What a history says about a run, before checking.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunStats {
+    /// Completed client ops by outcome, per op kind and `all`.
+    pub outcomes: BTreeMap<String, Outcomes>,
+    /// Latency of ok completions per op kind and `all`.
+    pub latency: BTreeMap<String, Latency>,
+    /// Faults, paired start to end.
+    pub faults: Vec<FaultRecord>,
+}
+
+/// Which undo verb ends which fault verb.
+fn ends(undo: &str) -> Option<&'static str> {
+    match undo {
+        "restart" => Some("kill"),
+        "resume" => Some("pause"),
+        "heal" => Some("partition"),
+        _ => None,
+    }
+}
+
+fn percentile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn latency(mut v: Vec<u64>) -> Latency {
+    v.sort_unstable();
+    Latency {
+        count: v.len() as u64,
+        p50_us: percentile(&v, 0.50),
+        p95_us: percentile(&v, 0.95),
+        p99_us: percentile(&v, 0.99),
+        max_us: v.last().copied().unwrap_or(0),
+    }
+}
+
+impl RunStats {
+    /// Compute the stats of `history`. Invokes without a completion count as `info`.
+    pub fn from_history(history: &History) -> RunStats {
+        let mut open: HashMap<u64, (String, Option<i64>)> = HashMap::new();
+        let mut outcomes: BTreeMap<String, Outcomes> = BTreeMap::new();
+        let mut lat: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut faults: Vec<FaultRecord> = Vec::new();
+        // Each nemesis verb is recorded twice: when it starts and when it is done.
+        let mut started: HashMap<String, bool> = HashMap::new();
+        let bump = |o: &mut BTreeMap<String, Outcomes>, f: &str, kind: OpType| {
+            for k in [f, "all"] {
+                let e = o.entry(k.to_string()).or_default();
+                match kind {
+                    OpType::Ok => e.ok += 1,
+                    OpType::Fail => e.fail += 1,
+                    _ => e.info += 1,
+                }
+            }
+        };
+        for op in &history.ops {
+            match op.process {
+                Process::Client(p) => {
+                    if op.kind == OpType::Invoke {
+                        open.insert(p, (op.f.clone(), op.time));
+                        continue;
+                    }
+                    let Some((f, t0)) = open.remove(&p) else {
+                        continue;
+                    };
+                    bump(&mut outcomes, &f, op.kind);
+                    if let (OpType::Ok, Some(t0), Some(t1)) = (op.kind, t0, op.time) {
+                        let us = ((t1 - t0).max(0) / 1000) as u64;
+                        lat.entry(f.clone()).or_default().push(us);
+                        lat.entry("all".into()).or_default().push(us);
+                    }
+                }
+                Process::Nemesis => {
+                    let s = started.entry(op.f.clone()).or_insert(false);
+                    *s = !*s;
+                    let is_start = *s;
+                    let t = op.time.unwrap_or(0);
+                    if let Some(fault) = ends(&op.f) {
+                        if !is_start {
+                            for r in faults
+                                .iter_mut()
+                                .filter(|r| r.f == fault && r.end_ns.is_none())
+                            {
+                                r.end_ns = Some(t);
+                            }
+                        }
+                    } else if is_start {
+                        faults.push(FaultRecord {
+                            f: op.f.clone(),
+                            value: op
+                                .value
+                                .as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| op.value.to_string()),
+                            start_ns: t,
+                            end_ns: None,
+                        });
+                    }
+                }
+            }
+        }
+        for (f, _) in open.into_values() {
+            bump(&mut outcomes, &f, OpType::Info);
+        }
+        outcomes.entry("all".into()).or_default();
+        RunStats {
+            outcomes,
+            latency: lat.into_iter().map(|(k, v)| (k, latency(v))).collect(),
+            faults,
+        }
+    }
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.1}", us as f64 / 1000.0)
+}
+
+/// The verdict in one word.
+pub fn verdict_word(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Valid => "VALID",
+        Verdict::Invalid { .. } => "INVALID",
+        Verdict::Unknown { .. } => "UNKNOWN",
+    }
+}
+
+/// The terminal summary: ops by kind and outcome with latency, then throughput, faults, verdict,
+/// seed and where the run is stored.
+pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
+    let mut b = Builder::default();
+    b.push_record(["op", "ok", "fail", "info", "p50 ms", "p99 ms"]);
+    let kinds: Vec<&String> = r
+        .outcomes
+        .keys()
+        .filter(|k| k.as_str() != "all")
+        .chain(r.outcomes.keys().filter(|k| k.as_str() == "all"))
+        .collect();
+    for k in kinds {
+        let o = &r.outcomes[k];
+        let l = r.latency.get(k).cloned().unwrap_or_default();
+        b.push_record([
+            k.clone(),
+            o.ok.to_string(),
+            o.fail.to_string(),
+            o.info.to_string(),
+            ms(l.p50_us),
+            ms(l.p99_us),
+        ]);
+    }
+    let mut table = b.build();
+    table.with(Style::rounded());
+    let mut faults: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &r.faults {
+        *faults.entry(f.f.as_str()).or_default() += 1;
+    }
+    let faults = if faults.is_empty() {
+        "none".to_string()
+    } else {
+        faults
+            .iter()
+            .map(|(f, n)| format!("{f} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!("{table}\n");
+    out.push_str(&format!(
+        "throughput  {:.1} ok ops/s over {:.1} s\n",
+        r.throughput, r.duration_s
+    ));
+    out.push_str(&format!("faults      {faults}\n"));
+    let detail = match &r.check.verdict {
+        Verdict::Unknown { reason } => format!(" ({reason})"),
+        Verdict::Invalid { counterexample } => match &counterexample.key {
+            Some(k) => format!(" (key {k}, op {})", counterexample.op.index),
+            None => format!(" (op {})", counterexample.op.index),
+        },
+        Verdict::Valid => String::new(),
+    };
+    out.push_str(&format!(
+        "verdict     {}{detail} [{} model, checked in {} ms]\n",
+        verdict_word(&r.check.verdict),
+        r.check.model.name(),
+        r.check.elapsed_ms
+    ));
+    if let Some(a) = &r.aborted {
+        out.push_str(&format!("aborted     {a}\n"));
+    }
+    out.push_str(&format!("seed        {}\n", r.seed));
+    out.push_str(&format!("results     {run_dir}\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+//! Building a run's parts from the plan: the network backend, the per-worker clients, the leader
+//! probe the nemesis uses, and the bounded wait for the cluster to recover after healing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::RunError;
+use crate::client::etcd::{EtcdClient, EtcdOptions};
+use crate::client::{Client, HttpKvClient, HttpKvOptions};
+use crate::cluster::{ClientKind, Cluster};
+use crate::nemesis::{FnLeaderProbe, LeaderProbe, NoLeaderProbe};
+use crate::net::netns::{NetnsBackend, NetnsOptions};
+use crate::net::{NetBackend, NodeId, ProxyBackend};
+use crate::plan::{NetKind, Plan};
+use crate::protocol::Role;
+
+/// Lay out the plan's nodes on the chosen backend.
+pub fn backend(plan: &Plan) -> Result<Arc<dyn NetBackend>, RunError> {
+    let ids = plan.cluster.node_ids();
+    Ok(match plan.net {
+        NetKind::Proxy => Arc::new(ProxyBackend::start(
+            &tokio::runtime::Handle::current(),
+            &ids,
+        )?),
+        NetKind::Netns => Arc::new(NetnsBackend::create(&ids, NetnsOptions::default())?),
+    })
+}
+
+/// The clients speaking the cluster's protocol: either one per worker (worker `i` starts at node
+/// `i mod n`), or any number for other uses.
+pub enum Clients {
+    /// The `http-kv` protocol.
+    HttpKv(HttpKvClient),
+    /// etcd's v3 JSON gateway.
+    Etcd(EtcdClient),
+}
+
+impl Clients {
+    /// Build the client for `cluster`'s protocol.
+    pub fn new(plan: &Plan, cluster: &Cluster) -> Result<Clients, RunError> {
+        let addrs = cluster.client_addrs();
+        Ok(match plan.cluster.client {
+            ClientKind::HttpKv => Clients::HttpKv(
+                HttpKvClient::new(
+                    addrs,
+                    HttpKvOptions {
+                        timeout: plan.client_timeout,
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| RunError::Client(e.to_string()))?,
+            ),
+            ClientKind::Etcd => Clients::Etcd(
+                EtcdClient::new(
+                    addrs,
+                    EtcdOptions {
+                        timeout: plan.client_timeout,
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| RunError::Client(e.to_string()))?,
+            ),
+        })
+    }
+
+    /// A client whose requests start at node `home % n`.
+    pub fn for_home(&self, home: usize) -> Arc<dyn Client> {
+        match self {
+            Clients::HttpKv(c) => Arc::new(c.with_home(home)),
+            Clients::Etcd(c) => Arc::new(c.with_home(home)),
+        }
+    }
+
+    /// The leader probe for the nemesis (http-kv nodes report it on `GET /status`).
+    pub fn leader_probe(&self, addrs: Vec<(NodeId, SocketAddr)>) -> Arc<dyn LeaderProbe> {
+        match self {
+            Clients::HttpKv(c) => {
+                let c = c.clone();
+                Arc::new(FnLeaderProbe(move || {
+                    let (c, addrs) = (c.clone(), addrs.clone());
+                    async move { find_leader(&c, &addrs).await.map(|(id, _)| id) }
+                }))
+            }
+            Clients::Etcd(_) => Arc::new(NoLeaderProbe),
+        }
+    }
+
+    /// Wait (at most `budget`) until some node says it leads; returns its index in `addrs`.
+    /// etcd clusters are not probed: the final reads' retries cover them.
+    pub async fn wait_recovered(
+        &self,
+        addrs: &[(NodeId, SocketAddr)],
+        budget: Duration,
+    ) -> Option<usize> {
+        let Clients::HttpKv(c) = self else {
+            return Some(0);
+        };
+        let deadline = Instant::now() + budget;
+        while Instant::now() < deadline {
+            if let Some((_, i)) = find_leader(c, addrs).await {
+                return Some(i);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        None
+    }
+}
+
+/// Ask every node's `/status` at once; the node claiming leadership in the highest term wins.
+async fn find_leader(c: &HttpKvClient, addrs: &[(NodeId, SocketAddr)]) -> Option<(NodeId, usize)> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, (_, addr)) in addrs.iter().enumerate() {
+        let (c, addr) = (c.clone(), *addr);
+        set.spawn(async move { (i, c.status(addr).await) });
+    }
+    let mut best: Option<(u64, usize)> = None;
+    while let Some(res) = set.join_next().await {
+        if let Ok((i, Ok(s))) = res {
+            if s.role == Role::Leader && best.is_none_or(|(t, _)| s.term > t) {
+                best = Some((s.term, i));
+            }
+        }
+    }
+    best.map(|(_, i)| (addrs[i].0.clone(), i))
+}

@@ -1,0 +1,203 @@
+//! The workload file: op mix, keys and their distribution, value range and the checker model.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checker::ModelKind;
+
+/// A workload file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    /// The file could not be read.
+    #[error("cannot read workload file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for a workload.
+    #[error("workload file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong (from the TOML parser, names the field).
+        message: String,
+    },
+    /// A field has a value that cannot work.
+    #[error("workload file {path}: field `{field}`: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+}
+
+/// How keys are picked for each op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyDistribution {
+    /// Every key equally likely.
+    #[default]
+    Uniform,
+    /// Key `i` (0-based) has weight `1 / (i + 1)^zipf_exponent`: a few hot keys.
+    Zipf,
+}
+
+/// Relative weights of the op kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mix {
+    /// Weight of reads.
+    #[serde(default)]
+    pub read: u32,
+    /// Weight of writes.
+    #[serde(default)]
+    pub write: u32,
+    /// Weight of compare-and-sets.
+    #[serde(default)]
+    pub cas: u32,
+}
+
+/// A workload definition (`workloads/*.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Name, used as the default test name.
+    pub name: String,
+    /// Checker model name (`register`, `cas-register`, `kv`).
+    pub model: String,
+    /// Number of keys (`k0`, `k1`, ...). Each key is an independent register.
+    #[serde(default = "one")]
+    pub keys: u32,
+    /// How keys are chosen.
+    #[serde(default)]
+    pub key_distribution: KeyDistribution,
+    /// Exponent of the zipf distribution.
+    #[serde(default = "one_f")]
+    pub zipf_exponent: f64,
+    /// Inclusive range of values written and compared.
+    #[serde(default = "default_values")]
+    pub values: [i64; 2],
+    /// Op mix weights.
+    pub mix: Mix,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_f() -> f64 {
+    1.0
+}
+fn default_values() -> [i64; 2] {
+    [0, 4]
+}
+
+impl WorkloadSpec {
+    /// Read and validate a workload file.
+    pub fn load(path: &Path) -> Result<Self, WorkloadError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| WorkloadError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        Self::parse(&text, &p)
+    }
+
+    /// Parse and validate workload TOML; `path` names the source in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Self, WorkloadError> {
+        let spec: WorkloadSpec = toml::from_str(text).map_err(|e| WorkloadError::Parse {
+            path: path.to_string(),
+            message: e.message().to_string(),
+        })?;
+        spec.validate(path)?;
+        Ok(spec)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), WorkloadError> {
+        let bad = |field, message: String| WorkloadError::Invalid {
+            path: path.to_string(),
+            field,
+            message,
+        };
+        let model = self.model_kind().map_err(|m| bad("model", m))?;
+        if !matches!(
+            model,
+            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+        ) {
+            return Err(bad(
+                "model",
+                format!(
+                    "{:?} needs ops this workload cannot generate; use register, cas-register or kv",
+                    self.model
+                ),
+            ));
+        }
+        if self.keys == 0 || self.keys > 100_000 {
+            return Err(bad(
+                "keys",
+                format!("{} is out of range 1..=100000", self.keys),
+            ));
+        }
+        if !(self.zipf_exponent.is_finite() && self.zipf_exponent > 0.0) {
+            return Err(bad("zipf_exponent", "must be a positive number".into()));
+        }
+        if self.values[0] > self.values[1] {
+            return Err(bad("values", "write [min, max] with min <= max".into()));
+        }
+        let Mix { read, write, cas } = self.mix;
+        if read + write + cas == 0 {
+            return Err(bad(
+                "mix",
+                "at least one of read, write, cas must be > 0".into(),
+            ));
+        }
+        if cas > 0 && model == ModelKind::Register {
+            return Err(bad(
+                "mix.cas",
+                "the register model has no cas; set cas = 0 or model = \"cas-register\"".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The checker model.
+    pub fn model_kind(&self) -> Result<ModelKind, String> {
+        self.model.parse()
+    }
+
+    /// Every key this workload may touch, in order.
+    pub fn key_names(&self) -> Vec<String> {
+        (0..self.keys).map(|i| format!("k{i}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_workloads_load() {
+        for f in ["register", "cas-register", "kv"] {
+            let path = format!("{}/workloads/{f}.toml", env!("CARGO_MANIFEST_DIR"));
+            let spec = WorkloadSpec::load(Path::new(&path)).unwrap();
+            assert_eq!(spec.name, f);
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = WorkloadSpec::parse("name='x'\nmodel='register'\n[mix]\ncas=1\n", "w.toml");
+        assert!(e.unwrap_err().to_string().contains("mix.cas"));
+        let e = WorkloadSpec::parse("name='x'\nmodel='nope'\n[mix]\nread=1\n", "w.toml");
+        assert!(e.unwrap_err().to_string().contains("`model`"));
+        let e = WorkloadSpec::parse("name='x'\nmodel='kv'\nkeyz=3\n[mix]\nread=1\n", "w.toml");
+        assert!(e.unwrap_err().to_string().contains("keyz"));
+        let e = WorkloadSpec::parse("name='x'\nmodel='kv'\n[mix]\nread=0\n", "w.toml");
+        assert!(e.unwrap_err().to_string().contains("`mix`"));
+    }
+}
