@@ -106,3 +106,34 @@ fn a_follower_far_behind_catches_up_by_snapshot() {
     c.kill(other);
     assert_eq!(c.put(l, "after", "1"), Some(200));
 }
+
+#[test]
+fn a_stalled_follower_does_not_slow_down_the_others() {
+    let c = Cluster::start(3, &[]);
+    let l = c
+        .wait_leader(&[0, 1, 2], Duration::from_secs(10))
+        .expect("leader");
+    let stalled = (l + 1) % 3;
+    c.pause(stalled);
+    let started = std::time::Instant::now();
+    for k in 0..50 {
+        assert_eq!(
+            c.put(l, &format!("s{k}"), &k.to_string()),
+            Some(200),
+            "write {k}"
+        );
+    }
+    // The stalled link must not hold the writes back (each would otherwise wait for timeouts).
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    c.resume(stalled);
+    let target = c.status(l).expect("status").commit_index;
+    eventually(Duration::from_secs(10), || {
+        c.status(stalled).filter(|s| s.applied_index >= target)
+    })
+    .expect("the stalled follower caught up");
+}

@@ -40,19 +40,19 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         Bug::ForgetVote,
         "forget-vote",
         "persist votedFor before answering, but the vote is forgotten on restart",
-        "kill and restart during elections (two leaders in one term)",
+        "kill and restart during an election (two leaders in one term); rare",
     ),
     (
         Bug::MemoryLog,
         "memory-log",
         "persist the log and hard state, but everything is kept in memory only",
-        "kill of a majority and restart (committed writes vanish)",
+        "killing every node and restarting (committed writes vanish)",
     ),
     (
         Bug::NoTruncate,
         "no-truncate",
         "delete a conflicting suffix before appending, but the follower keeps its stale entries",
-        "partitions (a deposed leader applies entries that were never committed)",
+        "partition-leader, then the deposed leader leads again (it applied uncommitted entries); rare",
     ),
     (
         Bug::SplitCas,

@@ -45,6 +45,19 @@ pub async fn serve(
     }
 }
 
+/// Percent-encode a key for a `Location` header (unreserved characters stay as they are).
+fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn error(code: StatusCode, msg: &str, leader: Option<String>) -> Response {
     let body = ErrorBody {
         error: msg.to_string(),
@@ -97,7 +110,7 @@ impl Api {
 }
 
 async fn read(State(api): State<Api>, Path(key): Path<String>) -> Response {
-    let path = format!("/kv/{key}");
+    let path = format!("/kv/{}", encode_key(&key));
     api.call(Op::Read { key }, path).await
 }
 
@@ -106,7 +119,7 @@ async fn write(
     Path(key): Path<String>,
     Json(body): Json<ValueBody>,
 ) -> Response {
-    let path = format!("/kv/{key}");
+    let path = format!("/kv/{}", encode_key(&key));
     let resp = api
         .call(
             Op::Put {
@@ -134,7 +147,7 @@ async fn cas(
     Path(key): Path<String>,
     Json(body): Json<CasBody>,
 ) -> Response {
-    let path = format!("/kv/{key}/cas");
+    let path = format!("/kv/{}/cas", encode_key(&key));
     let resp = api
         .call(
             Op::Cas {
@@ -159,4 +172,15 @@ async fn cas(
 
 async fn status_handler(State(api): State<Api>) -> Json<StatusBody> {
     Json(api.status.borrow().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_key;
+
+    #[test]
+    fn redirect_keys_are_percent_encoded() {
+        assert_eq!(encode_key("k-1_a.b~"), "k-1_a.b~");
+        assert_eq!(encode_key("a b/\n"), "a%20b%2F%0A");
+    }
 }

@@ -19,6 +19,8 @@ pub struct Progress {
     pub recent_active: bool,
     /// Highest ReadIndex round the follower has acknowledged in this term.
     pub acked_read_seq: u64,
+    /// Tick at which the last snapshot was sent, while its answer is outstanding.
+    pub snapshot_sent_at: Option<u64>,
 }
 
 impl Progress {
@@ -31,6 +33,7 @@ impl Progress {
             probe_sent: false,
             recent_active: false,
             acked_read_seq: 0,
+            snapshot_sent_at: None,
         }
     }
 }

@@ -27,8 +27,21 @@ impl Core {
             self.won_round(pre);
             return;
         }
+        self.request_votes(pre);
+    }
+
+    /// Send RequestVote to every peer that has not answered in this round.
+    pub(super) fn request_votes(&mut self, pre: bool) {
+        let term = if pre { self.term + 1 } else { self.term };
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        for peer in self.cfg.peers.clone() {
+        let silent: Vec<_> = self
+            .cfg
+            .peers
+            .iter()
+            .filter(|p| !self.votes.contains_key(*p))
+            .cloned()
+            .collect();
+        for peer in silent {
             self.msgs.push(Message {
                 from: self.cfg.id.clone(),
                 to: peer,

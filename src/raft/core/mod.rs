@@ -6,6 +6,7 @@
 //! Split by concern: `election` (§5.2, pre-vote §9.6), `replication` (§5.3, §5.4, §7), `read`
 //! (ReadIndex, §6.4 of the Raft thesis). Section numbers refer to the extended Raft paper.
 
+mod api;
 mod election;
 mod read;
 mod replication;
@@ -19,89 +20,12 @@ use std::collections::{BTreeMap, VecDeque};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::bugs::{Bug, Bugs};
+use super::bugs::Bug;
 use super::log::RaftLog;
 use super::progress::{quorum, Progress};
 use super::types::{Body, Command, Entry, HardState, Message, NodeId, Snapshot};
 pub use crate::protocol::Role;
-
-/// Static configuration of one core.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// This node.
-    pub id: NodeId,
-    /// The other voters.
-    pub peers: Vec<NodeId>,
-    /// This node's client address, advertised to followers while leading.
-    pub client_addr: String,
-    /// Base election timeout in ticks; the actual one is random in `[e, 2e)`.
-    pub election_ticks: u32,
-    /// Heartbeat interval in ticks.
-    pub heartbeat_ticks: u32,
-    /// Run a pre-vote round before a real election (§9.6).
-    pub pre_vote: bool,
-    /// A leader steps down when it has not heard from a majority for an election timeout.
-    pub check_quorum: bool,
-    /// Most entries per Append message.
-    pub max_batch: usize,
-    /// Seed of the election-timeout randomness.
-    pub seed: u64,
-    /// Seeded bugs.
-    pub bugs: Bugs,
-}
-
-/// Volatile state worth showing (`/status`) or reacting to (lost leadership).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SoftState {
-    /// Current role.
-    pub role: Role,
-    /// Current term.
-    pub term: u64,
-    /// Known leader of `term`.
-    pub leader: Option<NodeId>,
-    /// Its client address.
-    pub leader_addr: Option<String>,
-    /// Commit index.
-    pub commit: u64,
-    /// Index of the last entry handed out for applying.
-    pub applied: u64,
-}
-
-/// A linearizable read that may be served once the state machine has applied `index`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadState {
-    /// The caller's token from [`Core::read_index`].
-    pub ctx: u64,
-    /// Apply at least up to here, then read.
-    pub index: u64,
-}
-
-/// Everything the driver must do after stepping the core, in this order: persist `hard_state`,
-/// `snapshot` and `entries` (fsync), then send `messages`, then apply `snapshot` and `committed`,
-/// then serve `reads`.
-#[derive(Debug, Default)]
-pub struct Ready {
-    /// Hard state to persist, when changed.
-    pub hard_state: Option<HardState>,
-    /// A snapshot received from the leader: persist it, drop the stored log, restore from it.
-    pub snapshot: Option<Snapshot>,
-    /// Entries to persist; storage first drops every stored entry at `entries[0].index` or after.
-    pub entries: Vec<Entry>,
-    /// Messages to send once the above is durable.
-    pub messages: Vec<Message>,
-    /// Newly committed entries to apply, in order.
-    pub committed: Vec<Entry>,
-    /// Reads confirmed by a quorum.
-    pub reads: Vec<ReadState>,
-}
-
-/// A client request the core refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CoreError {
-    /// Only the leader takes proposals and reads.
-    #[error("not the leader")]
-    NotLeader,
-}
+pub use api::{Config, CoreError, ReadState, Ready, SoftState};
 
 /// One Raft participant.
 #[derive(Debug)]
@@ -118,6 +42,8 @@ pub struct Core {
     /// Invariant: `snapshot.index <= applied <= commit <= log.last_index()`.
     commit: u64,
     applied: u64,
+    /// Ticks since start (logical time, only for rate-limiting snapshot resends).
+    ticks: u64,
     election_elapsed: u32,
     heartbeat_elapsed: u32,
     randomized_timeout: u32,
@@ -155,6 +81,7 @@ impl Core {
             applied: snapshot.index,
             log,
             snapshot,
+            ticks: 0,
             election_elapsed: 0,
             heartbeat_elapsed: 0,
             randomized_timeout,
@@ -204,6 +131,7 @@ impl Core {
     /// Advance logical time by one tick: election timeout for followers and candidates,
     /// heartbeats and check-quorum for the leader.
     pub fn tick(&mut self) {
+        self.ticks += 1;
         self.election_elapsed += 1;
         if self.role == Role::Leader {
             self.heartbeat_elapsed += 1;
@@ -220,6 +148,13 @@ impl Core {
             }
         } else if self.election_elapsed >= self.randomized_timeout {
             self.campaign(self.cfg.pre_vote);
+        } else if matches!(self.role, Role::Candidate | Role::PreCandidate)
+            && self
+                .election_elapsed
+                .is_multiple_of(self.cfg.heartbeat_ticks.max(1))
+        {
+            // §5.2: RequestVote is retried while no answer came (the transport may drop it).
+            self.request_votes(self.role == Role::PreCandidate);
         }
     }
 

@@ -34,9 +34,6 @@ impl Core {
     pub(super) fn start_read_round(&mut self) {
         self.read_round_wanted = false;
         self.read_seq += 1;
-        for pr in self.progress.values_mut() {
-            pr.probe_sent = false;
-        }
         self.broadcast_append(true);
         self.advance_reads();
     }

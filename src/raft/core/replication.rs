@@ -21,6 +21,7 @@ impl Core {
         let (snap_index, last) = (self.log.snap_index(), self.log.last_index());
         let (commit, read_seq, max_batch) = (self.commit, self.read_seq, self.cfg.max_batch);
         let leader_addr = self.cfg.client_addr.clone();
+        let (ticks, election_ticks) = (self.ticks, u64::from(self.cfg.election_ticks));
         let Some(pr) = self.progress.get_mut(peer) else {
             return;
         };
@@ -28,9 +29,14 @@ impl Core {
             return;
         }
         if pr.next_index <= snap_index {
-            if pr.probe_sent {
+            // One snapshot in flight at a time; resend only after an election timeout.
+            if pr
+                .snapshot_sent_at
+                .is_some_and(|t| ticks.saturating_sub(t) < election_ticks)
+            {
                 return;
             }
+            pr.snapshot_sent_at = Some(ticks);
             pr.probing = true;
             pr.probe_sent = true;
             let snapshot = self.snapshot.clone();
@@ -201,6 +207,7 @@ impl Core {
             pr.next_index = pr.next_index.max(pr.match_index + 1);
             pr.probing = false;
             pr.probe_sent = false;
+            pr.snapshot_sent_at = None;
             let behind = pr.next_index <= last;
             self.maybe_commit();
             if behind {
