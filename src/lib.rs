@@ -22,6 +22,8 @@
 //! - [`bench`]: built-in benchmark suites behind `faultline bench`.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod checker;
 pub mod cli;
