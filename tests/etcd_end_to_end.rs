@@ -72,6 +72,13 @@ fn serializable_reads_are_caught_under_partitions() {
         format!("{text}client_options = {{ read = \"serializable\" }}\n"),
     )
     .expect("write spec");
+    // The read mode lives in the spec's `client_options` table (ClusterSpec.client_options,
+    // applied with EtcdOptions::with_client_options when the runner builds the etcd client).
+    if let Err(e) = faultline::cluster::ClusterSpec::load(&spec) {
+        panic!(
+            "the cluster spec must accept `client_options = {{ read = \"serializable\" }}`: {e}"
+        );
+    }
     let run = etcd_run(&spec, "partition-halves", "20s");
     assert_eq!(
         run.code, 1,
