@@ -142,9 +142,7 @@ fn a_100_mb_line_is_refused_at_the_cap_without_reading_it_all() {
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
 
-/// Needs the real checker (branch `checker`); until it is merged `check()` returns an error.
 #[test]
-#[ignore = "needs the checker branch merged"]
 fn a_linearizable_history_exits_0_and_a_violation_exits_1() {
     let dir = tempfile::tempdir().expect("tempdir");
     let valid = write(
@@ -223,7 +221,6 @@ fn independent_flag_rejects_values_that_are_not_key_value_pairs() {
 
 /// Knossos fixtures through the CLI, with the verdicts from MANIFEST.tsv.
 #[test]
-#[ignore = "needs the checker branch merged"]
 fn knossos_edn_fixtures_get_their_expected_exit_codes() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/knossos/data");
     let cases: [(&str, &[&str], i32); 5] = [
@@ -251,4 +248,26 @@ fn knossos_edn_fixtures_get_their_expected_exit_codes() {
         );
         assert!(!out.stdout.is_empty(), "{file}: no report printed");
     }
+}
+
+#[test]
+fn an_exhausted_time_budget_exits_2_and_ops_the_model_cannot_read_exit_3() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/knossos/data");
+    let path = data.join("cas-register/bad/cas-failure.edn");
+    let out = faultline(&[
+        path.to_str().expect("path"),
+        "--time-limit",
+        "1ns",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["verdict"], "unknown");
+    let multi = data.join("multi-register/good/multi-register.edn");
+    assert_harness_error(&multi, &["--model", "cas-register"], "multi-register.edn:");
 }

@@ -65,6 +65,14 @@ async fn kill_pause_resume_and_restart_change_liveness() {
         Err(ClusterError::AlreadyRunning(_))
     ));
 
+    let log = std::fs::read_to_string(c.log_path("n1").unwrap()).unwrap();
+    assert!(log.contains("=== faultline: SIGKILL n1 at "), "{log}");
+    assert_eq!(
+        log.matches("=== faultline: starting n1").count(),
+        2,
+        "{log}"
+    );
+
     c.pause("n2").unwrap();
     assert!(c.is_paused("n2") && c.is_running("n2"));
     assert_eq!(get(addr(&c, "n2"), "/health", SHORT).await, None);
@@ -178,8 +186,7 @@ async fn a_node_that_exits_during_start_is_reported_with_its_log() {
         .expect("start must fail");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("node n1 (")
-            && msg.contains("test_node.py) exited during start (exit code 3)"),
+        msg.starts_with("node n1 (") && msg.contains(") exited during start (exit code 3)"),
         "{msg}"
     );
     assert!(msg.contains("fatal: cannot open data directory"), "{msg}");
@@ -216,4 +223,23 @@ async fn a_port_already_in_use_is_a_clear_error() {
         err.to_string(),
         format!("node n1: address {taken} is already in use by another process; stop it or let faultline choose other ports")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_all_brings_back_every_killed_node_and_reports_per_node() {
+    if !can_run_nodes("restart_all") {
+        return;
+    }
+    let (c, _net, _dir) = start(3, &[]).await;
+    for id in ["n1", "n3"] {
+        c.kill(id).unwrap();
+    }
+    let ids: Vec<String> = c.node_ids();
+    let results = c.restart_all(&ids).await;
+    // n2 was never stopped: that one result is an error, the others succeed.
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(ClusterError::AlreadyRunning(_))));
+    for id in &ids {
+        assert_eq!(get(addr(&c, id), "/health", SHORT).await, Some(200));
+    }
 }

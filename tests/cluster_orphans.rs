@@ -11,8 +11,10 @@ use support::{can_run_nodes, group_gone, node_spec};
 
 const HELPER_ENV: &str = "FAULTLINE_ORPHAN_HELPER_OUT";
 
-/// Only does something when run as the helper: start a cluster, publish its pids, then hang.
+/// Not a test: the throw-away controller, run by the test below with `--ignored`. Starts a
+/// cluster, publishes its pids, then hangs until killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "helper process for a_controller_killed_with_sigkill_leaves_no_orphans"]
 async fn orphan_helper_controller() {
     let Ok(out) = std::env::var(HELPER_ENV) else {
         return;
@@ -41,7 +43,12 @@ fn a_controller_killed_with_sigkill_leaves_no_orphans() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pids");
     let mut helper = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "orphan_helper_controller", "--nocapture"])
+        .args([
+            "--exact",
+            "orphan_helper_controller",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(HELPER_ENV, &out)
         .stdout(std::process::Stdio::null())
         .spawn()

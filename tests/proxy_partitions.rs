@@ -220,3 +220,24 @@ async fn flapping_cuts_never_lose_or_reorder_bytes() {
     let _net = flapper.await.unwrap();
     assert!(got == data, "the echoed stream differs from what was sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_abandoned_during_a_cut_never_reaches_the_target() {
+    let net = ProxyBackend::for_nodes(&tokio::runtime::Handle::current(), 2).unwrap();
+    let target = TcpListener::bind(net.endpoints()[1].peer_bind)
+        .await
+        .unwrap();
+    let via = net.endpoints()[0].peers[0].1;
+    net.set_cuts(&cut(&[("n1", "n2"), ("n2", "n1")])).unwrap();
+    let s = TcpStream::connect(via).await.unwrap();
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    net.set_cuts(&BTreeSet::new()).unwrap();
+    assert!(
+        tokio::time::timeout(STALL, target.accept()).await.is_err(),
+        "the target was dialled for a connection its dialer had closed"
+    );
+    // A live one still gets through.
+    let _live = TcpStream::connect(via).await.unwrap();
+    assert!(tokio::time::timeout(STALL, target.accept()).await.is_ok());
+}

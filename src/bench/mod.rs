@@ -1,6 +1,10 @@
 //! Built-in benchmarks behind `faultline bench SUITE`: each suite runs real work and returns a
 //! printable table. One file per suite, owned by the module it measures.
 
+pub mod bugs;
+mod harness_run;
+pub mod throughput;
+
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchOptions {
@@ -20,7 +24,11 @@ pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
 
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
-    let _ = opts;
+    match name {
+        "bugs" => return bugs::run(opts),
+        "throughput" => return throughput::run(opts),
+        _ => {}
+    }
     Err(BenchError(format!(
         "bench suite {name:?} is not built yet; suites: {}",
         SUITES.join(", ")

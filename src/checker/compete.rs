@@ -21,6 +21,18 @@ use crate::history::History;
 /// Below this many calls WGL is not started: the walk alone answers in microseconds.
 const COMPETE_MIN_CALLS: usize = 48;
 
+/// Which search(es) to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// The walk and WGL in competition (the walk alone on tiny sub-histories). The default.
+    #[default]
+    Compete,
+    /// Only the config-set walk.
+    Walk,
+    /// Only WGL (its counterexamples carry just the blocking op and the previous ok).
+    Wgl,
+}
+
 /// Check one compiled sub-history.
 pub fn check_problem<M: Model>(
     model: &M,
@@ -28,6 +40,7 @@ pub fn check_problem<M: Model>(
     history: &History,
     key: Option<String>,
     budget: &Budget,
+    strategy: Strategy,
 ) -> Verdict {
     let cancel_walk = AtomicBool::new(false);
     let cancel_wgl = AtomicBool::new(false);
@@ -39,16 +52,22 @@ pub fn check_problem<M: Model>(
         }
         (r, walk)
     };
-    let ((walked, first_walk), wgl_result) = if problem.calls.len() < COMPETE_MIN_CALLS {
-        (run_walk(), WglResult::Stopped(Stop::Cancelled))
-    } else {
-        rayon::join(run_walk, || {
-            let r = wgl::search(model, problem, budget, &cancel_wgl);
-            if matches!(r, WglResult::Valid) {
-                cancel_walk.store(true, Ordering::Relaxed);
-            }
-            r
-        })
+    let run_wgl = || {
+        let r = wgl::search(model, problem, budget, &cancel_wgl);
+        if matches!(r, WglResult::Valid) {
+            cancel_walk.store(true, Ordering::Relaxed);
+        }
+        r
+    };
+    let skipped = || WglResult::Stopped(Stop::Cancelled);
+    let ((walked, first_walk), wgl_result) = match strategy {
+        Strategy::Walk => (run_walk(), skipped()),
+        Strategy::Compete if problem.calls.len() < COMPETE_MIN_CALLS => (run_walk(), skipped()),
+        Strategy::Compete => rayon::join(run_walk, run_wgl),
+        Strategy::Wgl => {
+            let no_walk = Walk::new(model, problem, false);
+            ((WalkResult::Stopped(Stop::Cancelled), no_walk), run_wgl())
+        }
     };
     match (walked, wgl_result) {
         (WalkResult::Valid, _) | (_, WglResult::Valid) => Verdict::Valid,

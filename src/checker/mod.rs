@@ -18,6 +18,7 @@ pub mod synth;
 mod wgl;
 
 pub use budget::{Budget, Stop};
+pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
 pub use split::{by_key, Group};
@@ -208,7 +209,16 @@ pub enum CheckError {
 /// Keyed histories are split per key and the keys are checked in parallel (rayon). Budgets apply
 /// to the whole check; a key whose search runs out of budget is `Unknown`, never `Valid`.
 pub fn check(history: &History, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
-    run::check(history, opts)
+    run::check(history, opts, Strategy::Compete)
+}
+
+/// Like [`check`] with an explicit search strategy (tests and benchmarks compare them).
+pub fn check_with(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<CheckReport, CheckError> {
+    run::check(history, opts, strategy)
 }
 
 /// Render a report as readable text (verdict, per-key summary, counterexample).

@@ -6,7 +6,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::budget::Budget;
-use super::compete::check_problem;
+use super::compete::{check_problem, Strategy};
 use super::model::Model;
 use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
 use super::prep::prepare;
@@ -14,29 +14,39 @@ use super::split::{by_key, Group};
 use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
 use crate::history::History;
 
-/// See [`super::check`].
-pub fn check(history: &History, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
+/// See [`super::check_with`].
+pub fn check(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<CheckReport, CheckError> {
     let start = Instant::now();
     let budget = Budget::new(opts.time_limit.map(|t| start + t), opts.memory_limit);
     let groups = by_key(history);
     let init = &opts.init;
     let bad_init = |message: String| CheckError::BadInit { message };
     let keys = match opts.model {
-        ModelKind::Register => run_all(history, &groups, &budget, || Ok(Register::new(init))),
+        ModelKind::Register => run_all(history, &groups, &budget, strategy, || {
+            Ok(Register::new(init))
+        }),
         ModelKind::CasRegister | ModelKind::Kv => {
-            run_all(history, &groups, &budget, || Ok(CasRegister::new(init)))
+            run_all(history, &groups, &budget, strategy, || {
+                Ok(CasRegister::new(init))
+            })
         }
-        ModelKind::MultiRegister => run_all(history, &groups, &budget, || {
+        ModelKind::MultiRegister => run_all(history, &groups, &budget, strategy, || {
             MultiRegister::new(init).map_err(bad_init)
         }),
-        ModelKind::Mutex => run_all(history, &groups, &budget, || Ok(Mutex)),
-        ModelKind::Set => run_all(history, &groups, &budget, || {
+        ModelKind::Mutex => run_all(history, &groups, &budget, strategy, || Ok(Mutex)),
+        ModelKind::Set => run_all(history, &groups, &budget, strategy, || {
             Set::new(init).map_err(bad_init)
         }),
-        ModelKind::Counter => run_all(history, &groups, &budget, || {
+        ModelKind::Counter => run_all(history, &groups, &budget, strategy, || {
             Counter::new(init).map_err(bad_init)
         }),
-        ModelKind::FifoQueue => run_all(history, &groups, &budget, || Ok(FifoQueue::default())),
+        ModelKind::FifoQueue => run_all(history, &groups, &budget, strategy, || {
+            Ok(FifoQueue::default())
+        }),
     }?;
     Ok(CheckReport {
         model: opts.model,
@@ -50,6 +60,7 @@ fn run_all<M, F>(
     history: &History,
     groups: &[Group],
     budget: &Budget,
+    strategy: Strategy,
     make: F,
 ) -> Result<Vec<KeyResult>, CheckError>
 where
@@ -61,7 +72,7 @@ where
         .map(|g| {
             let mut model = make()?;
             let problem = prepare(&mut model, history, &g.positions)?;
-            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget);
+            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget, strategy);
             Ok(KeyResult {
                 key: g.key.clone(),
                 ops: g.invokes(history),

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use serde_json::Value;
 
-use crate::checker::{self, CheckOptions, CheckReport, ModelKind, Verdict};
+use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
 use crate::history::{self, Format};
 
@@ -60,8 +60,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         history::lift_tuple_keys(&mut loaded.history)
             .map_err(|e| e.with_op_lines(&loaded.lines).in_file(&loaded.file))?;
     }
-    let report = checker::check(&loaded.history, &opts)
-        .map_err(|e| anyhow!("{}: {e} (model {})", loaded.file, opts.model.name()))?;
+    let report = checker::check(&loaded.history, &opts).map_err(|e| {
+        let line = match &e {
+            CheckError::BadOp { index, .. } => usize::try_from(*index)
+                .ok()
+                .and_then(|i| loaded.lines.get(i))
+                .map(|l| format!("{l}:"))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        anyhow!(
+            "{}:{line} {e} (checked as model {}; choose the model with --model)",
+            loaded.file,
+            opts.model.name()
+        )
+    })?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&report).context("serializing the report")?;
         s.push('\n');

@@ -87,7 +87,7 @@ impl TestArgs {
 pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     let plan = Plan::resolve(&args.to_input())?;
     if plan.seed_was_random {
-        eprintln!(
+        println!(
             "seed {} (random; rerun with --seed {})",
             plan.seed, plan.seed
         );
@@ -96,7 +96,13 @@ pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    let report = rt.block_on(runner::run(&plan))?;
+    let report = rt.block_on(runner::run(&plan)).map_err(|f| {
+        anyhow::anyhow!(
+            "{}\n(what was recorded is kept in {})",
+            f.error,
+            f.run_dir.display()
+        )
+    })?;
     // Nodes are stopped; let background tasks (proxies) go without waiting.
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
     print!("{}", report.summary);

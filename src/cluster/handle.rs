@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use super::process::{log_tail, port_in_use, Spawner};
+use super::process::{log_note, log_tail, port_in_use, Spawner};
 use super::ready::{http_client, wait_ready, NotReady};
 use super::render::render_node;
 use super::spec::ClusterSpec;
@@ -45,6 +45,12 @@ impl Cluster {
                 backend: layout.len(),
             });
         }
+        mkdir(run_dir)?;
+        // Absolute paths in node commands, so a node that changes directory still finds its data.
+        let run_dir = &std::fs::canonicalize(run_dir).map_err(|source| ClusterError::Io {
+            path: run_dir.to_path_buf(),
+            source,
+        })?;
         let logs = run_dir.join("nodes");
         mkdir(&logs)?;
         let mut nodes = Vec::with_capacity(layout.len());
@@ -74,6 +80,10 @@ impl Cluster {
         let cluster = Cluster { inner, monitor };
         // On error `cluster` is dropped, which stops every node already spawned.
         let ids = cluster.node_ids();
+        // Check every node's ports before spawning any, so a clash starts nothing.
+        for ep in layout {
+            check_ports(ep)?;
+        }
         for id in &ids {
             cluster.spawn(id)?;
         }
@@ -172,12 +182,13 @@ impl Cluster {
     pub fn kill(&self, id: &str) -> Result<(), ClusterError> {
         let proc = self.with_node(id, |_, n| match n.state {
             State::Running { .. } => match std::mem::replace(&mut n.state, State::Killed) {
-                State::Running { proc, .. } => Some(proc),
+                State::Running { proc, .. } => Some((proc, n.log.clone())),
                 _ => None,
             },
             _ => None,
         })?;
-        if let Some(proc) = proc {
+        if let Some((proc, log)) = proc {
+            log_note(&log, &format!("SIGKILL {id}"));
             // Reaping is bounded and done without the lock held.
             if proc.kill_and_reap(REAP_LIMIT).is_none() {
                 tracing::error!(node = id, "node did not die within 5s of SIGKILL");
@@ -204,6 +215,21 @@ impl Cluster {
         self.wait_ready_until(id, deadline).await
     }
 
+    /// Start several stopped nodes at once (each like [`Self::restart`]), then wait for all of
+    /// them to be ready within one readiness timeout. Returns one result per node, in order.
+    pub async fn restart_all(&self, ids: &[NodeId]) -> Vec<Result<(), ClusterError>> {
+        let spawned: Vec<Result<(), ClusterError>> = ids.iter().map(|id| self.spawn(id)).collect();
+        let deadline = tokio::time::Instant::now() + self.inner.spec.ready.timeout;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, s) in ids.iter().zip(spawned) {
+            out.push(match s {
+                Ok(()) => self.wait_ready_until(id, deadline).await,
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+
     /// Continue paused nodes, SIGKILL every group and reap. Idempotent; also run on drop.
     pub fn stop_all(&self) {
         self.inner.stop_all();
@@ -226,6 +252,7 @@ impl Cluster {
     fn signal_running(&self, id: &str, sig: Signal, pause: bool) -> Result<(), ClusterError> {
         self.with_node(id, |_, n| {
             if let State::Running { proc, paused } = &mut n.state {
+                log_note(&n.log, &format!("{sig} {id}"));
                 proc.signal(sig).map_err(|errno| ClusterError::Signal {
                     node: id.to_string(),
                     signal: sig.to_string(),
@@ -243,14 +270,7 @@ impl Cluster {
             if let State::Running { .. } = n.state {
                 return Err(ClusterError::AlreadyRunning(id.to_string()));
             }
-            for addr in [n.endpoints.client_bind, n.endpoints.peer_bind] {
-                if port_in_use(addr) {
-                    return Err(ClusterError::PortInUse {
-                        node: id.to_string(),
-                        addr,
-                    });
-                }
-            }
+            check_ports(&n.endpoints)?;
             let proc = inner
                 .spawner
                 .spawn(id, &n.command, &n.log)
@@ -318,6 +338,19 @@ impl Drop for Cluster {
             let _ = h.join();
         }
     }
+}
+
+/// Fail if another process already holds one of the node's addresses.
+fn check_ports(ep: &NodeEndpoints) -> Result<(), ClusterError> {
+    for addr in [ep.client_bind, ep.peer_bind] {
+        if port_in_use(addr) {
+            return Err(ClusterError::PortInUse {
+                node: ep.id.clone(),
+                addr,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn mkdir(path: &Path) -> Result<(), ClusterError> {

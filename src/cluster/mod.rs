@@ -9,6 +9,8 @@
 //! - [`ready`]: the HTTP readiness poll.
 //! - [`Cluster`]: the running cluster and its verbs by node id (kill, restart, pause, resume, stop).
 
+#![warn(missing_docs)]
+
 mod handle;
 pub mod process;
 pub mod ready;

@@ -169,6 +169,18 @@ impl Drop for Spawner {
     }
 }
 
+/// Append a `=== faultline: ...` marker line to a node's log, so a reader sees where the harness
+/// signalled the node. Best effort: a log that cannot be written is not an error.
+pub fn log_note(log: &Path, what: &str) {
+    if let Ok(mut f) = OpenOptions::new().append(true).open(log) {
+        let _ = writeln!(
+            f,
+            "=== faultline: {what} at {}",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        );
+    }
+}
+
 /// Describe an exit status for humans: `exit code 1`, `killed by SIGSEGV`.
 pub fn describe_status(status: &ExitStatus) -> String {
     if let Some(code) = status.code() {

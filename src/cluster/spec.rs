@@ -164,8 +164,19 @@ impl ClusterSpec {
             field: field.to_string(),
             message,
         };
-        if raw.name.trim().is_empty() {
-            return Err(field("name", "must not be empty".into()));
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(field(
+                "name",
+                format!(
+                    "{:?} must be non-empty and use only letters, digits, '-', '_' and '.' (it names result directories)",
+                    raw.name
+                ),
+            ));
         }
         let nodes = check_nodes(raw.nodes).map_err(|m| field("nodes", m))?;
         if raw.command.trim().is_empty() {
@@ -266,6 +277,17 @@ impl ClusterSpec {
         toml::to_string(&out).unwrap_or_default()
     }
 
+    /// Whether the node command mentions where its peers are (`{peers}`, `{all_peers}` or
+    /// `{initial_cluster}` in `args` or `env`). If not, the proxy backend cannot cut its links
+    /// (the nodes dial each other directly) and only the netns backend can partition it.
+    pub fn uses_peer_addresses(&self) -> bool {
+        self.args.iter().chain(self.env.values()).any(|t| {
+            ["{peers}", "{all_peers}", "{initial_cluster}"]
+                .iter()
+                .any(|p| t.contains(p))
+        })
+    }
+
     /// The node ids, `n1` .. `nN`.
     pub fn node_ids(&self) -> Vec<String> {
         (1..=self.nodes).map(|i| format!("n{i}")).collect()
@@ -332,6 +354,9 @@ ready = { http_get = "/health", timeout = "10s" }
         assert_eq!(s.ready.timeout, Duration::from_secs(10));
         assert_eq!(s.peers_format, DEFAULT_PEERS_FORMAT);
         assert_eq!(s.node_ids(), ["n1", "n2", "n3", "n4", "n5"]);
+        assert!(s.uses_peer_addresses());
+        let fixed = parse(&GOOD.replace("{peers}", "n2=127.0.0.1:1")).unwrap();
+        assert!(!fixed.uses_peer_addresses());
     }
 
     #[test]
@@ -366,6 +391,12 @@ ready = { http_get = "/health", timeout = "10s" }
         let e = parse(&GOOD.replace("{data_dir}", "{datadir}")).unwrap_err();
         assert!(e.to_string().contains("field \"args[5]\""), "{e}");
         assert!(e.to_string().contains("{datadir}"), "{e}");
+    }
+
+    #[test]
+    fn names_must_be_path_safe() {
+        let e = parse(&GOOD.replace("name = \"raft\"", "name = \"../x\"")).unwrap_err();
+        assert!(e.to_string().contains("field \"name\""), "{e}");
     }
 
     #[test]

@@ -76,7 +76,17 @@ pub fn read_jsonl_with_lines<R: BufRead>(
             continue;
         }
         let position = ops.len() as u64;
-        let op = parse_line(line, position).map_err(|m| HistoryError::syntax(Some(line_no), m))?;
+        let op = parse_line(line, position).map_err(|m| {
+            let m = if position == 0 && line.first() == Some(&b'[') {
+                format!(
+                    "{m}; this looks like a JSON array, but histories are JSON Lines (one op \
+                     object per line), or EDN (pass --format edn)"
+                )
+            } else {
+                m
+            };
+            HistoryError::syntax(Some(line_no), m)
+        })?;
         ops.push(op);
         lines.push(line_no);
     }

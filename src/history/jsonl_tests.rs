@@ -71,6 +71,8 @@ fn reports_line_and_what_is_wrong() {
     assert!(e.contains("missing field \"type\""), "{e}");
     let e = err(b"[1,2]");
     assert!(e.contains("expected a JSON object"), "{e}");
+    let e = err(b"[\n{\"process\":1}\n]");
+    assert!(e.contains("looks like a JSON array"), "{e}");
     let e = err(b"\xff\xfe\x00garbage\x01");
     assert!(e.contains("not valid UTF-8"), "{e}");
 }

@@ -121,11 +121,21 @@ pub fn load_with_lines(path: &Path, format: Option<Format>) -> Result<Loaded, Hi
     })
 }
 
-fn read_edn<R: Read>(mut reader: R) -> Result<(History, Vec<u64>), HistoryError> {
+/// The largest EDN file read (EDN is parsed in memory; JSONL streams and has no such cap).
+pub const MAX_EDN_BYTES: u64 = 1 << 30;
+
+fn read_edn<R: Read>(reader: R) -> Result<(History, Vec<u64>), HistoryError> {
     let mut bytes = Vec::new();
     reader
+        .take(MAX_EDN_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| HistoryError::syntax(None, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_EDN_BYTES {
+        return Err(HistoryError::syntax(
+            None,
+            "EDN history is larger than 1 GiB; split it or convert it to JSONL",
+        ));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count() as u64;

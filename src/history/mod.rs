@@ -18,7 +18,7 @@ pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
 pub use independent::lift_tuple_keys;
 pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
-pub use load::{load, load_with_lines, Format, Loaded};
+pub use load::{load, load_with_lines, Format, Loaded, MAX_EDN_BYTES};
 pub use recorder::Recorder;
 pub use validate::validate;
 

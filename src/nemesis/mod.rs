@@ -8,54 +8,24 @@
 //! - [`schedule`]: [`NemesisSchedule`] parsed from TOML.
 //! - [`partition`]: [`Partition`]s as data (halves, isolate, ring, bridge).
 //! - [`plan`]: the seeded, deterministic [`Planner`].
+//! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
+
+#![warn(missing_docs)]
 
 pub mod partition;
 pub mod plan;
+pub mod probe;
 pub mod schedule;
 mod verbs;
 
 pub use partition::Partition;
 pub use plan::{LeaderAction, PlannedFault, Planner};
+pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, StatusProbe};
 pub use schedule::{FaultKind, NemesisSchedule, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 
-use std::future::Future;
-use std::pin::Pin;
-
-use crate::net::{NetError, NodeId};
-
-/// A boxed future, so [`LeaderProbe`] stays object-safe.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Tells the nemesis which node currently leads, for "isolate the leader". The runner supplies
-/// one that asks the nodes (e.g. `GET /status`); it must be bounded in time.
-pub trait LeaderProbe: Send + Sync {
-    /// The current leader, or `None` if unknown.
-    fn leader(&self) -> BoxFuture<'_, Option<NodeId>>;
-}
-
-/// A probe that never knows the leader (isolate-leader then isolates a random node).
-pub struct NoLeaderProbe;
-
-impl LeaderProbe for NoLeaderProbe {
-    fn leader(&self) -> BoxFuture<'_, Option<NodeId>> {
-        Box::pin(async { None })
-    }
-}
-
-/// A probe backed by a closure returning a future.
-pub struct FnLeaderProbe<F>(pub F);
-
-impl<F, Fut> LeaderProbe for FnLeaderProbe<F>
-where
-    F: Fn() -> Fut + Send + Sync,
-    Fut: Future<Output = Option<NodeId>> + Send + 'static,
-{
-    fn leader(&self) -> BoxFuture<'_, Option<NodeId>> {
-        Box::pin((self.0)())
-    }
-}
+use crate::net::NetError;
 
 /// Errors that stop the nemesis. Failures of single verbs on single nodes (a node that will not
 /// restart) are not errors: they are recorded in the history and reported in the summary.

@@ -239,8 +239,19 @@ impl NemesisSchedule {
             field: field.into(),
             message,
         };
-        if raw.name.trim().is_empty() {
-            return Err(field("name", "must not be empty".into()));
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(field(
+                "name",
+                format!(
+                    "{:?} must be non-empty and use only letters, digits, '-', '_' and '.' (it names result directories)",
+                    raw.name
+                ),
+            ));
         }
         let mut faults = Vec::new();
         for (i, f) in raw.faults.iter().enumerate() {

@@ -109,19 +109,23 @@ impl Nemesis {
         self.done("kill", value, failures);
     }
 
-    /// Start `nodes` again (those not running) and wait until they are ready.
+    /// Start `nodes` again (those not running), all at once, and wait until they are ready.
     pub async fn restart(&self, nodes: &[NodeId]) {
         let value = list(nodes);
         self.record("restart", value.clone(), None);
-        let mut failures = Vec::new();
-        for n in nodes {
-            if self.cluster.is_running(n) {
-                continue;
-            }
-            if let Err(e) = self.cluster.restart(n).await {
-                failures.push(e.to_string().lines().next().unwrap_or_default().to_string());
-            }
-        }
+        let stopped: Vec<NodeId> = nodes
+            .iter()
+            .filter(|n| !self.cluster.is_running(n))
+            .cloned()
+            .collect();
+        let failures = self
+            .cluster
+            .restart_all(&stopped)
+            .await
+            .into_iter()
+            .filter_map(|r| r.err())
+            .map(|e| e.to_string().lines().next().unwrap_or_default().to_string())
+            .collect();
         self.done("restart", value, failures);
     }
 

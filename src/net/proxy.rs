@@ -4,7 +4,10 @@
 //! Node `a` reaches node `b`'s peer listener through the proxy `a→b` (that address is what `{peers}`
 //! renders for `a`); the proxy forwards to `b`'s real peer port. Bytes flowing from the dialer to
 //! the target travel on link `(a, b)`, the answers on link `(b, a)`, so a one-way cut stalls one
-//! direction of every connection between the two.
+//! direction of every connection between the two. A new connection needs both directions (as a
+//! TCP handshake does), so a one-way cut `(a, b)` also keeps `b` from opening new connections to
+//! `a`; data already flowing `b → a` on an established connection keeps flowing (the proxy does
+//! not model lost ACKs).
 //!
 //! Cut semantics (chosen to look like dropped packets to TCP, never like a refusal):
 //! - existing connections stop carrying data in the cut direction: the proxy stops reading and
@@ -13,7 +16,8 @@
 //! - new connections are still *accepted* (the dialer's `connect` succeeds, as it would with a
 //!   proxy-less SYN retry still pending) but the proxy does not dial the target while either
 //!   direction is cut, so they carry nothing;
-//! - on heal, held bytes are delivered in order and pending connections are dialled: to both ends
+//! - on heal, held bytes are delivered in order and pending connections are dialled (those the
+//!   dialer closed meanwhile are dropped without ever reaching the target): to both ends
 //!   a cut looks like a long stall followed by TCP retransmission. Nothing is dropped mid-stream,
 //!   so a node never sees a torn message. (Applications with their own timeouts will usually have
 //!   given up on the stalled connection and reconnected, as they would on a real network.)
@@ -204,14 +208,22 @@ async fn wait_uncut(cuts: &mut watch::Receiver<Cuts>, link: &Link) -> bool {
 
 async fn serve(conn: TcpStream, mut pair: Pair) {
     // Like a SYN that gets no answer: hold the accepted connection until both directions heal.
+    // If the dialer gives up meanwhile, forget the connection: the target never hears of it.
     let (out, back) = (pair.out.clone(), pair.back.clone());
-    if pair
+    let healed = pair
         .cuts
-        .wait_for(|c| !c.contains(&out) && !c.contains(&back))
-        .await
-        .is_err()
-    {
-        return;
+        .wait_for(|c| !c.contains(&out) && !c.contains(&back));
+    let abandoned = async {
+        let mut b = [0u8; 1];
+        match conn.peek(&mut b).await {
+            Ok(0) | Err(_) => {}
+            // Data is waiting: the dialer is still there; stop watching.
+            Ok(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        h = healed => if h.is_err() { return },
+        _ = abandoned => return,
     }
     let upstream = match TcpStream::connect(pair.target).await {
         Ok(s) => s,

@@ -225,6 +225,8 @@ impl Plan {
             cluster = cluster.with_nodes(DEFAULT_NODES as i64)?;
         }
 
+        // Fail before anything starts if the node binary cannot be found.
+        cluster.resolve_command()?;
         let model = workload.model_kind().map_err(|m| flag("workload", m))?;
 
         let clients = match input.clients {

@@ -1,8 +1,26 @@
 //! Reporting: the `results.json` schema, the terminal summary table, the self-contained HTML report
 //! and JUnit XML. Renders what the runner and checker produced; never re-runs the checker.
+//!
+//! - [`results`]: `RunResults`, the `results.json` schema.
+//! - [`html`]: `render_html` / `write_report`, the self-contained HTML report.
+//! - [`junit`]: `render_junit` / `write_junit`, JUnit XML (one test case per checked key).
+//! - [`summary`]: run statistics from a history and the terminal summary table.
+//! - [`progress`]: the live progress bar (only on a TTY without `NO_COLOR`).
+//! - [`stored`]: loading a results directory back (`faultline report`).
 
+mod error;
+mod escape;
+pub mod html;
+pub mod junit;
 pub mod progress;
 pub mod results;
+pub mod stored;
 pub mod summary;
+pub mod text;
 
+pub use error::ReportError;
+pub use escape::esc;
+pub use html::{render_html, write_report};
+pub use junit::{render_junit, write_junit};
 pub use results::RunResults;
+pub use stored::{load_run, StoredRun};

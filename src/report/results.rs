@@ -1,4 +1,6 @@
 //! The `results.json` schema: everything a tool (or `faultline report`) needs about a stored run.
+//! Field-by-field reference with an example: `docs/results-json.md`. Units: `*_ns` nanoseconds since
+//! the test started, `*_us` microseconds, `*_s` seconds.
 
 use std::collections::BTreeMap;
 
@@ -9,15 +11,15 @@ use crate::checker::CheckReport;
 /// Latency percentiles of one op kind, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
-    /// Completed ops measured.
+    /// Ok completions measured.
     pub count: u64,
-    /// Median.
+    /// Median latency (invoke to ok completion), microseconds.
     pub p50_us: u64,
-    /// 95th percentile.
+    /// 95th percentile, microseconds.
     pub p95_us: u64,
-    /// 99th percentile.
+    /// 99th percentile, microseconds.
     pub p99_us: u64,
-    /// Maximum.
+    /// Maximum, microseconds.
     pub max_us: u64,
 }
 
@@ -28,7 +30,7 @@ pub struct Outcomes {
     pub ok: u64,
     /// Certainly did not take effect.
     pub fail: u64,
-    /// Unknown (timeouts, lost connections, never completed).
+    /// Unknown (timeouts, lost connections, invokes that never completed).
     pub info: u64,
 }
 
@@ -41,7 +43,8 @@ pub struct FaultRecord {
     pub value: String,
     /// Start, nanoseconds since the test started.
     pub start_ns: i64,
-    /// End (heal / resume / restart), nanoseconds since the test started; `None` if never ended.
+    /// End (heal / resume / restart), nanoseconds since the test started; `None` (JSON `null`) if
+    /// it had not ended when the run stopped (the harness still heals everything on exit).
     pub end_ns: Option<i64>,
 }
 
@@ -54,9 +57,10 @@ pub struct RunResults {
     pub started_at: String,
     /// The seed that reproduces op generation and the fault schedule.
     pub seed: u64,
-    /// The command line that reruns this test.
+    /// A complete command line that reruns this test (same seed and configuration).
     pub rerun: String,
-    /// Effective configuration as flat key/value pairs (cluster, workload, nemesis, nodes, ...).
+    /// Effective configuration as flat key/value pairs (cluster, workload, nemesis, nodes, clients,
+    /// ...), the same values as `test.toml`. The HTML report groups processes by `clients`.
     pub config: BTreeMap<String, String>,
     /// Test duration in seconds (workload phase, excluding setup and checking).
     pub duration_s: f64,
@@ -64,11 +68,12 @@ pub struct RunResults {
     pub outcomes: BTreeMap<String, Outcomes>,
     /// Latency per op kind and `all`, over ok completions.
     pub latency: BTreeMap<String, Latency>,
-    /// Ok ops per second over the workload phase.
+    /// Ok ops per second over the workload phase (`outcomes["all"].ok / duration_s`).
     pub throughput: f64,
-    /// Faults injected, in order.
+    /// Faults injected, in order (also recorded as `nemesis` ops in `history.jsonl`).
     pub faults: Vec<FaultRecord>,
-    /// The checker's result, including per-key verdicts and the counterexample.
+    /// The checker's result: overall verdict (flattened: `verdict` plus `counterexample` or
+    /// `reason`), per-key verdicts and the counterexample. `faultline report` shows it as stored.
     pub check: CheckReport,
     /// Set when the run ended early (Ctrl-C, harness error) and the history may be incomplete.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -59,6 +59,9 @@ pub enum RunError {
     /// The history could not be written completely.
     #[error("history.jsonl could not be written completely: {0}")]
     History(String),
+    /// The HTML report or JUnit XML could not be written.
+    #[error("report: {0}")]
+    Report(String),
     /// The checker could not interpret the history.
     #[error("checker: {0}")]
     Check(String),
@@ -89,13 +92,12 @@ pub struct RunReport {
 /// A run-time error together with the run directory it happened in (so the caller can point at
 /// the partial results).
 #[derive(Debug, thiserror::Error)]
-#[error("{source} (partial results in {})", run_dir.display())]
+#[error("{error}")]
 pub struct RunFailed {
     /// The run directory.
     pub run_dir: PathBuf,
     /// The error.
-    #[source]
-    pub source: RunError,
+    pub error: RunError,
 }
 
 /// What the run phases produced before checking.
@@ -107,13 +109,13 @@ struct Executed {
 /// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
 pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     let (run_dir, started_at) =
-        store::create_run_dir(&plan.results_dir, &plan.name).map_err(|source| RunFailed {
+        store::create_run_dir(&plan.results_dir, &plan.name).map_err(|error| RunFailed {
             run_dir: plan.results_dir.clone(),
-            source,
+            error,
         })?;
-    let fail = |source| RunFailed {
+    let fail = |error| RunFailed {
         run_dir: run_dir.clone(),
-        source,
+        error,
     };
     store::write_atomic(&run_dir.join("test.toml"), &plan.to_toml()).map_err(fail)?;
     let hist_path = run_dir.join("history.jsonl");
@@ -228,6 +230,19 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     );
     store::write_results(&run_dir, &results).map_err(fail)?;
     store::update_latest(&plan.results_dir, &run_dir).map_err(fail)?;
+    let report_err = |e: crate::report::ReportError| fail(RunError::Report(e.to_string()));
+    crate::report::write_report(
+        &run_dir.join("report.html"),
+        &history,
+        &results.check,
+        Some(&results),
+    )
+    .map_err(report_err)?;
+    if let Some(junit) = &plan.junit {
+        for path in [run_dir.join("junit.xml"), junit.clone()] {
+            crate::report::write_junit(&path, &results.check, &plan.name).map_err(report_err)?;
+        }
+    }
     let summary = render_summary(&results, &run_dir.display().to_string());
     Ok(RunReport {
         end,

@@ -17,14 +17,27 @@ pub fn test_node() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/test_node.py")
 }
 
+/// The real python3 interpreter (not a version-manager shim, which costs ~0.3 s per node start),
+/// or `None` if there is none.
+pub fn python() -> Option<&'static Path> {
+    static PYTHON: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let out = std::process::Command::new("python3")
+                .args(["-c", "import sys; print(sys.executable)"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            path.is_file().then_some(path)
+        })
+        .as_deref()
+}
+
 /// Whether the stand-in node can run here. Under `CI=true` a missing python3 is a failure, not
 /// a skip.
 pub fn can_run_nodes(test: &str) -> bool {
-    let ok = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = python().is_some();
     if !ok {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -38,6 +51,7 @@ pub fn can_run_nodes(test: &str) -> bool {
 /// A spec that starts `nodes` stand-in nodes; `extra` is appended to every node's args.
 pub fn node_spec(nodes: usize, extra: &[&str]) -> ClusterSpec {
     let mut args = vec![
+        test_node().display().to_string(),
         "--id".to_string(),
         "{id}".into(),
         "--client-addr".into(),
@@ -53,7 +67,9 @@ pub fn node_spec(nodes: usize, extra: &[&str]) -> ClusterSpec {
         .join(", ");
     let text = format!(
         "name = \"test\"\nnodes = {nodes}\ncommand = {:?}\nargs = [{args}]\nready = {{ http_get = \"/health\", timeout = \"10s\" }}\n",
-        test_node().display().to_string()
+        python()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "python3".into())
     );
     ClusterSpec::parse(&text, Path::new("tests/support/test.toml")).expect("test spec is valid")
 }

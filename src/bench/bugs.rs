@@ -1,0 +1,123 @@
+//! `faultline bench bugs`: every seeded bug of the reference node under its matching nemesis,
+//! over `--runs` seeds, plus the correct node over the same runs. Prints, per bug: runs, how many
+//! were found invalid, and the median time into the run of the first op that could not be
+//! linearized; and the correct node's false positives (must be 0).
+
+use std::path::Path;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::harness_run::{median, run_plan, runtime, scratch};
+use super::{BenchError, BenchOptions};
+use crate::checker::Verdict;
+use crate::plan::PlanInput;
+
+/// Concurrent CAS on few values: where decisions taken at propose time collide.
+const CAS_HEAVY: &str = "name = \"cas-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 2]\n[mix]\nread = 1\nwrite = 1\ncas = 4\n";
+/// Kill every node, restart them: what was only in memory is gone.
+const KILL_ALL: &str = "name = \"kill-all\"\nfaults = [\"kill\"]\ninterval = \"2s\"\nduration = \"1s\"\ntargets = \"all\"\n";
+/// Kill a majority often: restarts during elections.
+const KILL_MAJORITY: &str = "name = \"kill-majority\"\nfaults = [\"kill\"]\ninterval = \"1500ms\"\nduration = \"1s\"\ntargets = \"majority\"\n";
+
+/// (bug, nemesis, workload): the fault that reveals each bug.
+pub const CASES: [(&str, &str, &str); 7] = [
+    ("stale-read", "partition-leader", "cas-register"),
+    ("stale-leader", "partition-leader", "cas-register"),
+    ("early-ack", "partition-leader", "cas-register"),
+    ("split-cas", "none", "cas-heavy"),
+    ("memory-log", "kill-all", "cas-register"),
+    ("forget-vote", "kill-majority", "cas-register"),
+    ("no-truncate", "partition-halves", "cas-register"),
+];
+
+fn resolve_file(dir: &Path, name: &str) -> Result<String, BenchError> {
+    let text = match name {
+        "cas-heavy" => CAS_HEAVY,
+        "kill-all" => KILL_ALL,
+        "kill-majority" => KILL_MAJORITY,
+        other => return Ok(other.to_string()),
+    };
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, text)
+        .map_err(|e| BenchError(format!("cannot write {}: {e}", p.display())))?;
+    Ok(p.display().to_string())
+}
+
+/// Run the suite.
+pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
+    let rt = runtime()?;
+    let runs = if opts.quick {
+        opts.runs.min(2)
+    } else {
+        opts.runs
+    }
+    .max(1);
+    let time_limit = if opts.quick { "10s" } else { "15s" };
+    let mut b = Builder::default();
+    b.push_record([
+        "bug",
+        "nemesis",
+        "runs",
+        "detected",
+        "median violation at (s)",
+        "median wall (s)",
+    ]);
+    let mut false_positives = 0;
+    let mut correct_runs = 0;
+    for (bug, nemesis, workload) in CASES {
+        let mut at = Vec::new();
+        let mut walls = Vec::new();
+        for (label, with_bug) in [("bug", true), ("correct", false)] {
+            for seed in 1..=runs as u64 {
+                let dir = scratch()?;
+                let input = PlanInput {
+                    nemesis: Some(resolve_file(dir.path(), nemesis)?.into()),
+                    workload: Some(resolve_file(dir.path(), workload)?.into()),
+                    nodes: Some(3),
+                    clients: Some(8),
+                    rate: Some(300.0),
+                    time_limit: Some(time_limit.into()),
+                    seed: Some(seed),
+                    bug: with_bug.then(|| bug.to_string()),
+                    name: Some(format!("bench-{bug}-{label}")),
+                    ..Default::default()
+                };
+                let done = run_plan(&rt, &dir.path().join("results"), input)?;
+                let verdict = &done.report.results.check.verdict;
+                if with_bug {
+                    walls.push(done.wall.as_secs_f64());
+                    if let Verdict::Invalid { counterexample } = verdict {
+                        at.push(counterexample.op.time.unwrap_or(0) as f64 / 1e9);
+                    }
+                } else {
+                    correct_runs += 1;
+                    if matches!(verdict, Verdict::Invalid { .. }) {
+                        false_positives += 1;
+                    }
+                }
+                eprintln!(
+                    "bench bugs: {bug} ({label}) seed {seed}: {}",
+                    crate::report::summary::verdict_word(verdict)
+                );
+            }
+        }
+        b.push_record([
+            bug.to_string(),
+            nemesis.to_string(),
+            runs.to_string(),
+            at.len().to_string(),
+            if at.is_empty() {
+                "-".into()
+            } else {
+                format!("{:.1}", median(at))
+            },
+            format!("{:.1}", median(walls)),
+        ]);
+    }
+    let mut table = b.build();
+    table.with(Style::rounded());
+    Ok(format!(
+        "{table}\ncorrect node: {false_positives} false positives in {correct_runs} runs (same nemeses, seeds and workloads)\n3 nodes, 8 clients, 300 ops/s, {time_limit} per run"
+    ))
+}

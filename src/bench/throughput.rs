@@ -1,0 +1,62 @@
+//! `faultline bench throughput`: ops/s the harness drives and records against a 5-node bundled
+//! cluster with no nemesis (unlimited rate), and the share of one CPU the faultline process used
+//! (utime + stime from `/proc/self/stat` over wall time; the nodes are separate processes).
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::harness_run::{run_plan, runtime, scratch};
+use super::{BenchError, BenchOptions};
+use crate::plan::PlanInput;
+
+/// Run the suite.
+pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
+    let rt = runtime()?;
+    let secs = if opts.quick { 5 } else { 15 };
+    let mut b = Builder::default();
+    b.push_record([
+        "clients",
+        "ok ops/s",
+        "all ops/s",
+        "p50 ms",
+        "p99 ms",
+        "faultline CPU",
+        "run wall (s)",
+    ]);
+    for clients in [16i64, 64] {
+        let dir = scratch()?;
+        let input = PlanInput {
+            nemesis: Some("none".into()),
+            workload: Some("kv".into()),
+            nodes: Some(5),
+            clients: Some(clients),
+            rate: Some(0.0),
+            time_limit: Some(format!("{secs}s")),
+            seed: Some(1),
+            name: Some("bench-throughput".into()),
+            ..Default::default()
+        };
+        let done = run_plan(&rt, &dir.path().join("results"), input)?;
+        let r = &done.report.results;
+        let all = r.outcomes.get("all").cloned().unwrap_or_default();
+        let lat = r.latency.get("all").cloned().unwrap_or_default();
+        let total = (all.ok + all.fail + all.info) as f64 / r.duration_s.max(1e-9);
+        b.push_record([
+            clients.to_string(),
+            format!("{:.0}", r.throughput),
+            format!("{total:.0}"),
+            format!("{:.2}", lat.p50_us as f64 / 1000.0),
+            format!("{:.2}", lat.p99_us as f64 / 1000.0),
+            format!(
+                "{:.0}%",
+                100.0 * done.cpu.as_secs_f64() / done.wall.as_secs_f64().max(1e-9)
+            ),
+            format!("{:.1}", done.wall.as_secs_f64()),
+        ]);
+    }
+    let mut table = b.build();
+    table.with(Style::rounded());
+    Ok(format!(
+        "{table}\nkv workload (16 keys, zipf), no nemesis, no rate limit, {secs} s per run; CPU share = faultline process CPU time over the whole run (setup, recording and checking included), 100% = one core"
+    ))
+}
