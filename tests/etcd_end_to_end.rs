@@ -9,7 +9,16 @@ use std::path::Path;
 
 use netns_support::{assert_nothing_left, can_run, faultline_test, leftovers, Run, SERIAL};
 
+/// A cas-register workload over a wide value range: a stale read almost never matches the
+/// current value by chance.
+const WIDE_WORKLOAD: &str = "name = 'wide-cas-register'\nmodel = 'cas-register'\nkeys = 1\n\
+                             values = [0, 1000]\n[mix]\nread = 3\nwrite = 2\ncas = 1\n";
+
 fn etcd_run(spec: &Path, nemesis: &str, seconds: &str) -> Run {
+    etcd_run_with(spec, nemesis, seconds, &[])
+}
+
+fn etcd_run_with(spec: &Path, nemesis: &str, seconds: &str, extra: &[&str]) -> Run {
     let results = tempfile::tempdir().expect("results dir");
     let nemesis = format!("nemesis/{nemesis}.toml");
     let spec = spec.to_string_lossy().into_owned();
@@ -31,6 +40,7 @@ fn etcd_run(spec: &Path, nemesis: &str, seconds: &str) -> Run {
         "--client-timeout",
         "2s",
     ];
+    let args: Vec<&str> = args.iter().copied().chain(extra.iter().copied()).collect();
     faultline_test(&args, results.path())
 }
 
@@ -72,7 +82,17 @@ fn serializable_reads_are_caught_under_partitions() {
         format!("{text}client_options = {{ read = \"serializable\" }}\n"),
     )
     .expect("write spec");
-    let run = etcd_run(&spec, "partition-halves", "20s");
+    // The read mode lives in the spec's `client_options` table (ClusterSpec.client_options,
+    // applied with EtcdOptions::with_client_options when the runner builds the etcd client).
+    if let Err(e) = faultline::cluster::ClusterSpec::load(&spec) {
+        panic!(
+            "the cluster spec must accept `client_options = {{ read = \"serializable\" }}`: {e}"
+        );
+    }
+    let workload = dir.path().join("wide-cas-register.toml");
+    std::fs::write(&workload, WIDE_WORKLOAD).expect("write workload");
+    let workload = workload.to_string_lossy().into_owned();
+    let run = etcd_run_with(&spec, "partition-halves", "20s", &["--workload", &workload]);
     assert_eq!(
         run.code, 1,
         "stale serializable reads must be invalid: {}{}",

@@ -286,11 +286,17 @@ fn without_root_the_error_names_the_proxy_backend() {
     if !can_run() {
         return;
     }
-    // Re-run the check as uid 65534 (nobody).
-    let exe = std::env::current_exe().expect("test binary path");
+    // Re-run the check as uid 65534 (nobody), from a copy nobody can reach (the build directory
+    // may sit under a private home).
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("netns_backend");
+    std::fs::copy(std::env::current_exe().expect("test binary path"), &exe).expect("copy");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(exe)
+        .arg(&exe)
         .args([
             "--exact",
             "child_check_supported",
@@ -298,6 +304,7 @@ fn without_root_the_error_names_the_proxy_backend() {
             "--test-threads=1",
         ])
         .env("FL_TEST_CHECK", "1")
+        .current_dir(dir.path())
         .output()
         .expect("setpriv");
     let text = String::from_utf8_lossy(&out.stdout);

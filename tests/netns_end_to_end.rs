@@ -66,3 +66,52 @@ fn stale_reads_are_found_under_both_backends() {
     assert_eq!(raft_run("proxy", Some("stale-read")), 1, "proxy verdict");
     assert_nothing_left(&before, "stale-read under proxy");
 }
+
+#[test]
+fn a_killed_controller_leaves_nothing_once_the_next_run_starts() {
+    if !can_run(false) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let before = leftovers();
+    let results = tempfile::tempdir().expect("results dir");
+    let mut crashed = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "test",
+            "--nodes",
+            "3",
+            "--net",
+            "netns",
+            "--nemesis",
+            "nemesis/none.toml",
+        ])
+        .args(["--time-limit", "60s", "--results-dir"])
+        .arg(results.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn faultline");
+    // Wait (bounded) until its namespaces exist, then kill it the hard way: no cleanup runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let left = loop {
+        let new: Vec<String> = netns_support::new_names(&before);
+        if new.iter().any(|n| n.ends_with("-n3")) {
+            break new;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never created its namespaces"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    crashed.kill().expect("SIGKILL faultline");
+    crashed.wait().expect("reap faultline");
+    assert!(
+        !netns_support::new_names(&before).is_empty(),
+        "a SIGKILLed run cannot clean up; its namespaces {left:?} must still be there"
+    );
+
+    assert_eq!(raft_run("netns", None), 0, "the next run");
+    assert_nothing_left(&before, "after a crashed run and a clean one");
+}

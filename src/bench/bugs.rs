@@ -15,26 +15,32 @@ use crate::plan::PlanInput;
 
 /// Concurrent CAS on few values: where decisions taken at propose time collide.
 const CAS_HEAVY: &str = "name = \"cas-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 2]\n[mix]\nread = 1\nwrite = 1\ncas = 4\n";
+/// Mostly reads: a lost or stale value is seen soon after it goes wrong.
+const READ_HEAVY: &str = "name = \"read-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 4]\n[mix]\nread = 6\nwrite = 2\ncas = 1\n";
+/// Isolate the leader often, so a short run sees several leader changes.
+const LEADER_OFTEN: &str = "name = \"leader-often\"\nfaults = [\"partition-leader\"]\ninterval = \"2s\"\nduration = \"3s\"\n";
 /// Kill every node, restart them: what was only in memory is gone.
-const KILL_ALL: &str = "name = \"kill-all\"\nfaults = [\"kill\"]\ninterval = \"2s\"\nduration = \"1s\"\ntargets = \"all\"\n";
+const KILL_ALL: &str = "name = \"kill-all\"\nfaults = [\"kill\"]\ninterval = \"1500ms\"\nduration = \"500ms\"\ntargets = \"all\"\n";
 /// Kill a majority often: restarts during elections.
 const KILL_MAJORITY: &str = "name = \"kill-majority\"\nfaults = [\"kill\"]\ninterval = \"1500ms\"\nduration = \"1s\"\ntargets = \"majority\"\n";
 
 /// (bug, nemesis, workload): the fault that reveals each bug.
 pub const CASES: [(&str, &str, &str); 7] = [
     ("stale-read", "partition-leader", "cas-register"),
-    ("stale-leader", "partition-leader", "cas-register"),
-    ("early-ack", "partition-leader", "cas-register"),
+    ("stale-leader", "leader-often", "read-heavy"),
+    ("early-ack", "leader-often", "read-heavy"),
     ("split-cas", "none", "cas-heavy"),
-    ("memory-log", "kill-all", "cas-register"),
+    ("memory-log", "kill-all", "read-heavy"),
     ("forget-vote", "kill-majority", "cas-register"),
-    ("no-truncate", "partition-halves", "cas-register"),
+    ("no-truncate", "leader-often", "cas-heavy"),
 ];
 
 fn resolve_file(dir: &Path, name: &str) -> Result<String, BenchError> {
     let text = match name {
         "cas-heavy" => CAS_HEAVY,
         "kill-all" => KILL_ALL,
+        "read-heavy" => READ_HEAVY,
+        "leader-often" => LEADER_OFTEN,
         "kill-majority" => KILL_MAJORITY,
         other => return Ok(other.to_string()),
     };

@@ -14,21 +14,6 @@ pub struct Finished {
     pub report: RunReport,
     /// Wall time of the whole run.
     pub wall: Duration,
-    /// CPU time (user + system) this process used during the run.
-    pub cpu: Duration,
-}
-
-/// CPU time (utime + stime) of this process so far, from `/proc/self/stat`.
-pub fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 overall: 12 and 13 after the ')' (state is 1st).
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    // Linux reports clock ticks; USER_HZ is 100 on every mainstream architecture.
-    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// Resolve `input` (results under `dir`) and run it on `rt`.
@@ -39,7 +24,6 @@ pub fn run_plan(
 ) -> Result<Finished, BenchError> {
     input.results_dir = Some(dir.to_path_buf());
     let plan = Plan::resolve(&input).map_err(|e| BenchError(e.to_string()))?;
-    let cpu0 = process_cpu().unwrap_or_default();
     let t0 = Instant::now();
     let report = rt
         .block_on(runner::run(&plan))
@@ -47,7 +31,6 @@ pub fn run_plan(
     Ok(Finished {
         report,
         wall: t0.elapsed(),
-        cpu: process_cpu().unwrap_or_default().saturating_sub(cpu0),
     })
 }
 

@@ -87,6 +87,19 @@ pub struct RunReport {
     pub results: RunResults,
     /// The printable summary table.
     pub summary: String,
+    /// CPU time (user + system) this process used during the workload phase, when known.
+    pub workload_cpu: Option<Duration>,
+}
+
+/// CPU time (utime + stime) this process has used, from `/proc/self/stat` (Linux; USER_HZ 100).
+pub fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12th and 13th after the ')'.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// A run-time error together with the run directory it happened in (so the caller can point at
@@ -103,6 +116,8 @@ pub struct RunFailed {
 /// What the run phases produced before checking.
 struct Executed {
     duration_s: f64,
+    /// CPU time this process used during the workload phase (workers, nemesis, recording).
+    workload_cpu: Option<Duration>,
     aborted: Option<String>,
 }
 
@@ -249,6 +264,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         run_dir,
         results,
         summary,
+        workload_cpu: executed.workload_cpu,
     })
 }
 
@@ -265,9 +281,10 @@ async fn execute(
         c = Cluster::start(&plan.cluster, net.as_ref(), run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
-            return Ok(Executed { duration_s: 0.0, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
+            return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
         }
     };
+    let cpu0 = process_cpu();
     let result =
         workload_phase::run(plan, &cluster, net.clone(), recorder.clone(), abort.clone()).await;
     let (duration_s, next_process) = match result {
@@ -278,6 +295,7 @@ async fn execute(
             return Err(e);
         }
     };
+    let workload_cpu = process_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
     let mut aborted = abort.borrow().then(|| "interrupted (Ctrl-C)".to_string());
     if aborted.is_none() {
         // Final reads: after healing, once a leader is back (bounded), each key once.
@@ -315,6 +333,7 @@ async fn execute(
     }
     Ok(Executed {
         duration_s,
+        workload_cpu,
         aborted,
     })
 }

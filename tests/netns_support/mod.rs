@@ -138,6 +138,15 @@ pub fn leftovers() -> Leftovers {
     Leftovers { names, pids }
 }
 
+/// `fl-` namespaces and links that exist now but not in `before`.
+pub fn new_names(before: &Leftovers) -> Vec<String> {
+    leftovers()
+        .names
+        .difference(&before.names)
+        .cloned()
+        .collect()
+}
+
 /// Assert nothing new exists compared with `before`.
 pub fn assert_nothing_left(before: &Leftovers, what: &str) {
     let now = leftovers();
