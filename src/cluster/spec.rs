@@ -62,6 +62,8 @@ pub struct ClusterSpec {
     pub ready: ReadyCheck,
     /// Template for one `{peers}` entry; default `{id}={addr}`. Entries are joined with `,`.
     pub peers_format: String,
+    /// Options for the client protocol (e.g. etcd's `read = "serializable"`).
+    pub client_options: BTreeMap<String, String>,
 }
 
 /// The raw TOML shape; converted into [`ClusterSpec`] by validation.
@@ -79,6 +81,8 @@ struct RawSpec {
     client: ClientKind,
     ready: RawReady,
     peers_format: Option<String>,
+    #[serde(default)]
+    client_options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +233,7 @@ impl ClusterSpec {
                 timeout,
             },
             peers_format,
+            client_options: raw.client_options,
         })
     }
 
@@ -254,6 +259,8 @@ impl ClusterSpec {
             env: &'a BTreeMap<String, String>,
             client: ClientKind,
             peers_format: &'a str,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            client_options: &'a BTreeMap<String, String>,
             ready: OutReady<'a>,
         }
         #[derive(serde::Serialize)]
@@ -269,6 +276,7 @@ impl ClusterSpec {
             env: &self.env,
             client: self.client,
             peers_format: &self.peers_format,
+            client_options: &self.client_options,
             ready: OutReady {
                 http_get: &self.ready.http_get,
                 timeout: humantime::format_duration(self.ready.timeout).to_string(),

@@ -59,7 +59,16 @@ impl Clients {
                     EtcdOptions {
                         timeout: plan.client_timeout,
                         ..Default::default()
-                    },
+                    }
+                    .with_client_options(
+                        plan.cluster
+                            .client_options
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    )
+                    .map_err(|e| {
+                        RunError::Client(format!("{}: {e}", plan.cluster_path.display()))
+                    })?,
                 )
                 .map_err(|e| RunError::Client(e.to_string()))?,
             ),
