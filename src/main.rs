@@ -8,6 +8,11 @@ use faultline::cli::Cli;
 use faultline::exit::Outcome;
 
 fn main() -> ExitCode {
+    // Started under the bundled node's name (see `cluster::resolve`): be that node.
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if std::path::Path::new(&argv0).file_name() == Some(std::ffi::OsStr::new("faultline-raft")) {
+        return faultline::cli::raft_node::main(std::env::args_os());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

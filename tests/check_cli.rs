@@ -287,9 +287,15 @@ fn check_writes_html_report_and_junit_when_asked() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let page = std::fs::read_to_string(&html).expect("report written");
-    assert!(page.contains("INVALID") && page.contains("#491"), "report lacks verdict/op");
+    assert!(
+        page.contains("INVALID") && page.contains("#491"),
+        "report lacks verdict/op"
+    );
     for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
-        assert!(!page.contains(fetch), "report must open offline, found {fetch}");
+        assert!(
+            !page.contains(fetch),
+            "report must open offline, found {fetch}"
+        );
     }
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(xml.contains("<failure") && xml.contains("#491"), "{xml}");

@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+pub mod raft_node;
 mod report;
 mod test;
 

@@ -67,3 +67,29 @@ pub fn resolve_command(
     looked.push(spec_dir.display().to_string());
     Err(looked.join(", "))
 }
+
+/// The bundled node's command name.
+pub const BUNDLED_NODE: &str = "faultline-raft";
+
+/// When the bundled node's binary is nowhere to be found (`cargo run -- test` builds only
+/// `faultline`), link the running `faultline` executable under the node's name in a per-user
+/// temporary directory: started under that name, `faultline` runs the node (see `main.rs`).
+/// Returns `None` unless `command` is the bundled node and we are the `faultline` binary.
+pub fn link_self_as_bundled_node(command: &str) -> Option<PathBuf> {
+    if command != BUNDLED_NODE {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    if exe.file_name()? != "faultline" {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("faultline-{}", nix::unistd::geteuid()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let link = dir.join(BUNDLED_NODE);
+    // Link under a private name, then rename: concurrent runs never see a half-made link.
+    let tmp = dir.join(format!(".{BUNDLED_NODE}.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&exe, &tmp).ok()?;
+    std::fs::rename(&tmp, &link).ok()?;
+    Some(link)
+}

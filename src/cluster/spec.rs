@@ -308,13 +308,15 @@ impl ClusterSpec {
         let exe_dir = std::env::current_exe()
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf));
-        super::resolve::resolve_command(&self.command, &self.source, exe_dir.as_deref()).map_err(
-            |looked| SpecError::CommandNotFound {
+        super::resolve::resolve_command(&self.command, &self.source, exe_dir.as_deref())
+            .or_else(|looked| {
+                super::resolve::link_self_as_bundled_node(&self.command).ok_or(looked)
+            })
+            .map_err(|looked| SpecError::CommandNotFound {
                 file: self.source.clone(),
                 command: self.command.clone(),
                 looked,
-            },
-        )
+            })
     }
 }
 
