@@ -8,6 +8,7 @@
 //!   kv` or a run outside the repository works.
 
 mod bundled;
+mod input;
 mod toml_out;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::nemesis::{NemesisSchedule, ScheduleError};
 use crate::workload::{WorkloadError, WorkloadSpec};
 
 pub use bundled::resolve_file;
+pub use input::{NetKind, PlanInput};
 
 /// Default cluster spec.
 pub const DEFAULT_CLUSTER: &str = "clusters/raft.toml";
@@ -36,60 +38,6 @@ pub const DEFAULT_RATE: f64 = 200.0;
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(30);
 /// Default per-request client timeout.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The raw flags of `faultline test` (all optional; defaults are applied by [`Plan::resolve`]).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PlanInput {
-    /// `--cluster`.
-    pub cluster: Option<PathBuf>,
-    /// `--workload`.
-    pub workload: Option<PathBuf>,
-    /// `--nemesis`.
-    pub nemesis: Option<PathBuf>,
-    /// `--nodes`.
-    pub nodes: Option<i64>,
-    /// `--clients`.
-    pub clients: Option<i64>,
-    /// `--rate`.
-    pub rate: Option<f64>,
-    /// `--time-limit` (e.g. `30s`, `2m`).
-    pub time_limit: Option<String>,
-    /// `--seed`.
-    pub seed: Option<u64>,
-    /// `--net` (`proxy` or `netns`).
-    pub net: Option<String>,
-    /// `--bug`.
-    pub bug: Option<String>,
-    /// `--junit`.
-    pub junit: Option<PathBuf>,
-    /// `--name`.
-    pub name: Option<String>,
-    /// `--results-dir`.
-    pub results_dir: Option<PathBuf>,
-    /// `--client-timeout` (e.g. `1s`, `500ms`).
-    pub client_timeout: Option<String>,
-    /// `--check-time-limit`: the checker's wall-clock budget.
-    pub check_time_limit: Option<String>,
-}
-
-/// Which partition backend to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetKind {
-    /// Userspace TCP proxies (default, no root).
-    Proxy,
-    /// Network namespaces + nftables (root).
-    Netns,
-}
-
-impl NetKind {
-    /// The flag value.
-    pub fn name(self) -> &'static str {
-        match self {
-            NetKind::Proxy => "proxy",
-            NetKind::Netns => "netns",
-        }
-    }
-}
 
 /// A bad flag or input file. Each message names the flag or file and what to do.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,58 @@
+//! The raw inputs of a plan: the flags of `faultline test` as `cli` parsed them, and the
+//! partition backend choice.
+
+use std::path::PathBuf;
+
+/// The raw flags of `faultline test` (all optional; defaults are applied by [`Plan::resolve`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanInput {
+    /// `--cluster`.
+    pub cluster: Option<PathBuf>,
+    /// `--workload`.
+    pub workload: Option<PathBuf>,
+    /// `--nemesis`.
+    pub nemesis: Option<PathBuf>,
+    /// `--nodes`.
+    pub nodes: Option<i64>,
+    /// `--clients`.
+    pub clients: Option<i64>,
+    /// `--rate`.
+    pub rate: Option<f64>,
+    /// `--time-limit` (e.g. `30s`, `2m`).
+    pub time_limit: Option<String>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--net` (`proxy` or `netns`).
+    pub net: Option<String>,
+    /// `--bug`.
+    pub bug: Option<String>,
+    /// `--junit`.
+    pub junit: Option<PathBuf>,
+    /// `--name`.
+    pub name: Option<String>,
+    /// `--results-dir`.
+    pub results_dir: Option<PathBuf>,
+    /// `--client-timeout` (e.g. `1s`, `500ms`).
+    pub client_timeout: Option<String>,
+    /// `--check-time-limit`: the checker's wall-clock budget.
+    pub check_time_limit: Option<String>,
+}
+
+/// Which partition backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetKind {
+    /// Userspace TCP proxies (default, no root).
+    Proxy,
+    /// Network namespaces + nftables (root).
+    Netns,
+}
+
+impl NetKind {
+    /// The flag value.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetKind::Proxy => "proxy",
+            NetKind::Netns => "netns",
+        }
+    }
+}
