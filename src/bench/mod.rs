@@ -1,6 +1,8 @@
 //! Built-in benchmarks behind `faultline bench SUITE`: each suite runs real work and returns a
 //! printable table. One file per suite, owned by the module it measures.
 
+pub mod checker;
+
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenchOptions {
@@ -20,9 +22,11 @@ pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
 
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
-    let _ = opts;
-    Err(BenchError(format!(
-        "bench suite {name:?} is not built yet; suites: {}",
-        SUITES.join(", ")
-    )))
+    match name {
+        "checker" => checker::run(opts),
+        _ => Err(BenchError(format!(
+            "bench suite {name:?} is not built yet; suites: {}",
+            SUITES.join(", ")
+        ))),
+    }
 }

@@ -21,6 +21,7 @@ pub use budget::{Budget, Stop};
 pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
+pub use run::CheckStats;
 pub use split::{by_key, Group};
 
 use std::time::Duration;
@@ -219,6 +220,15 @@ pub fn check_with(
     strategy: Strategy,
 ) -> Result<CheckReport, CheckError> {
     run::check(history, opts, strategy)
+}
+
+/// Like [`check_with`], also returning measurements (peak accounted search memory).
+pub fn check_measured(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<(CheckReport, CheckStats), CheckError> {
+    run::check_measured(history, opts, strategy)
 }
 
 /// Render a report as readable text (verdict, per-key summary, counterexample).
