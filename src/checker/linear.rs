@@ -59,6 +59,9 @@ pub struct Classes<O> {
 /// parent linearized set).
 type Via<S> = Option<(u32, S, u128)>;
 
+/// The closure's work list.
+type Stack<S> = Vec<(Cfg<S>, Via<S>)>;
+
 /// The walk's state; public so the counterexample builder can read it after a failure.
 pub struct Walk<'a, M: Model> {
     /// The model.
@@ -186,7 +189,7 @@ impl<'a, M: Model> Walk<'a, M> {
         let bit = 1u128 << slot;
         let mut next: CfgSet<M::State> = CfgSet::default();
         let mut seen: CfgSet<M::State> = CfgSet::default();
-        let mut stack: Vec<(Cfg<M::State>, Via<M::State>)> = Vec::new();
+        let mut stack: Stack<M::State> = Vec::new();
         for c in configs.iter() {
             self.visit(c, None, &mut seen, &mut stack);
         }
@@ -262,7 +265,7 @@ impl<'a, M: Model> Walk<'a, M> {
         mut n: Cfg<M::State>,
         via: Via<M::State>,
         seen: &mut CfgSet<M::State>,
-        stack: &mut Vec<(Cfg<M::State>, Via<M::State>)>,
+        stack: &mut Stack<M::State>,
     ) {
         self.saturate(&mut n);
         if seen.insert(&self.table, n.state.clone(), n.lin, n.crash, || n.path) {
