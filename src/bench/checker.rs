@@ -15,7 +15,7 @@ use crate::history::{parse_edn, History};
 
 /// Per-case budgets: generous, but a case can never hang the suite.
 const TIME_LIMIT: Duration = Duration::from_secs(30);
-const MEMORY_LIMIT: usize = 2 << 30;
+const MEMORY_LIMIT: usize = 1 << 30;
 
 struct Row {
     case: String,

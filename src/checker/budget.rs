@@ -68,6 +68,11 @@ impl Budget {
         Ok(())
     }
 
+    /// When time runs out, if ever.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// The most bytes accounted at once so far.
     pub fn peak(&self) -> usize {
         self.peak.load(Ordering::Relaxed)

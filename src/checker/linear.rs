@@ -75,6 +75,9 @@ pub struct Walk<'a, M: Model> {
     /// Path arena: (call, parent) when tracking.
     pub arena: Vec<(u32, u32)>,
     track: bool,
+    /// Over-approximation: crashed calls may be used any number of times (usage not tracked).
+    /// Sound only for proving *invalid*: if even this walk finds no configuration, none exists.
+    relaxed: bool,
     slot_call: Vec<u32>,
     occupied: u128,
     /// Slots whose open call is read-only.
@@ -97,10 +100,20 @@ impl<'a, M: Model> Walk<'a, M> {
             },
             arena: Vec::new(),
             track,
+            relaxed: false,
             slot_call: vec![u32::MAX; 128],
             occupied: 0,
             read_only: 0,
             peak_configs: 0,
+        }
+    }
+
+    /// A walk that lets every crashed call be used any number of times: its `Invalid` is a
+    /// proof of invalidity (the real semantics allow fewer behaviours), its `Valid` proves nothing.
+    pub fn relaxed(model: &'a M, problem: &'a Problem<M::Op>) -> Self {
+        Walk {
+            relaxed: true,
+            ..Self::new(model, problem, false)
         }
     }
 
@@ -232,7 +245,11 @@ impl<'a, M: Model> Walk<'a, M> {
             }
             for k in 0..self.classes.ops.len() as u32 {
                 let members = &self.classes.members[k as usize];
-                let used = self.table.used(c.crash, k);
+                let used = if self.relaxed {
+                    0
+                } else {
+                    self.table.used(c.crash, k)
+                };
                 if used as usize >= members.len() {
                     continue;
                 }
@@ -242,7 +259,11 @@ impl<'a, M: Model> Walk<'a, M> {
                         continue;
                     }
                     let call = members[used as usize];
-                    let crash = self.table.bump(c.crash, k);
+                    let crash = if self.relaxed {
+                        c.crash
+                    } else {
+                        self.table.bump(c.crash, k)
+                    };
                     let path = push_path(&mut self.arena, self.track, call, c.path);
                     let n = Cfg {
                         state,

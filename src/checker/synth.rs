@@ -198,4 +198,32 @@ mod tests {
             ));
         }
     }
+
+    #[test]
+    fn relaxed_walk_never_rejects_a_valid_history_and_catches_mutants() {
+        use crate::checker::budget::Budget;
+        use crate::checker::linear::{Walk, WalkResult};
+        use crate::checker::models::CasRegister;
+        use crate::checker::prep::prepare;
+        use std::sync::atomic::AtomicBool;
+        for seed in 0..20 {
+            let cfg = SynthConfig {
+                seed,
+                calls: 300,
+                processes: 6,
+                keys: None,
+                info_rate: 0.2,
+                values: 3,
+            };
+            let h = generate(&cfg);
+            for (hist, valid) in [(h.clone(), true), (mutate(&h).unwrap(), false)] {
+                let mut m = CasRegister::new(&Value::Null);
+                let pos: Vec<usize> = (0..hist.ops.len()).collect();
+                let p = prepare(&mut m, &hist, &pos).unwrap();
+                let b = Budget::new(None, usize::MAX);
+                let r = Walk::relaxed(&m, &p).run(&b, &AtomicBool::new(false));
+                assert_eq!(matches!(r, WalkResult::Valid), valid, "seed {seed}");
+            }
+        }
+    }
 }
