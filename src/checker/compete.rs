@@ -62,7 +62,10 @@ pub fn check_problem<M: Model>(
     };
     let wgl_run = || {
         let r = wgl::search(model, problem, budget, &done);
-        if !matches!(r, WglResult::Stopped(_)) {
+        if matches!(
+            r,
+            WglResult::Valid | WglResult::Invalid { proven: true, .. }
+        ) {
             finish();
         }
         r
@@ -111,15 +114,23 @@ pub fn check_problem<M: Model>(
             counterexample::build(&first_walk, &fail, history, key.clone())
         }
         (_, _, Some(ce)) => ce,
-        (_, WglResult::Invalid { call }, None) => {
+        (_, WglResult::Invalid { call, proven: true }, None) => {
             let c = &problem.calls[call as usize];
             counterexample::minimal(history, c.shown(), previous_ok(problem, call), key.clone())
         }
-        (WalkResult::Stopped(a), WglResult::Stopped(b), None) => {
-            let stop = if a == Stop::Cancelled { b } else { a };
-            return Verdict::Unknown {
-                reason: stop.reason(budget.mem_limit),
+        (WalkResult::Stopped(a), b, None) => {
+            let wgl = match b {
+                WglResult::Stopped(b) => b.reason(budget.mem_limit),
+                _ => "no order found, but fingerprint memo is not a proof".into(),
             };
+            let reason = match a {
+                Stop::Cancelled => wgl,
+                a => format!(
+                    "config-set walk: {}; WGL: {wgl}",
+                    a.reason(budget.mem_limit)
+                ),
+            };
+            return Verdict::Unknown { reason };
         }
     };
     let cap = (!exact_found).then_some(EVIDENCE_LIMIT);
