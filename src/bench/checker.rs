@@ -23,6 +23,8 @@ struct Row {
     verdict: String,
     time: Duration,
     peak: usize,
+    /// Why the verdict is unknown, printed under the table.
+    note: Option<String>,
 }
 
 fn opts(model: ModelKind, init: Value) -> CheckOptions {
@@ -118,7 +120,14 @@ fn knossos_row() -> Result<Row, BenchError> {
 
 fn synthetic_rows(quick: bool) -> Result<Vec<Row>, BenchError> {
     let scale = if quick { 10 } else { 1 };
-    let single = [(10_000, 10), (10_000, 50), (100_000, 10), (100_000, 50)];
+    let single = [
+        (10_000, 10),
+        (10_000, 20),
+        (10_000, 30),
+        (10_000, 50),
+        (100_000, 10),
+        (100_000, 50),
+    ];
     let mut configs: Vec<(String, SynthConfig)> = single
         .iter()
         .map(|&(ops, p)| {
@@ -176,6 +185,12 @@ fn table(rows: &[Row]) -> String {
             r.peak as f64 / (1 << 20) as f64
         ));
     }
+    for r in rows {
+        if let Some(n) = &r.note {
+            out.push_str(&format!("\n{}: {n}", r.case));
+        }
+    }
+    out.push('\n');
     out.push_str(&format!(
         "\nthreads: {} (rayon); budgets per case: {} s, {} MiB; memory = checker's own accounting of search state\n",
         rayon::current_num_threads(),
