@@ -49,16 +49,17 @@ fn run_case(case: String, h: &History, o: &CheckOptions) -> Result<Row, BenchErr
     let (report, stats) =
         check_measured(h, o, Strategy::Compete).map_err(|e| BenchError(format!("{case}: {e}")))?;
     let time = start.elapsed();
-    let mut verdict = word(&report.verdict).to_string();
-    if let Verdict::Unknown { reason } = &report.verdict {
-        verdict = format!("unknown ({reason})");
-    }
+    let note = match &report.verdict {
+        Verdict::Unknown { reason } => Some(reason.clone()),
+        _ => None,
+    };
     Ok(Row {
         case,
         ops: h.ops.len(),
-        verdict,
+        verdict: word(&report.verdict).to_string(),
         time,
         peak: stats.peak_bytes,
+        note,
     })
 }
 
@@ -115,6 +116,7 @@ fn knossos_row() -> Result<Row, BenchError> {
         verdict,
         time: start.elapsed(),
         peak,
+        note: None,
     })
 }
 
