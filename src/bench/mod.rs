@@ -2,6 +2,7 @@
 //! printable table. One file per suite, owned by the module it measures.
 
 pub mod bugs;
+pub mod checker;
 mod harness_run;
 pub mod raft;
 pub mod throughput;
@@ -26,6 +27,7 @@ pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
     match name {
+        "checker" => checker::run(opts),
         "raft" => raft::run(opts),
         "bugs" => bugs::run(opts),
         "throughput" => throughput::run(opts),

@@ -40,6 +40,7 @@ pub struct Budget {
     /// Approximate byte limit for all searches together.
     pub mem_limit: usize,
     used: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl Budget {
@@ -49,6 +50,7 @@ impl Budget {
             deadline,
             mem_limit,
             used: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
         }
     }
 
@@ -64,6 +66,16 @@ impl Budget {
             return Err(Stop::Memory);
         }
         Ok(())
+    }
+
+    /// When time runs out, if ever.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The most bytes accounted at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
     }
 
     /// Bytes currently accounted by all searches.
@@ -94,9 +106,13 @@ impl<'a> MemTicket<'a> {
     /// Declare that this search now holds `bytes`.
     pub fn set(&mut self, bytes: usize) {
         if bytes >= self.held {
-            self.budget
+            let before = self
+                .budget
                 .used
                 .fetch_add(bytes - self.held, Ordering::Relaxed);
+            self.budget
+                .peak
+                .fetch_max(before + bytes - self.held, Ordering::Relaxed);
         } else {
             self.budget
                 .used

@@ -55,6 +55,13 @@ pub struct Classes<O> {
     index: FxHashMap<O, u32>,
 }
 
+/// How a configuration was reached when its last step was a crashed call: (class, parent state,
+/// parent linearized set).
+type Via<S> = Option<(u32, S, u128)>;
+
+/// The closure's work list.
+type Stack<S> = Vec<(Cfg<S>, Via<S>)>;
+
 /// The walk's state; public so the counterexample builder can read it after a failure.
 pub struct Walk<'a, M: Model> {
     /// The model.
@@ -68,8 +75,13 @@ pub struct Walk<'a, M: Model> {
     /// Path arena: (call, parent) when tracking.
     pub arena: Vec<(u32, u32)>,
     track: bool,
+    /// Over-approximation: crashed calls may be used any number of times (usage not tracked).
+    /// Sound only for proving *invalid*: if even this walk finds no configuration, none exists.
+    relaxed: bool,
     slot_call: Vec<u32>,
     occupied: u128,
+    /// Slots whose open call is read-only.
+    read_only: u128,
     /// Peak configurations held at once (for reports).
     pub peak_configs: usize,
 }
@@ -88,9 +100,20 @@ impl<'a, M: Model> Walk<'a, M> {
             },
             arena: Vec::new(),
             track,
+            relaxed: false,
             slot_call: vec![u32::MAX; 128],
             occupied: 0,
+            read_only: 0,
             peak_configs: 0,
+        }
+    }
+
+    /// A walk that lets every crashed call be used any number of times: its `Invalid` is a
+    /// proof of invalidity (the real semantics allow fewer behaviours), its `Valid` proves nothing.
+    pub fn relaxed(model: &'a M, problem: &'a Problem<M::Op>) -> Self {
+        Walk {
+            relaxed: true,
+            ..Self::new(model, problem, false)
         }
     }
 
@@ -119,6 +142,9 @@ impl<'a, M: Model> Walk<'a, M> {
                     }
                     self.occupied |= 1 << slot;
                     self.slot_call[slot as usize] = c;
+                    if self.model.is_read_only(&self.problem.calls[c as usize].op) {
+                        self.read_only |= 1 << slot;
+                    }
                 }
                 Event::Invoke(c) => self.add_crashed(c),
                 Event::Return(c) => {
@@ -139,6 +165,7 @@ impl<'a, M: Model> Walk<'a, M> {
                     }
                     configs = next;
                     self.occupied &= !(1 << slot);
+                    self.read_only &= !(1 << slot);
                     self.slot_call[slot as usize] = u32::MAX;
                     self.peak_configs = self.peak_configs.max(configs.len());
                 }
@@ -175,15 +202,13 @@ impl<'a, M: Model> Walk<'a, M> {
         let bit = 1u128 << slot;
         let mut next: CfgSet<M::State> = CfgSet::default();
         let mut seen: CfgSet<M::State> = CfgSet::default();
-        let mut stack: Vec<Cfg<M::State>> = Vec::new();
+        let mut stack: Stack<M::State> = Vec::new();
         for c in configs.iter() {
-            if seen.insert(&self.table, c.state.clone(), c.lin, c.crash, || c.path) {
-                stack.push(c);
-            }
+            self.visit(c, None, &mut seen, &mut stack);
         }
         let entry = self.entry_bytes();
         let mut pops = 0usize;
-        while let Some(c) = stack.pop() {
+        while let Some((c, via)) = stack.pop() {
             pops += 1;
             if pops.is_multiple_of(1024) {
                 let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
@@ -196,56 +221,127 @@ impl<'a, M: Model> Walk<'a, M> {
                 next.insert(&self.table, c.state, c.lin & !bit, c.crash, || c.path);
                 continue;
             }
+            // `via` applies only if saturation added nothing after the crashed op.
+            let via = via.filter(|v| v.2 == c.lin);
             let mut free = self.occupied & !c.lin;
             while free != 0 {
                 let s = free.trailing_zeros();
                 free &= free - 1;
                 let call = self.slot_call[s as usize];
                 let op = &self.problem.calls[call as usize].op;
-                if let Some(st) = self.model.try_step(&c.state, op) {
-                    let lin = c.lin | (1 << s);
-                    let (arena, track) = (&mut self.arena, self.track);
-                    let mut p = NO_PATH;
-                    if seen.insert(&self.table, st.clone(), lin, c.crash, || {
-                        p = push_path(arena, track, call, c.path);
-                        p
-                    }) {
-                        stack.push(Cfg {
-                            state: st,
-                            lin,
-                            crash: c.crash,
-                            path: p,
-                        });
+                if let Some(state) = self.model.try_step(&c.state, op) {
+                    if self.reducible(via.as_ref(), op, None, &state) {
+                        continue;
                     }
+                    let path = push_path(&mut self.arena, self.track, call, c.path);
+                    let n = Cfg {
+                        state,
+                        lin: c.lin | (1 << s),
+                        crash: c.crash,
+                        path,
+                    };
+                    self.visit(n, None, &mut seen, &mut stack);
                 }
             }
             for k in 0..self.classes.ops.len() as u32 {
                 let members = &self.classes.members[k as usize];
-                let used = self.table.used(c.crash, k);
+                let used = if self.relaxed {
+                    0
+                } else {
+                    self.table.used(c.crash, k)
+                };
                 if used as usize >= members.len() {
                     continue;
                 }
-                if let Some(st) = self.model.try_step(&c.state, &self.classes.ops[k as usize]) {
-                    let call = members[used as usize];
-                    let crash = self.table.bump(c.crash, k);
-                    let (arena, track) = (&mut self.arena, self.track);
-                    let mut p = NO_PATH;
-                    if seen.insert(&self.table, st.clone(), c.lin, crash, || {
-                        p = push_path(arena, track, call, c.path);
-                        p
-                    }) {
-                        stack.push(Cfg {
-                            state: st,
-                            lin: c.lin,
-                            crash,
-                            path: p,
-                        });
+                let op = &self.classes.ops[k as usize];
+                if let Some(state) = self.model.try_step(&c.state, op) {
+                    if self.reducible(via.as_ref(), op, Some(k), &state) {
+                        continue;
                     }
+                    let call = members[used as usize];
+                    let crash = if self.relaxed {
+                        c.crash
+                    } else {
+                        self.table.bump(c.crash, k)
+                    };
+                    let path = push_path(&mut self.arena, self.track, call, c.path);
+                    let n = Cfg {
+                        state,
+                        lin: c.lin,
+                        crash,
+                        path,
+                    };
+                    let v = Some((k, c.state.clone(), c.lin));
+                    self.visit(n, v, &mut seen, &mut stack);
                 }
             }
         }
         ticket.set(next.len() * entry + self.table.bytes() + self.arena.len() * 8);
         Ok(next)
+    }
+
+    /// Saturate `n` and queue it unless an equal or dominating configuration was seen.
+    fn visit(
+        &mut self,
+        mut n: Cfg<M::State>,
+        via: Via<M::State>,
+        seen: &mut CfgSet<M::State>,
+        stack: &mut Stack<M::State>,
+    ) {
+        self.saturate(&mut n);
+        if seen.insert(&self.table, n.state.clone(), n.lin, n.crash, || n.path) {
+            stack.push((n, via));
+        }
+    }
+
+    /// Partial-order reduction after a crashed op x taken from parent state p (`via`): skip
+    /// appending op y (crashed class `y_class`, or an ok call when `None`) with result `after` if
+    /// y alone from p reaches the same state (x was useless: p·y uses fewer crashed calls and
+    /// dominates), or if y then x reaches the same state (p·y·x is explored instead, or reached at
+    /// a later return since crashed calls stay available). Crashed pairs are ordered by class to
+    /// keep one of the two orders.
+    fn reducible(
+        &self,
+        via: Option<&(u32, M::State, u128)>,
+        y: &M::Op,
+        y_class: Option<u32>,
+        after: &M::State,
+    ) -> bool {
+        let Some((x_class, parent, _)) = via else {
+            return false;
+        };
+        let Some(py) = self.model.try_step(parent, y) else {
+            return false;
+        };
+        if py == *after {
+            return true;
+        }
+        if y_class.is_some_and(|k| k >= *x_class) {
+            return false;
+        }
+        let x = &self.classes.ops[*x_class as usize];
+        self.model.try_step(&py, x).is_some_and(|pyx| pyx == *after)
+    }
+
+    /// Linearize every open read-only call that is legal in `c`'s state. Sound and complete: a
+    /// read-only call leaves the state unchanged, so the configuration with it linearized can do
+    /// everything the one without can (it dominates), and keeping only it avoids the 2^n subsets
+    /// of concurrent reads that make plain config-set search explode.
+    fn saturate(&mut self, c: &mut Cfg<M::State>) {
+        let mut cand = self.read_only & self.occupied & !c.lin;
+        while cand != 0 {
+            let s = cand.trailing_zeros();
+            cand &= cand - 1;
+            let call = self.slot_call[s as usize];
+            if self
+                .model
+                .try_step(&c.state, &self.problem.calls[call as usize].op)
+                .is_some()
+            {
+                c.lin |= 1 << s;
+                c.path = push_path(&mut self.arena, self.track, call, c.path);
+            }
+        }
     }
 
     /// The calls on a recorded path, oldest first.

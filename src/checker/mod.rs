@@ -1,7 +1,29 @@
 //! Linearizability checking: the `Model` trait and its models, the Wing & Gong / Lowe search with
 //! memoization, a competing configuration-set search, per-key splitting (rayon), budgets and
-//! counterexamples. Synchronous and deterministic: no tokio, no file I/O. Never turns `Unknown`
-//! into `Valid`.
+//! counterexamples. Synchronous (no tokio, no file I/O; contenders run on scoped threads). Never
+//! turns `Unknown` into `Valid`.
+//!
+//! # Layout
+//!
+//! - [`Model`] (`model.rs`) and [`models`]: one file per sequential specification.
+//! - `prep.rs`: pair invokes/completions, drop `fail`s and crashed reads, compile values.
+//! - `split.rs`: per-key sub-histories (P-compositionality); `run.rs` checks them in parallel.
+//! - `linear.rs` + `configs.rs`: the config-set walk (Knossos `linear`), exact or relaxed.
+//! - `wgl.rs`: Wing & Gong / Lowe with a (bitset, state) memo (Porcupine).
+//! - `compete.rs`: runs the contenders, picks the verdict, rebuilds evidence.
+//! - `counterexample.rs`, `render.rs`: Knossos-style counterexamples and their text form.
+//! - `budget.rs`: time / memory budgets and cancellation. [`synth`]: seeded history generator.
+//!
+//! # Strategy
+//!
+//! Per sub-history, three contenders race and the first definitive answer cancels the others:
+//! the exact config-set walk (bounded by concurrency, not length; reads are linearized eagerly
+//! and crashed calls are tracked as per-class usage counts with antichain dominance), WGL (fast
+//! on valid histories, hopeless on large invalid ones) and a relaxed walk that lets crashed calls
+//! happen any number of times (its `Invalid` is a proof; it stays small where crashed-call
+//! bookkeeping explodes). Counterexamples come from the exact walk re-run with path tracking, so
+//! they match Knossos (first `ok` op that cannot be linearized); when that cannot finish within
+//! its cap the evidence of whichever contender proved invalidity is reported.
 
 mod budget;
 mod compete;
@@ -21,6 +43,7 @@ pub use budget::{Budget, Stop};
 pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
+pub use run::CheckStats;
 pub use split::{by_key, Group};
 
 use std::time::Duration;
@@ -219,6 +242,15 @@ pub fn check_with(
     strategy: Strategy,
 ) -> Result<CheckReport, CheckError> {
     run::check(history, opts, strategy)
+}
+
+/// Like [`check_with`], also returning measurements (peak accounted search memory).
+pub fn check_measured(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<(CheckReport, CheckStats), CheckError> {
+    run::check_measured(history, opts, strategy)
 }
 
 /// Render a report as readable text (verdict, per-key summary, counterexample).

@@ -14,12 +14,28 @@ use super::split::{by_key, Group};
 use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
 use crate::history::History;
 
+/// Measurements of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CheckStats {
+    /// Peak bytes of search state (memo tables, configuration sets) accounted at once.
+    pub peak_bytes: usize,
+}
+
 /// See [`super::check_with`].
 pub fn check(
     history: &History,
     opts: &CheckOptions,
     strategy: Strategy,
 ) -> Result<CheckReport, CheckError> {
+    check_measured(history, opts, strategy).map(|(r, _)| r)
+}
+
+/// See [`super::check_measured`].
+pub fn check_measured(
+    history: &History,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<(CheckReport, CheckStats), CheckError> {
     let start = Instant::now();
     let budget = Budget::new(opts.time_limit.map(|t| start + t), opts.memory_limit);
     let groups = by_key(history);
@@ -48,12 +64,18 @@ pub fn check(
             Ok(FifoQueue::default())
         }),
     }?;
-    Ok(CheckReport {
+    let report = CheckReport {
         model: opts.model,
         verdict: combine(&keys),
         keys,
         elapsed_ms: start.elapsed().as_millis() as u64,
-    })
+    };
+    Ok((
+        report,
+        CheckStats {
+            peak_bytes: budget.peak(),
+        },
+    ))
 }
 
 fn run_all<M, F>(

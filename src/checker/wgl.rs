@@ -25,16 +25,26 @@ pub enum WglResult {
     Invalid {
         /// The blocking call.
         call: u32,
+        /// False when the memo stored fingerprints (large histories): then a hash collision
+        /// could in theory have pruned the one valid order, so this is not a proof.
+        proven: bool,
     },
     /// A budget ran out.
     Stopped(Stop),
 }
 
+/// A memo entry: the linearized set as a 128-bit Zobrist fingerprint plus, for histories up to
+/// [`EXACT_BITS_MAX`] calls, the exact bitset. Above that the bitset would make the memo the
+/// memory hog that Porcupine is known for (n/8 bytes per entry), so only the fingerprint is kept.
 struct MemoKey<S> {
     hash: u64,
+    hash2: u64,
     bits: Box<[u64]>,
     state: S,
 }
+
+/// Largest history (in calls) whose memo stores exact bitsets.
+pub const EXACT_BITS_MAX: usize = 4096;
 
 impl<S: Hash> Hash for MemoKey<S> {
     fn hash<H: Hasher>(&self, h: &mut H) {
@@ -44,14 +54,14 @@ impl<S: Hash> Hash for MemoKey<S> {
 }
 impl<S: Eq> PartialEq for MemoKey<S> {
     fn eq(&self, o: &Self) -> bool {
-        self.hash == o.hash && self.state == o.state && self.bits == o.bits
+        self.hash == o.hash && self.hash2 == o.hash2 && self.state == o.state && self.bits == o.bits
     }
 }
 impl<S: Eq> Eq for MemoKey<S> {}
 
 /// Per-call random words whose xor is the incremental hash of a linearized set.
-fn zobrist(n: usize) -> Vec<u64> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+fn zobrist(n: usize, seed: u64) -> Vec<u64> {
+    let mut x: u64 = seed;
     (0..n)
         .map(|_| {
             x ^= x << 13;
@@ -88,12 +98,16 @@ pub fn search<M: Model>(
     prev[end] = last;
     let has_return: Vec<bool> = problem.calls.iter().map(|c| c.done.is_some()).collect();
 
-    let z = zobrist(n);
+    let z = zobrist(n, 0x9E37_79B9_7F4A_7C15);
+    let z2 = zobrist(n, 0xD1B5_4A32_D192_ED03);
+    let exact = n <= EXACT_BITS_MAX;
+    let mut hash2 = 0u64;
     let words = n.div_ceil(64);
     let mut bits = vec![0u64; words];
     let mut hash = 0u64;
     let mut memo: FxHashSet<MemoKey<M::State>> = FxHashSet::default();
-    let entry_bytes = words * 8 + std::mem::size_of::<MemoKey<M::State>>() + 32;
+    let entry_bytes =
+        if exact { words * 8 } else { 0 } + std::mem::size_of::<MemoKey<M::State>>() + 32;
     let mut ticket = MemTicket::new(budget);
     let mut state = model.init();
     let mut stack: Vec<(usize, M::State)> = Vec::new();
@@ -117,9 +131,15 @@ pub fn search<M: Model>(
             if let Some(s2) = model.try_step(&state, &problem.calls[c].op) {
                 bits[c / 64] |= 1 << (c % 64);
                 hash ^= z[c];
+                hash2 ^= z2[c];
                 let key = MemoKey {
                     hash,
-                    bits: bits.clone().into_boxed_slice(),
+                    hash2,
+                    bits: if exact {
+                        bits.clone().into_boxed_slice()
+                    } else {
+                        Box::new([])
+                    },
                     state: s2.clone(),
                 };
                 if memo.insert(key) {
@@ -136,6 +156,7 @@ pub fn search<M: Model>(
                 }
                 bits[c / 64] &= !(1 << (c % 64));
                 hash ^= z[c];
+                hash2 ^= z2[c];
             }
             entry = next[entry];
         } else {
@@ -143,11 +164,15 @@ pub fn search<M: Model>(
                 best = (stack.len(), (entry - n) as u32);
             }
             let Some((c, s)) = stack.pop() else {
-                return WglResult::Invalid { call: best.1 };
+                return WglResult::Invalid {
+                    call: best.1,
+                    proven: exact,
+                };
             };
             state = s;
             bits[c / 64] &= !(1 << (c % 64));
             hash ^= z[c];
+            hash2 ^= z2[c];
             for e in [n + c, c] {
                 if e == c || has_return[c] {
                     next[prev[e]] = e;
