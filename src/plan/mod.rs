@@ -218,6 +218,20 @@ impl Plan {
                 ))
             }
         };
+        // Static membership lists (etcd's --initial-cluster) must name the same peer URLs on every
+        // node; the proxy gives each node its own per-link addresses, so such clusters never form.
+        let static_members = cluster.client == crate::cluster::ClientKind::Etcd
+            || cluster.args.iter().any(|a| a.contains("{initial_cluster}"));
+        if net == NetKind::Proxy && static_members {
+            return Err(flag(
+                "net",
+                format!(
+                    "{}: this cluster lists its members statically ({{initial_cluster}} / etcd), \
+                     which the proxy backend cannot partition; run with --net netns (needs root)",
+                    cluster_path.display()
+                ),
+            ));
+        }
 
         let bug = match &input.bug {
             None => None,

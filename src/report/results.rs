@@ -1,5 +1,5 @@
 //! The `results.json` schema: everything a tool (or `faultline report`) needs about a stored run.
-//! Field-by-field reference with an example: `docs/results-json.md`. Units: `*_ns` nanoseconds since
+//! Field-by-field reference with an example: README.md, "Results directory and `results.json`". Units: `*_ns` nanoseconds since
 //! the test started, `*_us` microseconds, `*_s` seconds.
 
 use std::collections::BTreeMap;

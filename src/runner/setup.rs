@@ -11,7 +11,7 @@ use super::RunError;
 use crate::client::etcd::{EtcdClient, EtcdOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
 use crate::cluster::{ClientKind, Cluster};
-use crate::nemesis::{FnLeaderProbe, LeaderProbe, NoLeaderProbe};
+use crate::nemesis::{FnLeaderProbe, LeaderProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
 use crate::plan::{NetKind, Plan};
@@ -83,7 +83,8 @@ impl Clients {
         }
     }
 
-    /// The leader probe for the nemesis (http-kv nodes report it on `GET /status`).
+    /// The leader probe for the nemesis (http-kv nodes report it on `GET /status`, etcd members
+    /// on `/v3/maintenance/status`).
     pub fn leader_probe(&self, addrs: Vec<(NodeId, SocketAddr)>) -> Arc<dyn LeaderProbe> {
         match self {
             Clients::HttpKv(c) => {
@@ -93,7 +94,13 @@ impl Clients {
                     async move { find_leader(&c, &addrs).await.map(|(id, _)| id) }
                 }))
             }
-            Clients::Etcd(_) => Arc::new(NoLeaderProbe),
+            Clients::Etcd(c) => {
+                let c = c.clone();
+                Arc::new(FnLeaderProbe(move || {
+                    let c = c.clone();
+                    async move { c.leader().await }
+                }))
+            }
         }
     }
 
