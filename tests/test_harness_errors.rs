@@ -92,3 +92,19 @@ fn even_node_count_exits_3_naming_the_flag() {
     assert_eq!(out.status.code(), Some(3));
     assert!(first_line(&out).contains("--nodes"), "{}", first_line(&out));
 }
+
+#[test]
+fn etcd_with_the_proxy_backend_exits_3_naming_netns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_test(
+        dir.path(),
+        &["--cluster", "etcd", "--net", "proxy", "--time-limit", "2s"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let line = first_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("--net netns") && line.contains("etcd"),
+        "{line}"
+    );
+    assert_no_nodes_left(dir.path());
+}
