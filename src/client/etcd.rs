@@ -142,14 +142,7 @@ impl EtcdClient {
         if nodes.is_empty() {
             return Err(EtcdError::NoNodes);
         }
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .tcp_nodelay(true)
-            .connect_timeout(opts.timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| EtcdError::Build(e.to_string()))?;
+        let http = super::http_client(opts.timeout).map_err(|e| EtcdError::Build(e.to_string()))?;
         Ok(EtcdClient {
             http,
             nodes,

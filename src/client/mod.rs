@@ -63,3 +63,16 @@ pub trait Client: Send + Sync {
 pub mod http_kv;
 
 pub use http_kv::{HttpKvClient, HttpKvOptions};
+
+/// The HTTP client every protocol adapter uses: no redirects followed by reqwest (adapters decide
+/// what a redirect means), no proxies from the environment (runs talk to loopback and to the
+/// run's own namespaces only), Nagle off, and `timeout` to connect.
+pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .tcp_nodelay(true)
+        .connect_timeout(timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
+        .build()
+}

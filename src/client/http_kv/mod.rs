@@ -88,14 +88,8 @@ impl HttpKvClient {
         if nodes.is_empty() {
             return Err(HttpKvError::NoNodes);
         }
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .tcp_nodelay(true)
-            .connect_timeout(opts.timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| HttpKvError::Build(e.to_string()))?;
+        let http =
+            super::http_client(opts.timeout).map_err(|e| HttpKvError::Build(e.to_string()))?;
         Ok(HttpKvClient {
             http,
             nodes,
