@@ -51,10 +51,30 @@ const FILES: &[(&str, &str)] = &[
         "nemesis/mixed.toml",
         include_str!("../../nemesis/mixed.toml"),
     ),
-    ("clusters/etcd.toml", include_str!("../../clusters/etcd.toml")),
-    ("nemesis/kill-all.toml", include_str!("../../nemesis/kill-all.toml")),
-    ("nemesis/kill-leader.toml", include_str!("../../nemesis/kill-leader.toml")),
-    ("nemesis/pause-leader.toml", include_str!("../../nemesis/pause-leader.toml")),
+    (
+        "clusters/etcd.toml",
+        include_str!("../../clusters/etcd.toml"),
+    ),
+    (
+        "nemesis/kill-all.toml",
+        include_str!("../../nemesis/kill-all.toml"),
+    ),
+    (
+        "nemesis/kill-leader.toml",
+        include_str!("../../nemesis/kill-leader.toml"),
+    ),
+    (
+        "nemesis/pause-leader.toml",
+        include_str!("../../nemesis/pause-leader.toml"),
+    ),
+    (
+        "nemesis/reelect-deposed.toml",
+        include_str!("../../nemesis/reelect-deposed.toml"),
+    ),
+    (
+        "nemesis/election-flap.toml",
+        include_str!("../../nemesis/election-flap.toml"),
+    ),
 ];
 
 /// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an
