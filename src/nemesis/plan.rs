@@ -173,6 +173,29 @@ mod tests {
     }
 
     #[test]
+    fn targeted_sequences_act_on_the_leader() {
+        let s = NemesisSchedule::parse(
+            "name='t'\nfaults=['reelect-deposed','election-flap']\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let plan: Vec<_> = Planner::new(&s, &nodes(), 3).take(10).collect();
+        for f in &plan {
+            match f {
+                PlannedFault::OnLeader {
+                    action: LeaderAction::Reelect,
+                    ..
+                } => assert_eq!(f.verb(), "partition"),
+                PlannedFault::OnLeader {
+                    action: LeaderAction::Flap,
+                    ..
+                } => assert_eq!(f.verb(), "kill"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn empty_schedule_plans_nothing() {
         assert_eq!(
             Planner::new(&NemesisSchedule::none(), &nodes(), 1).next(),
