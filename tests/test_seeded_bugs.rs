@@ -49,15 +49,15 @@ duration = "500ms"
 targets = "all"
 "#;
 
-/// Many keys, mostly reads: a write one node lost stays visible until the key is written again.
+/// Many keys, half reads: a write one node lost stays visible until the key is written again.
 const WIDE_KV: &str = r#"
 name = "wide-kv"
 model = "kv"
-keys = 200
+keys = 400
 values = [0, 1000000]
 [mix]
-read = 6
-write = 2
+read = 1
+write = 1
 "#;
 
 /// Run `bug` with the given nemesis/workload until it is found invalid, trying a few seeds, and

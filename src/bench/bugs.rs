@@ -18,9 +18,9 @@ use crate::plan::PlanInput;
 const CAS_HEAVY: &str = "name = \"cas-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 2]\n[mix]\nread = 1\nwrite = 1\ncas = 4\n";
 /// Mostly reads: a lost or stale value is seen soon after it goes wrong.
 const READ_HEAVY: &str = "name = \"read-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 4]\n[mix]\nread = 6\nwrite = 2\ncas = 1\n";
-/// Many keys, mostly reads: a write a node lost (or an entry it kept by mistake) stays visible
+/// Many keys, half reads: a write a node lost (or an entry it kept by mistake) stays visible
 /// for seconds, until the key is written again.
-const WIDE_KV: &str = "name = \"wide-kv\"\nmodel = \"kv\"\nkeys = 200\nvalues = [0, 1000000]\n[mix]\nread = 6\nwrite = 2\n";
+const WIDE_KV: &str = "name = \"wide-kv\"\nmodel = \"kv\"\nkeys = 400\nvalues = [0, 1000000]\n[mix]\nread = 1\nwrite = 1\n";
 /// Isolate the leader often, so a short run sees several leader changes.
 const LEADER_OFTEN: &str = "name = \"leader-often\"\nfaults = [\"partition-leader\"]\ninterval = \"2s\"\nduration = \"3s\"\n";
 /// Kill every node, restart them: what was only in memory is gone.

@@ -21,11 +21,11 @@ use super::NemesisError;
 use crate::net::NodeId;
 
 /// How long the deposed leader stays isolated (it keeps appending until it steps down).
-const DEPOSE: Duration = Duration::from_millis(1500);
+const DEPOSE: Duration = Duration::from_millis(1200);
 /// Time for the deposed leader to catch up after the heal.
-const CATCH_UP: Duration = Duration::from_millis(500);
+const CATCH_UP: Duration = Duration::from_millis(300);
 /// How long the lagging nodes stay cut off while the others commit.
-const LAG: Duration = Duration::from_millis(600);
+const LAG: Duration = Duration::from_millis(400);
 /// How long `election-flap` keeps flapping.
 const FLAP_FOR: Duration = Duration::from_millis(2000);
 /// Pause between two flaps.
