@@ -49,6 +49,17 @@ duration = "500ms"
 targets = "all"
 "#;
 
+/// Many keys, half reads: a write one node lost stays visible until the key is written again.
+const WIDE_KV: &str = r#"
+name = "wide-kv"
+model = "kv"
+keys = 400
+values = [0, 1000000]
+[mix]
+read = 1
+write = 1
+"#;
+
 /// Run `bug` with the given nemesis/workload until it is found invalid, trying a few seeds, and
 /// fail if that takes more than 60 s of test time.
 fn finds(bug: &str, nemesis: &str, workload: &str) {
@@ -62,6 +73,7 @@ fn finds(bug: &str, nemesis: &str, workload: &str) {
     let workload = match workload {
         "cas-heavy" => write(dir.path(), "cas-heavy.toml", CAS_HEAVY),
         "read-heavy" => write(dir.path(), "read-heavy.toml", READ_HEAVY),
+        "wide-kv" => write(dir.path(), "wide-kv.toml", WIDE_KV),
         other => other.to_string(),
     };
     let start = Instant::now();
@@ -133,4 +145,40 @@ fn split_cas_is_found_with_a_cas_heavy_mix() {
 #[test]
 fn memory_log_is_found_when_every_node_is_killed() {
     finds("memory-log", "kill-all", "read-heavy");
+}
+
+#[test]
+fn no_truncate_is_found_when_the_deposed_leader_leads_again() {
+    finds("no-truncate", "reelect-deposed", "wide-kv");
+}
+
+/// The correct node under the targeted nemeses (same workload and sizes) stays valid.
+#[test]
+fn correct_node_is_valid_under_reelect_deposed_and_election_flap() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let workload = write(dir.path(), "wide-kv.toml", WIDE_KV);
+    for nemesis in ["reelect-deposed", "election-flap"] {
+        let out = run_test(
+            dir.path(),
+            &[
+                "--nemesis",
+                nemesis,
+                "--workload",
+                &workload,
+                "--nodes",
+                "3",
+                "--clients",
+                "8",
+                "--rate",
+                "300",
+                "--time-limit",
+                "12s",
+                "--seed",
+                "1",
+            ],
+        );
+        assert_no_nodes_left(dir.path());
+        assert_eq!(out.status.code(), Some(0), "correct node under {nemesis}");
+    }
 }

@@ -19,7 +19,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     pub workload: Option<PathBuf>,
     /// Fault schedule (TOML, or a bundled name: none, kill, pause, partition-halves,
-    /// partition-leader, partition-ring, bridge, mixed).
+    /// partition-leader, partition-ring, bridge, reelect-deposed, election-flap, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].

@@ -9,6 +9,8 @@
 //! - [`partition`]: [`Partition`]s as data (halves, isolate, ring, bridge).
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
+//! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
+//!   `election-flap`).
 //! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
 
 #![warn(missing_docs)]
@@ -17,6 +19,7 @@ pub mod partition;
 pub mod plan;
 pub mod probe;
 pub mod schedule;
+mod sequences;
 mod verbs;
 
 pub use partition::Partition;

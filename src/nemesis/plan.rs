@@ -38,6 +38,10 @@ pub enum LeaderAction {
     Pause,
     /// Cut it off from every other node.
     Isolate,
+    /// [`FaultKind::ReelectDeposed`]: depose it, then make it lead again.
+    Reelect,
+    /// [`FaultKind::ElectionFlap`]: kill it, then flap the others during the election.
+    Flap,
 }
 
 impl PlannedFault {
@@ -46,7 +50,7 @@ impl PlannedFault {
         match self {
             PlannedFault::Kill(_)
             | PlannedFault::OnLeader {
-                action: LeaderAction::Kill,
+                action: LeaderAction::Kill | LeaderAction::Flap,
                 ..
             } => "kill",
             PlannedFault::Pause(_)
@@ -56,7 +60,7 @@ impl PlannedFault {
             } => "pause",
             PlannedFault::Partition(_)
             | PlannedFault::OnLeader {
-                action: LeaderAction::Isolate,
+                action: LeaderAction::Isolate | LeaderAction::Reelect,
                 ..
             } => "partition",
         }
@@ -125,6 +129,14 @@ impl Iterator for Planner {
             },
             FaultKind::PartitionRing => PlannedFault::Partition(Partition::ring(&shuffled)),
             FaultKind::Bridge => PlannedFault::Partition(Partition::bridge(&shuffled)),
+            FaultKind::ReelectDeposed => PlannedFault::OnLeader {
+                action: LeaderAction::Reelect,
+                fallback: shuffled[0].clone(),
+            },
+            FaultKind::ElectionFlap => PlannedFault::OnLeader {
+                action: LeaderAction::Flap,
+                fallback: shuffled[0].clone(),
+            },
         })
     }
 }
@@ -158,6 +170,29 @@ mod tests {
             .iter()
             .any(|f| matches!(f, PlannedFault::Kill(v) if v.len() == 1)));
         assert!(a.iter().any(|f| matches!(f, PlannedFault::OnLeader { .. })));
+    }
+
+    #[test]
+    fn targeted_sequences_act_on_the_leader() {
+        let s = NemesisSchedule::parse(
+            "name='t'\nfaults=['reelect-deposed','election-flap']\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let plan: Vec<_> = Planner::new(&s, &nodes(), 3).take(10).collect();
+        for f in &plan {
+            match f {
+                PlannedFault::OnLeader {
+                    action: LeaderAction::Reelect,
+                    ..
+                } => assert_eq!(f.verb(), "partition"),
+                PlannedFault::OnLeader {
+                    action: LeaderAction::Flap,
+                    ..
+                } => assert_eq!(f.verb(), "kill"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -37,11 +37,17 @@ pub enum FaultKind {
     PartitionRing,
     /// Two halves joined by one bridge node that sees both.
     Bridge,
+    /// Depose the leader while clients write to it, let a majority commit other entries at the
+    /// same indices, heal, then make the deposed leader win again (see `nemesis::sequences`).
+    ReelectDeposed,
+    /// Kill the leader, then kill and restart the other nodes one by one during the election
+    /// that follows (see `nemesis::sequences`).
+    ElectionFlap,
 }
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 9] = [
+    pub const ALL: [(FaultKind, &'static str); 11] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
@@ -51,6 +57,8 @@ impl FaultKind {
         (FaultKind::PartitionLeader, "partition-leader"),
         (FaultKind::PartitionRing, "partition-ring"),
         (FaultKind::Bridge, "bridge"),
+        (FaultKind::ReelectDeposed, "reelect-deposed"),
+        (FaultKind::ElectionFlap, "election-flap"),
     ];
 
     /// The name used in schedule files.

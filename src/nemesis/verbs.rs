@@ -25,10 +25,10 @@ pub struct NemesisSummary {
 
 /// Injects faults into one cluster and records them. Share it behind an `Arc`.
 pub struct Nemesis {
-    cluster: Arc<Cluster>,
+    pub(super) cluster: Arc<Cluster>,
     net: Arc<dyn NetBackend>,
     recorder: Arc<Recorder>,
-    probe: Arc<dyn LeaderProbe>,
+    pub(super) probe: Arc<dyn LeaderProbe>,
     /// Links currently cut by this nemesis.
     cuts: Mutex<BTreeSet<Link>>,
     errors: Mutex<Vec<String>>,
@@ -99,7 +99,7 @@ impl Nemesis {
         self.kill_noted(nodes, "");
     }
 
-    fn kill_noted(&self, nodes: &[NodeId], note: &str) {
+    pub(super) fn kill_noted(&self, nodes: &[NodeId], note: &str) {
         let value = noted(nodes, note);
         self.record("kill", value.clone(), None);
         let failures = nodes
@@ -266,6 +266,14 @@ impl Nemesis {
                         p.description = format!("{} {note}", p.description);
                         self.partition(&p)?;
                         Undo::Heal
+                    }
+                    LeaderAction::Reelect => {
+                        self.reelect_deposed(&target, &note, &ids).await?;
+                        Undo::Heal
+                    }
+                    LeaderAction::Flap => {
+                        self.election_flap(&target, &note, &ids).await;
+                        Undo::Restart(ids)
                     }
                 }
             }

@@ -67,6 +67,14 @@ const FILES: &[(&str, &str)] = &[
         "nemesis/pause-leader.toml",
         include_str!("../../nemesis/pause-leader.toml"),
     ),
+    (
+        "nemesis/reelect-deposed.toml",
+        include_str!("../../nemesis/reelect-deposed.toml"),
+    ),
+    (
+        "nemesis/election-flap.toml",
+        include_str!("../../nemesis/election-flap.toml"),
+    ),
 ];
 
 /// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an

@@ -14,7 +14,8 @@ pub enum Bug {
     ForgetVote,
     /// Log and hard state live only in memory; the data dir is ignored.
     MemoryLog,
-    /// A follower keeps a conflicting suffix instead of truncating it.
+    /// A follower keeps a conflicting suffix instead of truncating it (relabelled with the leader's
+    /// term, so replication carries on past it).
     NoTruncate,
     /// CAS is evaluated by the leader at propose time and replicated as a plain write.
     SplitCas,
@@ -40,7 +41,7 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         Bug::ForgetVote,
         "forget-vote",
         "persist votedFor before answering, but the vote is forgotten on restart",
-        "kill and restart during an election (two leaders in one term); rare",
+        "kill and restart during an election (two leaders in one term); rare even under election-flap",
     ),
     (
         Bug::MemoryLog,
@@ -52,7 +53,7 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         Bug::NoTruncate,
         "no-truncate",
         "delete a conflicting suffix before appending, but the follower keeps its stale entries",
-        "partition-leader, then the deposed leader leads again (it applied uncommitted entries); rare",
+        "reelect-deposed: the deposed leader leads again (it applied uncommitted entries, missed committed ones)",
     ),
     (
         Bug::SplitCas,

@@ -128,8 +128,20 @@ impl Core {
             for e in entries {
                 match self.log.term(e.index) {
                     Some(t) if t == e.term => {}
-                    // Bug `no-truncate`: keep our conflicting entry instead of the leader's.
-                    Some(_) if self.cfg.bugs.has(Bug::NoTruncate) => {}
+                    // Bug `no-truncate`: keep our conflicting entry (and the suffix after it)
+                    // instead of the leader's, labelled with the leader's term as if it matched,
+                    // so later consistency checks pass and the stale commands get applied.
+                    Some(_) if self.cfg.bugs.has(Bug::NoTruncate) => {
+                        let last = self.log.last_index();
+                        let ours = self.log.slice(e.index, last, usize::MAX);
+                        self.log.truncate_from(e.index);
+                        for (i, mut kept) in ours.into_iter().enumerate() {
+                            if i == 0 {
+                                kept.term = e.term;
+                            }
+                            self.log.append(kept);
+                        }
+                    }
                     Some(_) => {
                         tracing::info!(index = e.index, "truncating conflicting suffix");
                         self.log.truncate_from(e.index);

@@ -217,3 +217,39 @@ fn forget_vote_bug_never_persists_the_vote() {
         assert_eq!(hs.vote.is_some(), expect_vote);
     }
 }
+
+/// Under `no-truncate` the deposed leader keeps its stale commands but still follows past them:
+/// with the third node cut off, the new leader commits through it, so the deposed node stays
+/// electable while it lacks a committed write.
+#[test]
+fn no_truncate_bug_keeps_replicating_past_the_stale_suffix() {
+    let mut sim = Sim::new(3, true, Bugs::of(vec![Bug::NoTruncate]));
+    let old = sim.elect(&[0, 1, 2]);
+    sim.isolate(&[old]);
+    sim.put(old, "k", 1);
+    sim.put(old, "k", 2);
+    let others: Vec<usize> = (0..3).filter(|&i| i != old).collect();
+    let new = sim.elect(&others);
+    sim.put(new, "k", 3);
+    sim.heal();
+    for _ in 0..30 {
+        sim.tick();
+    }
+    let third = (0..3).find(|&i| i != old && i != new).unwrap_or(0);
+    sim.isolate(&[third]);
+    sim.put(new, "j", 5);
+    for _ in 0..5 {
+        sim.tick();
+    }
+    let lead = sim.nodes[new].soft_state();
+    let stale = sim.nodes[old].soft_state();
+    assert!(lead.commit > sim.nodes[third].soft_state().commit);
+    assert_eq!(stale.commit, lead.commit);
+    let committed = |v: i64| Command::Put {
+        key: "k".into(),
+        value: v.into(),
+    };
+    // The new leader's no-op and `k = 3` sit where the deposed node keeps `k = 1` and `k = 2`.
+    assert!(sim.applied[old].iter().any(|e| e.cmd == committed(2)));
+    assert!(!sim.applied[old].iter().any(|e| e.cmd == committed(3)));
+}
