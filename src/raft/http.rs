@@ -129,17 +129,7 @@ async fn write(
             path,
         )
         .await;
-    // A successful write of `null` is still a 200, not a 404.
-    if resp.status() == StatusCode::NOT_FOUND {
-        return (
-            StatusCode::OK,
-            Json(ValueBody {
-                value: serde_json::Value::Null,
-            }),
-        )
-            .into_response();
-    }
-    resp
+    null_result_is_ok(resp)
 }
 
 async fn cas(
@@ -158,6 +148,12 @@ async fn cas(
             path,
         )
         .await;
+    null_result_is_ok(resp)
+}
+
+/// A write or cas that succeeded with `null` as its result is still a 200: only reads answer 404
+/// for "absent".
+fn null_result_is_ok(resp: Response) -> Response {
     if resp.status() == StatusCode::NOT_FOUND {
         return (
             StatusCode::OK,
