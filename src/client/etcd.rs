@@ -16,8 +16,6 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::{BoxFuture, Client, Completion, Request};
 use crate::history::OpType;
 use crate::net::NodeId;
@@ -217,12 +215,26 @@ impl EtcdClient {
             Err(e) if e.is_connect() && !e.is_timeout() => {
                 return Hop::Refused(format!("{}: connection refused ({addr})", node_name(&node)));
             }
-            Err(e) => return Hop::Done(completion(OpType::Info, req, node, describe(&e))),
+            Err(e) => {
+                return Hop::Done(completion(
+                    OpType::Info,
+                    req,
+                    node,
+                    super::describe_transport_error(&e),
+                ))
+            }
         };
         let status = resp.status().as_u16();
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Hop::Done(completion(OpType::Info, req, node, describe(&e))),
+            Err(e) => {
+                return Hop::Done(completion(
+                    OpType::Info,
+                    req,
+                    node,
+                    super::describe_transport_error(&e),
+                ))
+            }
         };
         Hop::Done(match wire::classify(req, status, &bytes) {
             wire::Outcome::Ok(value) => Completion {
@@ -259,31 +271,11 @@ fn node_name(node: &Option<String>) -> &str {
 
 /// A non-ok completion carrying the request's value (`null`, the value, or `[from, to]`).
 fn completion(kind: OpType, req: &Request, node: Option<String>, error: String) -> Completion {
-    let value = match req {
-        Request::Read { .. } => Value::Null,
-        Request::Write { value, .. } => value.clone(),
-        Request::Cas { from, to, .. } => Value::Array(vec![from.clone(), to.clone()]),
-    };
     Completion {
         kind,
-        value,
+        value: req.recorded_value(),
         node,
         error: Some(error),
-    }
-}
-
-/// A short reason for a transport error after (possibly) sending.
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timeout"
-    } else if e.is_body() || e.is_decode() {
-        "broken body"
-    } else {
-        "connection lost after sending"
-    };
-    match std::error::Error::source(e) {
-        Some(src) => format!("{what}: {src}"),
-        None => what.to_string(),
     }
 }
 
@@ -330,7 +322,7 @@ mod tests {
             .with_home(1);
         let req = Request::Write {
             key: "k".into(),
-            value: Value::from(1),
+            value: serde_json::Value::from(1),
         };
         let done = c.invoke(&req).await;
         assert_eq!(done.kind, OpType::Fail);

@@ -37,6 +37,18 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The value recorded for this request's invoke (and for completions that carry no read
+    /// result): `null` for reads, the value for writes, `[from, to]` for cas.
+    pub fn recorded_value(&self) -> Value {
+        match self {
+            Request::Read { .. } => Value::Null,
+            Request::Write { value, .. } => value.clone(),
+            Request::Cas { from, to, .. } => Value::Array(vec![from.clone(), to.clone()]),
+        }
+    }
+}
+
 /// How a request ended, ready to be recorded as the completion of its invoke.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
@@ -75,4 +87,20 @@ pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Result<reqwe
         .connect_timeout(timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(30))
         .build()
+}
+
+/// A short reason for a transport error after the request was (possibly) sent, for the `error`
+/// field of an `info` completion.
+pub(crate) fn describe_transport_error(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timeout"
+    } else if e.is_body() || e.is_decode() {
+        "broken body"
+    } else {
+        "connection lost after sending"
+    };
+    match std::error::Error::source(e) {
+        Some(src) => format!("{what}: {src}"),
+        None => what.to_string(),
+    }
 }

@@ -13,7 +13,6 @@ use tokio::time::Instant;
 use super::generator::OpGenerator;
 use super::rate::RateLimiter;
 use super::spec::WorkloadSpec;
-use crate::client::http_kv::request_value;
 use crate::client::{Client, Completion, Request};
 use crate::history::{Op, OpType, Process, Recorder};
 
@@ -83,7 +82,7 @@ async fn perform(
         kind: OpType::Invoke,
         f: f.clone(),
         key: key.clone(),
-        value: request_value(req),
+        value: req.recorded_value(),
         node: None,
         error: None,
     });
@@ -245,9 +244,9 @@ mod tests {
                         let cur = st.get(key).cloned().unwrap_or(Value::Null);
                         if &cur == from {
                             st.insert(key.clone(), to.clone());
-                            (OpType::Ok, request_value(req))
+                            (OpType::Ok, req.recorded_value())
                         } else {
-                            (OpType::Fail, request_value(req))
+                            (OpType::Fail, req.recorded_value())
                         }
                     }
                 };

@@ -176,7 +176,7 @@ impl HttpKvClient {
             Err(e) if e.is_connect() && !e.is_timeout() => {
                 return Hop::NotAccepted(format!("{node}: connection refused"));
             }
-            Err(e) => return Hop::Done(info(req, Some(node), describe(&e))),
+            Err(e) => return Hop::Done(info(req, Some(node), super::describe_transport_error(&e))),
         };
         let status = resp.status();
         if status == StatusCode::TEMPORARY_REDIRECT {
@@ -195,7 +195,7 @@ impl HttpKvClient {
         }
         let body = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Hop::Done(info(req, Some(node), describe(&e))),
+            Err(e) => return Hop::Done(info(req, Some(node), super::describe_transport_error(&e))),
         };
         Hop::Done(classify(req, status.as_u16(), &body, node))
     }
@@ -224,19 +224,10 @@ fn classify(req: &Request, status: u16, body: &[u8], node: String) -> Completion
             Err(e) => info(req, Some(node), format!("unreadable 200 body: {e}")),
         },
         (Request::Read { .. }, 404) => ok(Value::Null, node),
-        (Request::Write { .. } | Request::Cas { .. }, 200) => ok(request_value(req), node),
+        (Request::Write { .. } | Request::Cas { .. }, 200) => ok(req.recorded_value(), node),
         (Request::Cas { .. }, 409) => fail(req, Some(node), "cas mismatch (409)".into()),
         // 404 on a write or 409 on a read/write are outside the protocol: unknown.
         _ => info(req, Some(node), format!("unexpected status {status}")),
-    }
-}
-
-/// The value recorded with a request's invoke: `null` for reads, the value, or `[from, to]`.
-pub fn request_value(req: &Request) -> Value {
-    match req {
-        Request::Read { .. } => Value::Null,
-        Request::Write { value, .. } => value.clone(),
-        Request::Cas { from, to, .. } => Value::Array(vec![from.clone(), to.clone()]),
     }
 }
 
@@ -252,7 +243,7 @@ fn ok(value: Value, node: String) -> Completion {
 fn fail(req: &Request, node: Option<String>, error: String) -> Completion {
     Completion {
         kind: OpType::Fail,
-        value: request_value(req),
+        value: req.recorded_value(),
         node,
         error: Some(error),
     }
@@ -261,24 +252,9 @@ fn fail(req: &Request, node: Option<String>, error: String) -> Completion {
 fn info(req: &Request, node: Option<String>, error: String) -> Completion {
     Completion {
         kind: OpType::Info,
-        value: request_value(req),
+        value: req.recorded_value(),
         node,
         error: Some(error),
-    }
-}
-
-/// A short reason for a transport error.
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timeout"
-    } else if e.is_body() || e.is_decode() {
-        "broken body"
-    } else {
-        "connection lost after sending"
-    };
-    match std::error::Error::source(e) {
-        Some(src) => format!("{what}: {src}"),
-        None => what.to_string(),
     }
 }
 
