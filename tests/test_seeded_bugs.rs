@@ -63,6 +63,11 @@ write = 1
 /// Run `bug` with the given nemesis/workload until it is found invalid, trying a few seeds, and
 /// fail if that takes more than 60 s of test time.
 fn finds(bug: &str, nemesis: &str, workload: &str) {
+    finds_on("raft", bug, nemesis, workload);
+}
+
+/// [`finds`] on the bundled cluster spec `cluster`; returns the invalid run's history.
+fn finds_on(cluster: &str, bug: &str, nemesis: &str, workload: &str) -> String {
     let _g = serial();
     let dir = tempfile::tempdir().unwrap();
     let nemesis = match nemesis {
@@ -82,6 +87,8 @@ fn finds(bug: &str, nemesis: &str, workload: &str) {
         let out = run_test(
             dir.path(),
             &[
+                "--cluster",
+                cluster,
                 "--bug",
                 bug,
                 "--nemesis",
@@ -110,7 +117,8 @@ fn finds(bug: &str, nemesis: &str, workload: &str) {
                     "took {:?}",
                     start.elapsed()
                 );
-                return;
+                return std::fs::read_to_string(latest(dir.path()).join("history.jsonl"))
+                    .expect("history.jsonl");
             }
             Some(0) | Some(2) => {}
             other => panic!("bug {bug}: harness error {other:?}"),
@@ -152,16 +160,34 @@ fn no_truncate_is_found_when_the_deposed_leader_leads_again() {
     finds("no-truncate", "reelect-deposed", "wide-kv");
 }
 
-/// The correct node under the targeted nemeses (same workload and sizes) stays valid.
+/// forget-vote needs a node without pre-vote (pre-vote keeps two candidates from sharing a term).
+/// The history says how: the restarted voters elected a second leader in the same term.
 #[test]
-fn correct_node_is_valid_under_reelect_deposed_and_election_flap() {
+fn forget_vote_is_found_when_voters_restart_mid_election() {
+    let history = finds_on("raft-no-prevote", "forget-vote", "vote-twice", "read-heavy");
+    assert!(
+        history.contains("both lead term"),
+        "no double leader recorded in the history"
+    );
+}
+
+/// The correct node under the targeted nemeses (same workload and sizes) stays valid; under
+/// vote-twice its restarted voters refuse the second candidate, and the history says so.
+#[test]
+fn correct_node_is_valid_under_the_targeted_sequences() {
     let _g = serial();
     let dir = tempfile::tempdir().unwrap();
     let workload = write(dir.path(), "wide-kv.toml", WIDE_KV);
-    for nemesis in ["reelect-deposed", "election-flap"] {
+    for (cluster, nemesis) in [
+        ("raft", "reelect-deposed"),
+        ("raft", "election-flap"),
+        ("raft-no-prevote", "vote-twice"),
+    ] {
         let out = run_test(
             dir.path(),
             &[
+                "--cluster",
+                cluster,
                 "--nemesis",
                 nemesis,
                 "--workload",
@@ -180,5 +206,14 @@ fn correct_node_is_valid_under_reelect_deposed_and_election_flap() {
         );
         assert_no_nodes_left(dir.path());
         assert_eq!(out.status.code(), Some(0), "correct node under {nemesis}");
+        if nemesis == "vote-twice" {
+            let history = std::fs::read_to_string(latest(dir.path()).join("history.jsonl"))
+                .expect("history.jsonl");
+            assert!(
+                history.contains("refused"),
+                "vote-twice never reached the second vote"
+            );
+            assert!(!history.contains("both lead term"));
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
-//!   `election-flap`).
+//!   `election-flap`, `vote-twice`).
 //! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
 
 #![warn(missing_docs)]
@@ -21,10 +21,11 @@ pub mod probe;
 pub mod schedule;
 mod sequences;
 mod verbs;
+mod vote_twice;
 
 pub use partition::Partition;
 pub use plan::{LeaderAction, PlannedFault, Planner};
-pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, StatusProbe};
+pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
 pub use schedule::{FaultKind, NemesisSchedule, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 

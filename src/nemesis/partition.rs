@@ -11,7 +11,8 @@ use crate::net::{Link, NodeId};
 pub struct Partition {
     /// Readable description, recorded as the nemesis op's value.
     pub description: String,
-    /// The directed links to cut. Invariant: symmetric ((a,b) cut iff (b,a) cut).
+    /// The directed links to cut. Symmetric ((a,b) cut iff (b,a) cut) for every constructor but
+    /// [`Partition::directed`].
     pub cuts: BTreeSet<Link>,
 }
 
@@ -54,6 +55,16 @@ impl Partition {
         a.sort();
         b.sort();
         Self::groups(&[a, b])
+    }
+
+    /// Exactly these directed links, one-way cuts included: multi-step faults use them to hold
+    /// back one side of a conversation (a cut link delays messages, it never refuses them).
+    /// Self-links are dropped.
+    pub fn directed(description: String, cuts: impl IntoIterator<Item = Link>) -> Partition {
+        Partition {
+            description,
+            cuts: cuts.into_iter().filter(|(a, b)| a != b).collect(),
+        }
     }
 
     /// Cut `node` off from every other node.
@@ -150,6 +161,20 @@ mod tests {
         assert_eq!(b.description, "[n2 n3] [n4 n5] bridge n1");
         assert_eq!(sees(&b, &"n1".into(), &all), 5);
         assert_eq!(sees(&b, &"n2".into(), &all), 3);
+    }
+
+    #[test]
+    fn directed_keeps_one_way_cuts() {
+        let p = Partition::directed(
+            "x".into(),
+            [
+                ("n1".to_string(), "n2".to_string()),
+                ("n3".to_string(), "n3".to_string()),
+            ],
+        );
+        assert_eq!(p.cuts.len(), 1);
+        assert!(p.cuts.contains(&("n1".into(), "n2".into())));
+        assert!(!p.cuts.contains(&("n2".into(), "n1".into())));
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum LeaderAction {
     Reelect,
     /// [`FaultKind::ElectionFlap`]: kill it, then flap the others during the election.
     Flap,
+    /// [`FaultKind::VoteTwice`]: steer the next election so the other nodes are asked twice in
+    /// one term, with a restart in between (`fallback` is the other candidate).
+    VoteTwice,
 }
 
 impl PlannedFault {
@@ -55,7 +58,7 @@ impl PlannedFault {
             } => "kill",
             PlannedFault::Pause(_)
             | PlannedFault::OnLeader {
-                action: LeaderAction::Pause,
+                action: LeaderAction::Pause | LeaderAction::VoteTwice,
                 ..
             } => "pause",
             PlannedFault::Partition(_)
@@ -137,6 +140,10 @@ impl Iterator for Planner {
                 action: LeaderAction::Flap,
                 fallback: shuffled[0].clone(),
             },
+            FaultKind::VoteTwice => PlannedFault::OnLeader {
+                action: LeaderAction::VoteTwice,
+                fallback: shuffled[0].clone(),
+            },
         })
     }
 }
@@ -175,7 +182,7 @@ mod tests {
     #[test]
     fn targeted_sequences_act_on_the_leader() {
         let s = NemesisSchedule::parse(
-            "name='t'\nfaults=['reelect-deposed','election-flap']\n",
+            "name='t'\nfaults=['reelect-deposed','election-flap','vote-twice']\n",
             Path::new("t.toml"),
         )
         .unwrap();
@@ -190,6 +197,10 @@ mod tests {
                     action: LeaderAction::Flap,
                     ..
                 } => assert_eq!(f.verb(), "kill"),
+                PlannedFault::OnLeader {
+                    action: LeaderAction::VoteTwice,
+                    ..
+                } => assert_eq!(f.verb(), "pause"),
                 other => panic!("unexpected {other:?}"),
             }
         }

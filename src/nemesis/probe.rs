@@ -13,11 +13,27 @@ use crate::protocol::{Role, StatusBody};
 /// A boxed future, so [`LeaderProbe`] stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// What one node says about itself: its Raft role and term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeState {
+    /// The node's role.
+    pub role: Role,
+    /// The node's current term.
+    pub term: u64,
+}
+
 /// Tells the nemesis which node currently leads, for "isolate the leader". The runner supplies
 /// one that asks the nodes (e.g. `GET /status`); it must be bounded in time.
 pub trait LeaderProbe: Send + Sync {
     /// The current leader, or `None` if unknown.
     fn leader(&self) -> BoxFuture<'_, Option<NodeId>>;
+
+    /// One node's role and term, or `None` if unknown (unreachable, paused, or a protocol that
+    /// does not say). Multi-step faults that steer an election (`vote-twice`) need it; the
+    /// default knows nothing, and those faults then stop early.
+    fn state<'a>(&'a self, _node: &'a NodeId) -> BoxFuture<'a, Option<NodeState>> {
+        Box::pin(async { None })
+    }
 }
 
 /// A probe that never knows the leader (isolate-leader then isolates a random node).
@@ -113,6 +129,17 @@ impl LeaderProbe for StatusProbe {
             best.map(|(_, id)| id)
         })
     }
+
+    fn state<'a>(&'a self, node: &'a NodeId) -> BoxFuture<'a, Option<NodeState>> {
+        Box::pin(async move {
+            let addr = self.nodes.iter().find(|(id, _)| id == node)?.1;
+            let s = self.status(addr).await?;
+            Some(NodeState {
+                role: s.role,
+                term: s.term,
+            })
+        })
+    }
 }
 
 #[cfg(test)]
@@ -170,5 +197,24 @@ mod tests {
         let nodes = vec![("n1".to_string(), fake(status("n1", "candidate", 9)).await)];
         let probe = StatusProbe::new(nodes, Duration::from_millis(300));
         assert_eq!(probe.leader().await, None);
+    }
+
+    #[tokio::test]
+    async fn reports_one_nodes_role_and_term() {
+        let nodes = vec![
+            ("n1".to_string(), fake(status("n1", "candidate", 9)).await),
+            ("n2".to_string(), fake(None).await),
+        ];
+        let probe = StatusProbe::new(nodes, Duration::from_millis(300));
+        assert_eq!(
+            probe.state(&"n1".to_string()).await,
+            Some(NodeState {
+                role: Role::Candidate,
+                term: 9
+            })
+        );
+        assert_eq!(probe.state(&"n2".to_string()).await, None);
+        assert_eq!(probe.state(&"n9".to_string()).await, None);
+        assert_eq!(NoLeaderProbe.state(&"n1".to_string()).await, None);
     }
 }

@@ -43,11 +43,14 @@ pub enum FaultKind {
     /// Kill the leader, then kill and restart the other nodes one by one during the election
     /// that follows (see `nemesis::sequences`).
     ElectionFlap,
+    /// Steer one election so that a majority votes, restarts, and is asked again in the same term
+    /// by a second candidate (see `nemesis::vote_twice`; needs a node without pre-vote).
+    VoteTwice,
 }
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 11] = [
+    pub const ALL: [(FaultKind, &'static str); 12] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
@@ -59,6 +62,7 @@ impl FaultKind {
         (FaultKind::Bridge, "bridge"),
         (FaultKind::ReelectDeposed, "reelect-deposed"),
         (FaultKind::ElectionFlap, "election-flap"),
+        (FaultKind::VoteTwice, "vote-twice"),
     ];
 
     /// The name used in schedule files.

@@ -134,7 +134,7 @@ impl Nemesis {
         self.pause_noted(nodes, "");
     }
 
-    fn pause_noted(&self, nodes: &[NodeId], note: &str) {
+    pub(super) fn pause_noted(&self, nodes: &[NodeId], note: &str) {
         let value = noted(nodes, note);
         self.record("pause", value.clone(), None);
         let failures = nodes
@@ -275,6 +275,10 @@ impl Nemesis {
                         self.election_flap(&target, &note, &ids).await;
                         Undo::Restart(ids)
                     }
+                    LeaderAction::VoteTwice => {
+                        self.vote_twice(&target, fallback, &note, &ids).await?;
+                        Undo::All
+                    }
                 }
             }
         })
@@ -285,6 +289,7 @@ impl Nemesis {
             Undo::Restart(nodes) => self.restart(&nodes).await,
             Undo::Resume(nodes) => self.resume(&nodes),
             Undo::Heal => self.heal()?,
+            Undo::All => self.heal_all().await?,
         }
         Ok(())
     }
@@ -355,4 +360,6 @@ enum Undo {
     Restart(Vec<NodeId>),
     Resume(Vec<NodeId>),
     Heal,
+    /// Heal, resume and restart whatever is still cut, paused or down.
+    All,
 }

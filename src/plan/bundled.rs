@@ -75,6 +75,14 @@ const FILES: &[(&str, &str)] = &[
         "nemesis/election-flap.toml",
         include_str!("../../nemesis/election-flap.toml"),
     ),
+    (
+        "nemesis/vote-twice.toml",
+        include_str!("../../nemesis/vote-twice.toml"),
+    ),
+    (
+        "clusters/raft-no-prevote.toml",
+        include_str!("../../clusters/raft-no-prevote.toml"),
+    ),
 ];
 
 /// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an

@@ -11,11 +11,14 @@ use super::RunError;
 use crate::client::etcd::{EtcdClient, EtcdOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
 use crate::cluster::{ClientKind, Cluster};
-use crate::nemesis::{FnLeaderProbe, LeaderProbe};
+use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
 use crate::plan::{NetKind, Plan};
 use crate::protocol::Role;
+
+/// How long the nemesis waits for one node's `GET /status` (a paused node never answers).
+const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Lay out the plan's nodes on the chosen backend.
 pub fn backend(plan: &Plan) -> Result<Arc<dyn NetBackend>, RunError> {
@@ -87,13 +90,8 @@ impl Clients {
     /// on `/v3/maintenance/status`).
     pub fn leader_probe(&self, addrs: Vec<(NodeId, SocketAddr)>) -> Arc<dyn LeaderProbe> {
         match self {
-            Clients::HttpKv(c) => {
-                let c = c.clone();
-                Arc::new(FnLeaderProbe(move || {
-                    let (c, addrs) = (c.clone(), addrs.clone());
-                    async move { find_leader(&c, &addrs).await.map(|(id, _)| id) }
-                }))
-            }
+            // StatusProbe also reports each node's role and term, which `vote-twice` steers by.
+            Clients::HttpKv(_) => Arc::new(StatusProbe::new(addrs, STATUS_TIMEOUT)),
             Clients::Etcd(c) => {
                 let c = c.clone();
                 Arc::new(FnLeaderProbe(move || {

@@ -218,6 +218,66 @@ fn forget_vote_bug_never_persists_the_vote() {
     }
 }
 
+/// The `vote-twice` fault on the pure core: n1 and n2 campaign in the same term, n3 grants n1,
+/// restarts from what it persisted, and is asked by n2. A node that forgot its vote elects a
+/// second leader in that term; the correct one refuses. With pre-vote the second candidate never
+/// gets that far: n3, already in the new term, refuses to pre-vote for it.
+#[test]
+fn forget_vote_bug_elects_two_leaders_in_one_term() {
+    use super::Core;
+    use crate::raft::types::{Body, Message, Snapshot};
+    let to = |msgs: &[Message], i: usize| {
+        msgs.iter()
+            .find(|m| m.to == super::sim::name(i))
+            .cloned()
+            .expect("message to node")
+    };
+    for (bugs, expect_leaders) in [(Bugs::none(), 1), (Bugs::of(vec![Bug::ForgetVote]), 2)] {
+        let mut sim = Sim::new(3, false, bugs);
+        let (a, b, v) = (0, 1, 2);
+        sim.nodes[a].campaign(false);
+        sim.nodes[b].campaign(false);
+        let from_a = sim.nodes[a].ready().messages;
+        let from_b = sim.nodes[b].ready().messages;
+        sim.nodes[v].step(to(&from_a, v));
+        let rd = sim.nodes[v].ready();
+        let disk = rd.hard_state.expect("the vote changes the hard state");
+        let grant_a = to(&rd.messages, a);
+        // Restart: a new core from exactly what the driver persisted.
+        let cfg = sim.nodes[v].cfg.clone();
+        sim.nodes[v] = Core::new(cfg, disk, Snapshot::default(), Vec::new());
+        sim.nodes[v].step(to(&from_b, v));
+        let answer_b = to(&sim.nodes[v].ready().messages, b);
+        sim.nodes[a].step(grant_a);
+        sim.nodes[b].step(answer_b);
+        let leaders: Vec<u64> = sim
+            .leaders()
+            .iter()
+            .map(|&l| sim.nodes[l].soft_state().term)
+            .collect();
+        assert_eq!(leaders.len(), expect_leaders, "{leaders:?}");
+        assert!(leaders.iter().all(|t| *t == 1));
+    }
+
+    // Pre-vote: once n3 is in term 1, n2's pre-vote for term 1 is refused.
+    let mut sim = Sim::new(3, true, Bugs::of(vec![Bug::ForgetVote]));
+    sim.nodes[0].campaign(false);
+    let from_a = sim.nodes[0].ready().messages;
+    sim.nodes[2].step(to(&from_a, 2));
+    let _ = sim.nodes[2].ready();
+    sim.nodes[1].campaign(true);
+    let pre = to(&sim.nodes[1].ready().messages, 2);
+    sim.nodes[2].step(pre);
+    let answer = to(&sim.nodes[2].ready().messages, 1);
+    assert!(matches!(
+        answer.body,
+        Body::VoteResponse {
+            pre: true,
+            granted: false
+        }
+    ));
+}
+
 /// Under `no-truncate` the deposed leader keeps its stale commands but still follows past them:
 /// with the third node cut off, the new leader commits through it, so the deposed node stays
 /// electable while it lacks a committed write.
