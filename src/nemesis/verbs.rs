@@ -333,7 +333,12 @@ impl Nemesis {
                     return Ok(());
                 };
                 faults += 1;
-                let undo = self.start(&fault).await?;
+                // A multi-step fault can take seconds: stop it where it stands at the time limit
+                // (every verb is cancel-safe; heal_all below undoes whatever it left).
+                let undo = tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    undo = self.start(&fault) => undo?,
+                };
                 tokio::select! {
                     _ = &mut stop => return Ok(()),
                     _ = tokio::time::sleep(schedule.duration) => {}
