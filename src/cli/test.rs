@@ -12,14 +12,15 @@ use crate::runner::{self, RunEnd};
 /// Flags of `faultline test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Cluster spec (TOML). Bundled: raft.
+    /// Cluster spec (TOML, or a bundled name: raft, raft-no-prevote, etcd).
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
     /// Workload (TOML, or a bundled name: register, cas-register, kv).
     #[arg(long, value_name = "FILE")]
     pub workload: Option<PathBuf>,
-    /// Fault schedule (TOML, or a bundled name: none, kill, pause, partition-halves,
-    /// partition-leader, partition-ring, bridge, reelect-deposed, election-flap, mixed).
+    /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
+    /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
+    /// election-flap, vote-twice, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -58,6 +59,10 @@ pub struct TestArgs {
     /// The checker's time budget; past it the verdict is unknown [default: 60s].
     #[arg(long, value_name = "DURATION")]
     pub check_time_limit: Option<String>,
+    /// Repeat a stored run (its directory, e.g. results/latest, or its test.toml): same specs,
+    /// flags and seed; flags given here override.
+    #[arg(long, value_name = "RUN")]
+    pub rerun: Option<PathBuf>,
 }
 
 impl TestArgs {
@@ -79,6 +84,7 @@ impl TestArgs {
             results_dir: self.results_dir.clone(),
             client_timeout: self.client_timeout.clone(),
             check_time_limit: self.check_time_limit.clone(),
+            rerun: self.rerun.clone(),
         }
     }
 }

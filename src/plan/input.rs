@@ -36,6 +36,8 @@ pub struct PlanInput {
     pub client_timeout: Option<String>,
     /// `--check-time-limit`: the checker's wall-clock budget.
     pub check_time_limit: Option<String>,
+    /// `--rerun`: a stored run (its directory or `test.toml`) whose flags and specs to repeat.
+    pub rerun: Option<PathBuf>,
 }
 
 /// Which partition backend to use.

@@ -6,9 +6,11 @@
 //! - [`Plan`]: the result, consumed by `runner`.
 //! - [`bundled`]: the workload, nemesis and cluster files compiled into the binary, so `--workload
 //!   kv` or a run outside the repository works.
+//! - `rerun`: a stored run's `test.toml` read back (`faultline test --rerun RUN`).
 
 mod bundled;
 mod input;
+mod rerun;
 mod toml_out;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +61,14 @@ pub enum PlanError {
     /// The nemesis schedule is invalid.
     #[error(transparent)]
     Nemesis(#[from] ScheduleError),
+    /// The stored run given to `--rerun` cannot be read back.
+    #[error("--rerun {}: {message}", file.display())]
+    Rerun {
+        /// The stored `test.toml`.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A validated test plan. Invariants: `cluster.nodes` is odd; `clients >= 1`; `rate >= 0`
@@ -131,8 +141,19 @@ fn duration(
 }
 
 impl Plan {
-    /// Resolve flags and files into a plan.
+    /// Resolve flags and files into a plan; with `--rerun`, the stored run's flags and specs
+    /// under the flags given.
     pub fn resolve(input: &PlanInput) -> Result<Plan, PlanError> {
+        match &input.rerun {
+            Some(path) => {
+                let (merged, embedded) = rerun::read(path, input)?;
+                Self::resolve_with(&merged, &embedded)
+            }
+            None => Self::resolve_with(input, &rerun::Embedded::default()),
+        }
+    }
+
+    fn resolve_with(input: &PlanInput, embedded: &rerun::Embedded) -> Result<Plan, PlanError> {
         let cluster_path = input
             .cluster
             .clone()
@@ -146,17 +167,28 @@ impl Plan {
             .clone()
             .unwrap_or_else(|| DEFAULT_NEMESIS.into());
 
-        let cluster = match resolve_file(&cluster_path, "clusters") {
-            bundled::Source::File(p) => ClusterSpec::load(&p)?,
-            bundled::Source::Bundled(p, text) => ClusterSpec::parse(text, Path::new(p))?,
+        let stored = |table: &str| format!("{} [{table}]", embedded.file.display());
+        let cluster = match (&embedded.cluster, resolve_file(&cluster_path, "clusters")) {
+            // Relative commands resolve against the original spec's place, as in the first run.
+            (Some(text), bundled::Source::File(p)) => ClusterSpec::parse(text, &p)?,
+            (Some(text), bundled::Source::Bundled(p, _)) => ClusterSpec::parse(text, Path::new(p))?,
+            (None, bundled::Source::File(p)) => ClusterSpec::load(&p)?,
+            (None, bundled::Source::Bundled(p, text)) => ClusterSpec::parse(text, Path::new(p))?,
         };
-        let workload = match resolve_file(&workload_path, "workloads") {
-            bundled::Source::File(p) => WorkloadSpec::load(&p)?,
-            bundled::Source::Bundled(p, text) => WorkloadSpec::parse(text, p)?,
+        let workload = match (
+            &embedded.workload,
+            resolve_file(&workload_path, "workloads"),
+        ) {
+            (Some(text), _) => WorkloadSpec::parse(text, &stored("workload"))?,
+            (None, bundled::Source::File(p)) => WorkloadSpec::load(&p)?,
+            (None, bundled::Source::Bundled(p, text)) => WorkloadSpec::parse(text, p)?,
         };
-        let nemesis = match resolve_file(&nemesis_path, "nemesis") {
-            bundled::Source::File(p) => NemesisSchedule::load(&p)?,
-            bundled::Source::Bundled(p, text) => NemesisSchedule::parse(text, Path::new(p))?,
+        let nemesis = match (&embedded.nemesis, resolve_file(&nemesis_path, "nemesis")) {
+            (Some(text), _) => NemesisSchedule::parse(text, Path::new(&stored("nemesis")))?,
+            (None, bundled::Source::File(p)) => NemesisSchedule::load(&p)?,
+            (None, bundled::Source::Bundled(p, text)) => {
+                NemesisSchedule::parse(text, Path::new(p))?
+            }
         };
 
         let mut cluster = match input.nodes {

@@ -102,3 +102,79 @@ fn test_toml_holds_seed_and_specs() {
     assert_eq!(t["workload"]["model"].as_str(), Some("cas-register"));
     assert!(t["nemesis"].is_table());
 }
+
+/// `--rerun` reads a stored test.toml back into the same plan; flags given next to it win.
+#[test]
+fn rerun_repeats_a_stored_plan_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = resolve(|i| {
+        i.workload = Some("kv".into());
+        i.nemesis = Some("kill".into());
+        i.nodes = Some(3);
+        i.bug = Some("stale-read".into());
+        i.seed = Some(u64::MAX - 7);
+        i.rate = Some(123.5);
+        i.time_limit = Some("7s".into());
+    })
+    .unwrap();
+    std::fs::write(dir.path().join("test.toml"), first.to_toml()).unwrap();
+
+    let again = Plan::resolve(&PlanInput {
+        rerun: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(again.seed, first.seed);
+    assert!(!again.seed_was_random);
+    assert_eq!(
+        again.cluster.args, first.cluster.args,
+        "--bug appended once"
+    );
+    assert_eq!(again.cluster.nodes, 3);
+    assert_eq!(again.workload, first.workload);
+    assert_eq!(again.nemesis.faults, first.nemesis.faults);
+    assert_eq!(again.nemesis.interval, first.nemesis.interval);
+    assert_eq!(
+        (again.clients, again.rate, again.time_limit),
+        (first.clients, 123.5, Duration::from_secs(7))
+    );
+    assert_eq!((&again.bug, &again.name), (&first.bug, &first.name));
+
+    let longer = Plan::resolve(&PlanInput {
+        rerun: Some(dir.path().join("test.toml")),
+        time_limit: Some("1m".into()),
+        nemesis: Some("pause".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(longer.time_limit, Duration::from_secs(60));
+    assert_eq!(longer.nemesis.name, "pause");
+    assert_eq!(longer.seed, first.seed);
+}
+
+#[test]
+fn rerun_of_a_missing_or_broken_run_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rerun = |p: std::path::PathBuf| {
+        Plan::resolve(&PlanInput {
+            rerun: Some(p),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string()
+    };
+    let e = rerun(dir.path().to_path_buf());
+    assert!(e.starts_with("--rerun ") && e.contains("test.toml"), "{e}");
+    assert!(e.contains("cannot read"), "{e}");
+    let f = dir.path().join("test.toml");
+    std::fs::write(&f, "not = [toml").unwrap();
+    assert!(rerun(f.clone()).contains("not a faultline test.toml"));
+    std::fs::write(&f, "[test]\nseed = \"1\"\n").unwrap();
+    assert!(rerun(f.clone()).contains("missing table [cluster]"));
+    std::fs::write(
+        &f,
+        "[test]\nseed = \"x\"\n[cluster]\n[workload]\n[nemesis]\n",
+    )
+    .unwrap();
+    assert!(rerun(f).contains("[test] seed"));
+}

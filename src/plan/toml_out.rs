@@ -61,7 +61,7 @@ pub fn render(plan: &Plan) -> String {
         toml::Value::Table(table(&plan.nemesis.to_toml())),
     );
     format!(
-        "# Effective configuration of this run (seed included). Rerun with:\n#   {}\n\n{}",
+        "# Effective configuration of this run (seed included). Rerun with\n#   faultline test --rerun <this run's directory>\n# (these specs, even if the files changed), or with\n#   {}\n\n{}",
         plan.rerun_command(),
         toml::to_string(&root).unwrap_or_default()
     )
