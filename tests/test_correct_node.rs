@@ -75,3 +75,52 @@ fn correct_node_is_valid_under_partition_leader() {
 fn correct_node_is_valid_under_mixed() {
     passes_under("mixed", "15");
 }
+
+/// `--rerun` repeats a stored run from its test.toml alone: the workload file it used is gone, the
+/// seed, node count and workload are the stored ones, and a flag given next to it wins.
+#[test]
+fn rerun_repeats_a_stored_run_without_its_files() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let workload = write(
+        dir.path(),
+        "two-keys.toml",
+        "name = \"two-keys\"\nmodel = \"kv\"\nkeys = 2\n[mix]\nread = 1\nwrite = 1\n",
+    );
+    let first = run_test(
+        dir.path(),
+        &[
+            "--workload",
+            &workload,
+            "--nemesis",
+            "none",
+            "--nodes",
+            "3",
+            "--time-limit",
+            "2s",
+            "--seed",
+            "4242",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(0));
+    let stored = latest(dir.path());
+    std::fs::remove_file(&workload).unwrap();
+
+    let again = run_test(
+        dir.path(),
+        &["--rerun", stored.to_str().unwrap(), "--time-limit", "3s"],
+    );
+    assert_no_nodes_left(dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    let rerun = latest(dir.path());
+    assert_ne!(rerun, stored);
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(rerun.join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(results["seed"], 4242);
+    assert_eq!(results["config"]["nodes"], "3");
+    assert_eq!(results["config"]["time_limit"], "3s");
+    assert_eq!(results["config"]["model"], "kv");
+    let toml = std::fs::read_to_string(rerun.join("test.toml")).unwrap();
+    assert!(toml.contains("name = \"two-keys\""), "{toml}");
+}
