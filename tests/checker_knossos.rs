@@ -171,3 +171,31 @@ fn a_one_millisecond_budget_on_memstress_is_unknown_or_correct_never_wrong() {
         assert!(matches!(v, Verdict::Unknown { .. }), "{rel}: {v:?}");
     }
 }
+
+/// Each search alone (not only the race between them) gets every fixture's verdict, or `unknown`.
+#[test]
+fn every_strategy_alone_agrees_with_the_manifest() {
+    use faultline::checker::{check_with, Strategy};
+    let manifest = std::fs::read_to_string(data().join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    let mut wrong = Vec::new();
+    for strategy in [Strategy::Walk, Strategy::Wgl] {
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (rel, model, init, expected) = (cols[0], cols[1], cols[2], cols[3]);
+            let text = std::fs::read_to_string(data().join(rel)).expect("fixture");
+            let history = parse_edn(&text).expect("edn");
+            let report = check_with(&history, &options(model, init), strategy).expect("check");
+            let got = match report.verdict {
+                Verdict::Valid => "valid",
+                Verdict::Invalid { .. } => "invalid",
+                Verdict::Unknown { .. } => continue,
+            };
+            if got != expected {
+                wrong.push(format!(
+                    "{strategy:?} {rel}: expected {expected}, got {got}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

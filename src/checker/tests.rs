@@ -184,3 +184,37 @@ fn final_paths_show_each_failing_order() {
     );
     assert_eq!(counterexample.final_paths.len(), 2, "{text}");
 }
+
+/// WGL's reductions keep every strategy exact: a crashed rewrite of the current value is not
+/// "read-only" (it may have happened later, after another write), and equal crashed writes are
+/// interchangeable. Valid: write 1, write 2, the crashed write 1, then cas 1→0.
+#[test]
+fn a_crashed_rewrite_may_still_happen_later_for_every_strategy() {
+    let h = hist(&[
+        (0, "invoke", "write", json!(1)),
+        (1, "invoke", "write", json!(1)),
+        (0, "ok", "write", json!(1)),
+        (0, "invoke", "write", json!(2)),
+        (0, "ok", "write", json!(2)),
+        (0, "invoke", "cas", json!([1, 0])),
+        (0, "ok", "cas", json!([1, 0])),
+    ]);
+    let opts = CheckOptions {
+        model: ModelKind::CasRegister,
+        ..CheckOptions::default()
+    };
+    for s in [Strategy::Compete, Strategy::Walk, Strategy::Wgl] {
+        assert_eq!(
+            check_with(&h, &opts, s).unwrap().verdict,
+            Verdict::Valid,
+            "{s:?}"
+        );
+    }
+    // Without the crashed write the cas cannot succeed.
+    let mut h2 = h.clone();
+    h2.ops.remove(1);
+    for s in [Strategy::Compete, Strategy::Walk, Strategy::Wgl] {
+        let v = check_with(&h2, &opts, s).unwrap().verdict;
+        assert!(matches!(v, Verdict::Invalid { .. }), "{s:?}: {v:?}");
+    }
+}

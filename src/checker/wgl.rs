@@ -10,7 +10,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::AtomicBool;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::budget::{Budget, MemTicket, Stop};
 use super::model::Model;
@@ -98,6 +98,25 @@ pub fn search<M: Model>(
     prev[end] = last;
     let has_return: Vec<bool> = problem.calls.iter().map(|c| c.done.is_some()).collect();
 
+    // Equal ops are interchangeable (the `Model` contract): among equal candidates, the one with
+    // the earliest return (crashed calls last) can always be linearized first, so only it is tried.
+    let mut classes: FxHashMap<&M::Op, u32> = FxHashMap::default();
+    let class: Vec<u32> = problem
+        .calls
+        .iter()
+        .map(|c| {
+            let next_id = classes.len() as u32;
+            *classes.entry(&c.op).or_insert(next_id)
+        })
+        .collect();
+    let read_only: Vec<bool> = problem
+        .calls
+        .iter()
+        .map(|c| model.is_read_only(&c.op))
+        .collect();
+    let rank = |c: usize| (problem.calls[c].done.unwrap_or(usize::MAX), c);
+    let mut first_of: FxHashMap<u32, usize> = FxHashMap::default();
+
     let z = zobrist(n, 0x9E37_79B9_7F4A_7C15);
     let z2 = zobrist(n, 0xD1B5_4A32_D192_ED03);
     let exact = n <= EXACT_BITS_MAX;
@@ -110,9 +129,11 @@ pub fn search<M: Model>(
         if exact { words * 8 } else { 0 } + std::mem::size_of::<MemoKey<M::State>>() + 32;
     let mut ticket = MemTicket::new(budget);
     let mut state = model.init();
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut best = (0usize, u32::MAX);
     let mut entry = next[head];
+    // At the start of a level: look for a forced step and rebuild `first_of`.
+    let mut fresh = true;
     let mut iters = 0usize;
     loop {
         let check_now = iters.is_multiple_of(4096);
@@ -123,63 +144,164 @@ pub fn search<M: Model>(
                 return WglResult::Stopped(stop);
             }
         }
-        if entry == end {
-            return WglResult::Valid;
-        }
-        if entry < n {
-            let c = entry;
-            if let Some(s2) = model.try_step(&state, &problem.calls[c].op) {
-                bits[c / 64] |= 1 << (c % 64);
-                hash ^= z[c];
-                hash2 ^= z2[c];
-                let key = MemoKey {
-                    hash,
-                    hash2,
-                    bits: if exact {
-                        bits.clone().into_boxed_slice()
-                    } else {
-                        Box::new([])
-                    },
-                    state: s2.clone(),
-                };
-                if memo.insert(key) {
-                    stack.push((c, std::mem::replace(&mut state, s2)));
-                    // Lift the call and its return out of the list.
-                    for e in [c, n + c] {
-                        if e == c || has_return[c] {
-                            next[prev[e]] = next[e];
-                            prev[next[e]] = prev[e];
+        let mut fail = false;
+        if fresh {
+            fresh = false;
+            // Candidates: the calls before the first pending return. A read-only candidate (a read,
+            // a failed CAS) that fits the current state can be moved to the front of any order
+            // that works (it changes no state wherever it stood), so it is taken without
+            // branching. Ops that merely leave *this* state unchanged (a rewrite) do not qualify.
+            first_of.clear();
+            let mut forced = None;
+            let mut e = next[head];
+            while e < n {
+                if forced.is_none()
+                    && read_only[e]
+                    && model.try_step(&state, &problem.calls[e].op).is_some()
+                {
+                    forced = Some(e);
+                }
+                first_of
+                    .entry(class[e])
+                    .and_modify(|b| {
+                        if rank(e) < rank(*b) {
+                            *b = e
                         }
-                    }
-                    entry = next[head];
+                    })
+                    .or_insert(e);
+                e = next[e];
+            }
+            if e == end {
+                return WglResult::Valid;
+            }
+            entry = next[head];
+            if let Some(c) = forced {
+                let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &state);
+                if memo.insert(key) {
+                    stack.push(Frame {
+                        call: c,
+                        state: state.clone(),
+                        forced: true,
+                    });
+                    lift(c, n, has_return[c], &mut next, &mut prev);
+                    fresh = true;
                     continue;
                 }
-                bits[c / 64] &= !(1 << (c % 64));
-                hash ^= z[c];
-                hash2 ^= z2[c];
+                // Seen before, and it failed then: so does every order from here.
+                unmark(c, &mut bits, &mut hash, &mut hash2, &z, &z2);
+                fail = true;
+            }
+        }
+        if !fail && entry < n {
+            let c = entry;
+            if first_of.get(&class[c]) == Some(&c) {
+                if let Some(s2) = model.try_step(&state, &problem.calls[c].op) {
+                    let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &s2);
+                    if memo.insert(key) {
+                        stack.push(Frame {
+                            call: c,
+                            state: std::mem::replace(&mut state, s2),
+                            forced: false,
+                        });
+                        lift(c, n, has_return[c], &mut next, &mut prev);
+                        fresh = true;
+                        continue;
+                    }
+                    unmark(c, &mut bits, &mut hash, &mut hash2, &z, &z2);
+                }
             }
             entry = next[entry];
-        } else {
-            if stack.len() >= best.0 {
-                best = (stack.len(), (entry - n) as u32);
-            }
-            let Some((c, s)) = stack.pop() else {
+            continue;
+        }
+        // A pending return blocks (or a forced step failed): backtrack to the last real choice.
+        if !fail && stack.len() >= best.0 {
+            best = (stack.len(), (entry - n) as u32);
+        }
+        loop {
+            let Some(f) = stack.pop() else {
                 return WglResult::Invalid {
                     call: best.1,
                     proven: exact,
                 };
             };
-            state = s;
-            bits[c / 64] &= !(1 << (c % 64));
-            hash ^= z[c];
-            hash2 ^= z2[c];
-            for e in [n + c, c] {
-                if e == c || has_return[c] {
+            state = f.state;
+            unmark(f.call, &mut bits, &mut hash, &mut hash2, &z, &z2);
+            for e in [n + f.call, f.call] {
+                if e == f.call || has_return[f.call] {
                     next[prev[e]] = e;
                     prev[next[e]] = e;
                 }
             }
-            entry = next[c];
+            if !f.forced {
+                entry = next[f.call];
+                break;
+            }
+        }
+        // The level is restored as it was: rebuild its classes (it had no forced step).
+        first_of.clear();
+        let mut e = next[head];
+        while e < n {
+            first_of
+                .entry(class[e])
+                .and_modify(|b| {
+                    if rank(e) < rank(*b) {
+                        *b = e
+                    }
+                })
+                .or_insert(e);
+            e = next[e];
+        }
+    }
+}
+
+/// One linearized call on the search stack: the state before it, and whether it was forced
+/// (then its failure fails the level below too).
+struct Frame<S> {
+    call: usize,
+    state: S,
+    forced: bool,
+}
+
+/// Add call `c` to the linearized set; the memo key for the resulting configuration.
+#[allow(clippy::too_many_arguments)]
+fn mark<S: Clone>(
+    c: usize,
+    bits: &mut [u64],
+    hash: &mut u64,
+    hash2: &mut u64,
+    z: &[u64],
+    z2: &[u64],
+    exact: bool,
+    state: &S,
+) -> MemoKey<S> {
+    bits[c / 64] |= 1 << (c % 64);
+    *hash ^= z[c];
+    *hash2 ^= z2[c];
+    MemoKey {
+        hash: *hash,
+        hash2: *hash2,
+        bits: if exact {
+            bits.to_vec().into_boxed_slice()
+        } else {
+            Box::new([])
+        },
+        state: state.clone(),
+    }
+}
+
+/// Remove call `c` from the linearized set.
+fn unmark(c: usize, bits: &mut [u64], hash: &mut u64, hash2: &mut u64, z: &[u64], z2: &[u64]) {
+    bits[c / 64] &= !(1 << (c % 64));
+    *hash ^= z[c];
+    *hash2 ^= z2[c];
+}
+
+/// Lift call `c` (and its return, if it has one) out of the linked list.
+fn lift(c: usize, n: usize, has_return: bool, next: &mut [usize], prev: &mut [usize]) {
+    for e in [c, n + c] {
+        if e == c || has_return {
+            next[prev[e]] = next[e];
+            prev[next[e]] = prev[e];
         }
     }
 }
