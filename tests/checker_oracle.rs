@@ -269,7 +269,7 @@ fn bytes() -> impl proptest::strategy::Strategy<Value = Vec<(u8, u8, u8, u8)>> {
 macro_rules! oracle_test {
     ($name:ident, $model:expr) => {
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+            #![proptest_config(ProptestConfig { cases: std::env::var("FAULTLINE_ORACLE_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(3000), failure_persistence: None, ..ProptestConfig::default() })]
             #[test]
             fn $name(b in bytes()) {
                 agree($model, &b)?;

@@ -82,6 +82,8 @@ pub struct Walk<'a, M: Model> {
     occupied: u128,
     /// Slots whose open call is read-only.
     read_only: u128,
+    /// Per call: an id shared by calls with equal ops (interchangeable, see [`Self::dominated`]).
+    op_class: Vec<u32>,
     /// Peak configurations held at once (for reports).
     pub peak_configs: usize,
 }
@@ -89,6 +91,15 @@ pub struct Walk<'a, M: Model> {
 impl<'a, M: Model> Walk<'a, M> {
     /// A walk over `problem`; `track` records linearization paths (for counterexamples).
     pub fn new(model: &'a M, problem: &'a Problem<M::Op>, track: bool) -> Self {
+        let mut ids: FxHashMap<&M::Op, u32> = FxHashMap::default();
+        let op_class = problem
+            .calls
+            .iter()
+            .map(|c| {
+                let next = ids.len() as u32;
+                *ids.entry(&c.op).or_insert(next)
+            })
+            .collect();
         Walk {
             model,
             problem,
@@ -104,6 +115,7 @@ impl<'a, M: Model> Walk<'a, M> {
             slot_call: vec![u32::MAX; 128],
             occupied: 0,
             read_only: 0,
+            op_class,
             peak_configs: 0,
         }
     }
@@ -223,7 +235,9 @@ impl<'a, M: Model> Walk<'a, M> {
             }
             // `via` applies only if saturation added nothing after the crashed op.
             let via = via.filter(|v| v.2 == c.lin);
-            let mut free = self.occupied & !c.lin;
+            let open = self.occupied & !c.lin;
+            let dominated = self.dominated(open);
+            let mut free = open & !dominated;
             while free != 0 {
                 let s = free.trailing_zeros();
                 free &= free - 1;
@@ -253,6 +267,11 @@ impl<'a, M: Model> Walk<'a, M> {
                 if used as usize >= members.len() {
                     continue;
                 }
+                // An open ok call with the same op returns earlier: it goes first.
+                let k_class = self.op_class[members[0] as usize];
+                if self.open_has_class(open, k_class) {
+                    continue;
+                }
                 let op = &self.classes.ops[k as usize];
                 if let Some(state) = self.model.try_step(&c.state, op) {
                     if self.reducible(via.as_ref(), op, Some(k), &state) {
@@ -278,6 +297,49 @@ impl<'a, M: Model> Walk<'a, M> {
         }
         ticket.set(next.len() * entry + self.table.bytes() + self.arena.len() * 8);
         Ok(next)
+    }
+
+    /// Open slots (of `open`) whose call has an equal op to another open call that returns
+    /// earlier. Equal ops are interchangeable, so any order that linearizes the later-returning
+    /// one first still works with the two swapped: only the earliest-returning one is tried.
+    fn dominated(&self, open: u128) -> u128 {
+        let mut first: FxHashMap<u32, (usize, u32)> = FxHashMap::default();
+        let mut dominated = 0u128;
+        let mut rest = open;
+        while rest != 0 {
+            let s = rest.trailing_zeros();
+            rest &= rest - 1;
+            let call = self.slot_call[s as usize] as usize;
+            let done = self.problem.calls[call].done.unwrap_or(usize::MAX);
+            match first.entry(self.op_class[call]) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((done, s));
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let (best_done, best_slot) = *o.get();
+                    if done < best_done {
+                        dominated |= 1 << best_slot;
+                        o.insert((done, s));
+                    } else {
+                        dominated |= 1 << s;
+                    }
+                }
+            }
+        }
+        dominated
+    }
+
+    /// Whether an open slot of `open` holds a call of op class `class`.
+    fn open_has_class(&self, open: u128, class: u32) -> bool {
+        let mut rest = open;
+        while rest != 0 {
+            let s = rest.trailing_zeros();
+            rest &= rest - 1;
+            if self.op_class[self.slot_call[s as usize] as usize] == class {
+                return true;
+            }
+        }
+        false
     }
 
     /// Saturate `n` and queue it unless an equal or dominating configuration was seen.
