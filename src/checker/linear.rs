@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::budget::{Budget, MemTicket, Stop};
 use super::configs::{Cfg, CfgSet, CrashTable, NO_PATH};
+use super::equal;
 use super::model::Model;
 use super::prep::{Event, Problem};
 
@@ -82,7 +83,7 @@ pub struct Walk<'a, M: Model> {
     occupied: u128,
     /// Slots whose open call is read-only.
     read_only: u128,
-    /// Per call: an id shared by calls with equal ops (interchangeable, see [`Self::dominated`]).
+    /// Per call: an id shared by calls with equal ops (see [`equal`]).
     op_class: Vec<u32>,
     /// Peak configurations held at once (for reports).
     pub peak_configs: usize,
@@ -91,15 +92,7 @@ pub struct Walk<'a, M: Model> {
 impl<'a, M: Model> Walk<'a, M> {
     /// A walk over `problem`; `track` records linearization paths (for counterexamples).
     pub fn new(model: &'a M, problem: &'a Problem<M::Op>, track: bool) -> Self {
-        let mut ids: FxHashMap<&M::Op, u32> = FxHashMap::default();
-        let op_class = problem
-            .calls
-            .iter()
-            .map(|c| {
-                let next = ids.len() as u32;
-                *ids.entry(&c.op).or_insert(next)
-            })
-            .collect();
+        let op_class = equal::classes(problem);
         Walk {
             model,
             problem,
@@ -299,47 +292,22 @@ impl<'a, M: Model> Walk<'a, M> {
         Ok(next)
     }
 
-    /// Open slots (of `open`) whose call has an equal op to another open call that returns
-    /// earlier. Equal ops are interchangeable, so any order that linearizes the later-returning
-    /// one first still works with the two swapped: only the earliest-returning one is tried.
+    /// Open slots (of `open`) whose call is not the first of its equal-op class to return
+    /// (see [`equal`]).
     fn dominated(&self, open: u128) -> u128 {
-        let mut first: FxHashMap<u32, (usize, u32)> = FxHashMap::default();
-        let mut dominated = 0u128;
-        let mut rest = open;
-        while rest != 0 {
-            let s = rest.trailing_zeros();
-            rest &= rest - 1;
-            let call = self.slot_call[s as usize] as usize;
-            let done = self.problem.calls[call].done.unwrap_or(usize::MAX);
-            match first.entry(self.op_class[call]) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((done, s));
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    let (best_done, best_slot) = *o.get();
-                    if done < best_done {
-                        dominated |= 1 << best_slot;
-                        o.insert((done, s));
-                    } else {
-                        dominated |= 1 << s;
-                    }
-                }
+        let calls = slots(open).map(|s| self.slot_call[s as usize] as usize);
+        let mut mask = 0u128;
+        for c in equal::dominated(self.problem, &self.op_class, calls) {
+            if let Some(s) = slots(open).find(|&s| self.slot_call[s as usize] as usize == c) {
+                mask |= 1 << s;
             }
         }
-        dominated
+        mask
     }
 
     /// Whether an open slot of `open` holds a call of op class `class`.
     fn open_has_class(&self, open: u128, class: u32) -> bool {
-        let mut rest = open;
-        while rest != 0 {
-            let s = rest.trailing_zeros();
-            rest &= rest - 1;
-            if self.op_class[self.slot_call[s as usize] as usize] == class {
-                return true;
-            }
-        }
-        false
+        slots(open).any(|s| self.op_class[self.slot_call[s as usize] as usize] == class)
     }
 
     /// Saturate `n` and queue it unless an equal or dominating configuration was seen.
@@ -417,6 +385,17 @@ impl<'a, M: Model> Walk<'a, M> {
         out.reverse();
         out
     }
+}
+
+/// The slot numbers set in `mask`, lowest first.
+fn slots(mut mask: u128) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let s = mask.trailing_zeros();
+            mask &= mask - 1;
+            s
+        })
+    })
 }
 
 fn push_path(arena: &mut Vec<(u32, u32)>, track: bool, call: u32, parent: u32) -> u32 {

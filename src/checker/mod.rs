@@ -10,6 +10,7 @@
 //! - `split.rs`: per-key sub-histories (P-compositionality); `run.rs` checks them in parallel.
 //! - `linear.rs` + `configs.rs`: the config-set walk (Knossos `linear`), exact or relaxed.
 //! - `wgl.rs`: Wing & Gong / Lowe with a (bitset, state) memo (Porcupine).
+//! - `equal.rs`: equal ops are interchangeable; both exact searches try one of each set.
 //! - `compete.rs`: runs the contenders, picks the verdict, rebuilds evidence.
 //! - `counterexample.rs`, `render.rs`: Knossos-style counterexamples and their text form.
 //! - `budget.rs`: time / memory budgets and cancellation. [`synth`]: seeded history generator.
@@ -29,6 +30,7 @@ mod budget;
 mod compete;
 mod configs;
 mod counterexample;
+mod equal;
 mod linear;
 mod model;
 pub mod models;

@@ -20,6 +20,7 @@ use std::sync::atomic::AtomicBool;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::budget::{Budget, MemTicket, Stop};
+use super::equal;
 use super::model::Model;
 use super::prep::{Event, Problem};
 
@@ -105,23 +106,14 @@ pub fn search<M: Model>(
     prev[end] = last;
     let has_return: Vec<bool> = problem.calls.iter().map(|c| c.done.is_some()).collect();
 
-    // Equal ops are interchangeable (the `Model` contract): among equal candidates, the one with
-    // the earliest return (crashed calls last) can always be linearized first, so only it is tried.
-    let mut classes: FxHashMap<&M::Op, u32> = FxHashMap::default();
-    let class: Vec<u32> = problem
-        .calls
-        .iter()
-        .map(|c| {
-            let next_id = classes.len() as u32;
-            *classes.entry(&c.op).or_insert(next_id)
-        })
-        .collect();
+    // Equal ops are interchangeable: only the first of each class to return is tried.
+    let class = equal::classes(problem);
     let read_only: Vec<bool> = problem
         .calls
         .iter()
         .map(|c| model.is_read_only(&c.op))
         .collect();
-    let rank = |c: usize| (problem.calls[c].done.unwrap_or(usize::MAX), c);
+    let rank = |c: usize| equal::rank(problem, c);
     let mut first_of: FxHashMap<u32, usize> = FxHashMap::default();
 
     let z = zobrist(n, 0x9E37_79B9_7F4A_7C15);

@@ -357,53 +357,6 @@ impl Plan {
         })
     }
 
-    /// The command line that reruns this plan (same files, same seed).
-    pub fn rerun_command(&self) -> String {
-        let mut parts = vec![
-            "faultline test".to_string(),
-            format!("--cluster {}", self.cluster_path.display()),
-            format!("--workload {}", self.workload_path.display()),
-            format!("--nemesis {}", self.nemesis_path.display()),
-            format!("--nodes {}", self.cluster.nodes),
-            format!("--clients {}", self.clients),
-            format!("--rate {}", self.rate),
-            format!(
-                "--time-limit {}",
-                humantime::format_duration(self.time_limit)
-            ),
-            format!("--seed {}", self.seed),
-            format!("--net {}", self.net.name()),
-        ];
-        if let Some(b) = &self.bug {
-            parts.push(format!("--bug {b}"));
-        }
-        parts.push(format!("--name {}", self.name));
-        parts.join(" ")
-    }
-
-    /// The effective configuration as flat pairs, for `results.json`.
-    pub fn config_pairs(&self) -> std::collections::BTreeMap<String, String> {
-        let mut m = std::collections::BTreeMap::new();
-        m.insert("cluster".into(), self.cluster_path.display().to_string());
-        m.insert("workload".into(), self.workload_path.display().to_string());
-        m.insert("nemesis".into(), self.nemesis_path.display().to_string());
-        m.insert("nodes".into(), self.cluster.nodes.to_string());
-        m.insert("clients".into(), self.clients.to_string());
-        m.insert("rate".into(), self.rate.to_string());
-        m.insert(
-            "time_limit".into(),
-            humantime::format_duration(self.time_limit).to_string(),
-        );
-        m.insert("seed".into(), self.seed.to_string());
-        m.insert("net".into(), self.net.name().into());
-        m.insert("model".into(), self.model.name().into());
-        m.insert(
-            "bug".into(),
-            self.bug.clone().unwrap_or_else(|| "none".into()),
-        );
-        m
-    }
-
     /// `test.toml`: the effective configuration (flags, seed and the three specs as resolved).
     pub fn to_toml(&self) -> String {
         toml_out::render(self)

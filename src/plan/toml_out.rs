@@ -1,7 +1,58 @@
-//! Rendering `test.toml`: the flags as resolved (seed included), the rerun command, and the three
-//! specs exactly as used (node count and `--bug` applied), so a stored run says what it ran.
+//! Rendering a plan for people and for reruns: the rerun command line, the flat config pairs of
+//! `results.json`, and `test.toml` (the flags as resolved, seed included, the rerun command, and
+//! the three specs exactly as used, node count and `--bug` applied), so a stored run says what it
+//! ran.
 
 use super::Plan;
+
+impl Plan {
+    /// The command line that reruns this plan (same files, same seed).
+    pub fn rerun_command(&self) -> String {
+        let mut parts = vec![
+            "faultline test".to_string(),
+            format!("--cluster {}", self.cluster_path.display()),
+            format!("--workload {}", self.workload_path.display()),
+            format!("--nemesis {}", self.nemesis_path.display()),
+            format!("--nodes {}", self.cluster.nodes),
+            format!("--clients {}", self.clients),
+            format!("--rate {}", self.rate),
+            format!(
+                "--time-limit {}",
+                humantime::format_duration(self.time_limit)
+            ),
+            format!("--seed {}", self.seed),
+            format!("--net {}", self.net.name()),
+        ];
+        if let Some(b) = &self.bug {
+            parts.push(format!("--bug {b}"));
+        }
+        parts.push(format!("--name {}", self.name));
+        parts.join(" ")
+    }
+
+    /// The effective configuration as flat pairs, for `results.json`.
+    pub fn config_pairs(&self) -> std::collections::BTreeMap<String, String> {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("cluster".into(), self.cluster_path.display().to_string());
+        m.insert("workload".into(), self.workload_path.display().to_string());
+        m.insert("nemesis".into(), self.nemesis_path.display().to_string());
+        m.insert("nodes".into(), self.cluster.nodes.to_string());
+        m.insert("clients".into(), self.clients.to_string());
+        m.insert("rate".into(), self.rate.to_string());
+        m.insert(
+            "time_limit".into(),
+            humantime::format_duration(self.time_limit).to_string(),
+        );
+        m.insert("seed".into(), self.seed.to_string());
+        m.insert("net".into(), self.net.name().into());
+        m.insert("model".into(), self.model.name().into());
+        m.insert(
+            "bug".into(),
+            self.bug.clone().unwrap_or_else(|| "none".into()),
+        );
+        m
+    }
+}
 
 /// Parse a spec's own TOML rendering back into a table, so it can be nested.
 fn table(text: &str) -> toml::Table {

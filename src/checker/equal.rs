@@ -1,0 +1,56 @@
+//! Equal ops are interchangeable (the [`Model`](super::model::Model) contract), and both exact
+//! searches use it: among pending calls with equal ops only the one that returns first (crashed
+//! calls last) is tried next. Swapping two equal calls in any order that works keeps every state
+//! the same, and the earlier-returning call meets every real-time bound the other one does.
+
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
+
+use super::prep::Problem;
+
+/// Per call, an id shared exactly by the calls with equal ops.
+pub fn classes<O: Eq + Hash>(problem: &Problem<O>) -> Vec<u32> {
+    let mut ids: FxHashMap<&O, u32> = FxHashMap::default();
+    problem
+        .calls
+        .iter()
+        .map(|c| {
+            let next = ids.len() as u32;
+            *ids.entry(&c.op).or_insert(next)
+        })
+        .collect()
+}
+
+/// The order in which equal calls must be tried: by return position, crashed calls last, ties by
+/// call index.
+pub fn rank<O>(problem: &Problem<O>, call: usize) -> (usize, usize) {
+    (problem.calls[call].done.unwrap_or(usize::MAX), call)
+}
+
+/// The members of `pending` (call ids) that are *not* the first of their class to return.
+pub fn dominated<O>(
+    problem: &Problem<O>,
+    class: &[u32],
+    pending: impl Iterator<Item = usize>,
+) -> Vec<usize> {
+    let mut first: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut out = Vec::new();
+    for c in pending {
+        match first.entry(class[c]) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(c);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let best = *o.get();
+                if rank(problem, c) < rank(problem, best) {
+                    out.push(best);
+                    o.insert(c);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
