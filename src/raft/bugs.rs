@@ -41,7 +41,7 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         Bug::ForgetVote,
         "forget-vote",
         "persist votedFor before answering, but the vote is forgotten on restart",
-        "kill and restart during an election (two leaders in one term); rare even under election-flap",
+        "vote-twice on a node without pre-vote: the voters restart between two candidates of one term (two leaders); pre-vote hides it",
     ),
     (
         Bug::MemoryLog,
