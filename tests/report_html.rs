@@ -87,6 +87,13 @@ fn keyed_long_history_aggregates_the_timeline_and_lists_keys() {
         count(&html, "class=\"op ") == 0,
         "aggregated timeline must not draw one bar per op"
     );
+    // Dense buckets cover the faint backdrop: the faults also get a lane of their own.
+    let timeline = &html[html.find("class=\"plot timeline\"").expect("timeline")..];
+    let timeline = &timeline[..timeline.find("</svg>").expect("svg end")];
+    assert!(
+        count(timeline, "class=\"band-lane\"") >= 1 && timeline.contains(">nemesis</text>"),
+        "nemesis lane missing from the aggregated timeline"
+    );
     let tmp = tempfile::tempdir().expect("tmp");
     let page = write(tmp.path(), "report.html", &html);
     let Some(chromium) = browser::chromium() else {

@@ -18,7 +18,7 @@ tr.invalid td.v{color:#c0006a;font-weight:700}tr.unknown td.v{color:#b36b00;font
 svg.plot{max-width:100%;height:auto;display:block;margin:4px 0 8px}
 svg text{font:11px system-ui,sans-serif;fill:#333}svg .axis-label{font-size:12px;fill:#555}svg .row-label{font-size:11px}svg text.note{fill:#666}
 svg .bar-label{font:10.5px ui-monospace,Menlo,monospace;fill:#123;pointer-events:none}
-.grid{stroke:#e6e6e6;stroke-width:1}.band{fill-opacity:.16}
+.grid{stroke:#e6e6e6;stroke-width:1}.band{fill-opacity:.16}.band-lane{fill-opacity:.8}
 .ok{fill:#6DB6FE}.info{fill:#FFAA26}.fail{fill:#FEB5DA}
 rect.op{stroke:#00000033;stroke-width:.5}rect.op:hover{stroke:#000;stroke-width:1.5}
 rect.failing{stroke:#FF1E90;stroke-width:2.5}

@@ -98,16 +98,35 @@ pub(crate) fn x_axis(out: &mut String, axis: &Axis, sx: &Scale, top: f64, bottom
 
 /// Draw nemesis bands as translucent rectangles spanning `top..bottom`, with tooltips.
 pub(crate) fn bands(out: &mut String, bands: &[Band], sx: &Scale, top: f64, bottom: f64) {
+    bands_as(out, bands, sx, top, bottom, "band");
+}
+
+/// The same bands at full strength in a thin lane of their own (`top`..`bottom`), labelled
+/// "nemesis" at the left edge, so faults stay visible above dense plots that cover the backdrop.
+pub(crate) fn band_lane(out: &mut String, bands: &[Band], sx: &Scale, top: f64, bottom: f64) {
     if bands.is_empty() {
         return;
     }
-    out.push_str(r#"<g class="bands">"#);
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="end" class="row-label">nemesis</text>"#,
+        n(sx.p0 - 6.0),
+        n(bottom - 2.0)
+    );
+    bands_as(out, bands, sx, top, bottom, "band-lane");
+}
+
+fn bands_as(out: &mut String, bands: &[Band], sx: &Scale, top: f64, bottom: f64, class: &str) {
+    if bands.is_empty() {
+        return;
+    }
+    let _ = write!(out, r#"<g class="{class}s">"#);
     for b in bands {
         let x0 = sx.at(b.start);
         let w = (sx.at(b.end) - x0).max(1.5);
         let _ = write!(
             out,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}" class="band"><title>nemesis {}: {}</title></rect>"#,
+            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}" class="{class}"><title>nemesis {}: {}</title></rect>"#,
             n(x0),
             n(top),
             n(w),

@@ -19,7 +19,10 @@ const MAX_GROUPS: usize = 32;
 const WIDTH: f64 = 1300.0;
 const LEFT: f64 = 90.0;
 const RIGHT: f64 = 20.0;
-const TOP: f64 = 30.0;
+/// The nemesis lane sits between the legend and the first row.
+const LANE_TOP: f64 = 30.0;
+const LANE_BOTTOM: f64 = 40.0;
+const TOP: f64 = 46.0;
 
 /// Human text describing one call (tooltip and tables).
 pub(crate) fn describe(h: &History, c: &Call, wall: bool) -> String {
@@ -76,6 +79,7 @@ fn frame(out: &mut String, d: &Derived, height: f64, rows_bottom: f64) -> Scale 
         n(height)
     );
     svg::bands(out, &d.bands, &sx, TOP, rows_bottom);
+    svg::band_lane(out, &d.bands, &sx, LANE_TOP, LANE_BOTTOM);
     svg::x_axis(out, &d.axis, &sx, TOP, rows_bottom);
     sx
 }
