@@ -150,29 +150,12 @@ pub fn search<M: Model>(
             // a failed CAS) that fits the current state can be moved to the front of any order
             // that works (it changes no state wherever it stood), so it is taken without
             // branching. Ops that merely leave *this* state unchanged (a rewrite) do not qualify.
-            first_of.clear();
-            let mut forced = None;
-            let mut e = next[head];
-            while e < n {
-                if forced.is_none()
-                    && read_only[e]
-                    && model.try_step(&state, &problem.calls[e].op).is_some()
-                {
-                    forced = Some(e);
-                }
-                first_of
-                    .entry(class[e])
-                    .and_modify(|b| {
-                        if rank(e) < rank(*b) {
-                            *b = e
-                        }
-                    })
-                    .or_insert(e);
-                e = next[e];
-            }
-            if e == end {
+            if first_pending(&next, head, n) == end {
                 return WglResult::Valid;
             }
+            let forced = candidates(&next, head, n)
+                .find(|&e| read_only[e] && model.try_step(&state, &problem.calls[e].op).is_some());
+            first_of_class(&mut first_of, candidates(&next, head, n), &class, rank);
             entry = next[head];
             if let Some(c) = forced {
                 let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &state);
@@ -237,19 +220,48 @@ pub fn search<M: Model>(
             }
         }
         // The level is restored as it was: rebuild its classes (it had no forced step).
-        first_of.clear();
-        let mut e = next[head];
-        while e < n {
-            first_of
-                .entry(class[e])
-                .and_modify(|b| {
-                    if rank(e) < rank(*b) {
-                        *b = e
-                    }
-                })
-                .or_insert(e);
+        first_of_class(&mut first_of, candidates(&next, head, n), &class, rank);
+    }
+}
+
+/// The calls before the first pending return (entries below `n` are calls).
+fn candidates(next: &[usize], head: usize, n: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut e = next[head];
+    std::iter::from_fn(move || {
+        (e < n).then(|| {
+            let c = e;
             e = next[e];
-        }
+            c
+        })
+    })
+}
+
+/// The first entry after the candidates: a pending return, or the end of the list.
+fn first_pending(next: &[usize], head: usize, n: usize) -> usize {
+    let mut e = next[head];
+    while e < n {
+        e = next[e];
+    }
+    e
+}
+
+/// For each op class among `calls`, the member to try: the one that returns first.
+fn first_of_class(
+    first_of: &mut FxHashMap<u32, usize>,
+    calls: impl Iterator<Item = usize>,
+    class: &[u32],
+    rank: impl Fn(usize) -> (usize, usize),
+) {
+    first_of.clear();
+    for c in calls {
+        first_of
+            .entry(class[c])
+            .and_modify(|b| {
+                if rank(c) < rank(*b) {
+                    *b = c
+                }
+            })
+            .or_insert(c);
     }
 }
 
