@@ -208,13 +208,20 @@ impl<'a, M: Model> Walk<'a, M> {
         let mut next: CfgSet<M::State> = CfgSet::default();
         let mut seen: CfgSet<M::State> = CfgSet::default();
         let mut stack: Stack<M::State> = Vec::new();
-        for c in configs.iter() {
+        for (i, c) in configs.iter().enumerate() {
+            // A losing contender must notice cancellation quickly, even mid-expansion.
+            if i.is_multiple_of(1024) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Stop::Cancelled);
+            }
             self.visit(c, None, &mut seen, &mut stack);
         }
         let entry = self.entry_bytes();
         let mut pops = 0usize;
         while let Some((c, via)) = stack.pop() {
             pops += 1;
+            if pops.is_multiple_of(64) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Stop::Cancelled);
+            }
             if pops.is_multiple_of(1024) {
                 let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
                     + self.table.bytes()
