@@ -8,7 +8,8 @@
 //! - [`Model`] (`model.rs`) and [`models`]: one file per sequential specification.
 //! - `prep.rs`: pair invokes/completions, drop `fail`s and crashed reads, compile values.
 //! - `split.rs`: per-key sub-histories (P-compositionality); `run.rs` checks them in parallel.
-//! - `linear.rs` + `configs.rs`: the config-set walk (Knossos `linear`), exact or relaxed.
+//! - `linear.rs` + `configs.rs`: the config-set walk (Knossos `linear`), exact or relaxed;
+//!   `reduce.rs`: its partial-order reduction around crashed calls.
 //! - `wgl.rs`: Wing & Gong / Lowe with a (bitset, state) memo (Porcupine).
 //! - `equal.rs`: equal ops are interchangeable; both exact searches try one of each set.
 //! - `compete.rs`: runs the contenders, picks the verdict, rebuilds evidence.
@@ -35,6 +36,7 @@ mod linear;
 mod model;
 pub mod models;
 mod prep;
+mod reduce;
 mod render;
 mod run;
 mod split;
