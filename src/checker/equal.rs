@@ -28,26 +28,27 @@ pub fn rank<O>(problem: &Problem<O>, call: usize) -> (usize, usize) {
     (problem.calls[call].done.unwrap_or(usize::MAX), call)
 }
 
-/// The members of `pending` (call ids) that are *not* the first of their class to return.
-pub fn dominated<O>(
+/// The tags of the members of `pending` (call id, tag) that are *not* the first of their class to
+/// return.
+pub fn dominated<O, T: Copy>(
     problem: &Problem<O>,
     class: &[u32],
-    pending: impl Iterator<Item = usize>,
-) -> Vec<usize> {
-    let mut first: FxHashMap<u32, usize> = FxHashMap::default();
+    pending: impl Iterator<Item = (usize, T)>,
+) -> Vec<T> {
+    let mut first: FxHashMap<u32, (usize, T)> = FxHashMap::default();
     let mut out = Vec::new();
-    for c in pending {
+    for (c, tag) in pending {
         match first.entry(class[c]) {
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(c);
+                v.insert((c, tag));
             }
             std::collections::hash_map::Entry::Occupied(mut o) => {
-                let best = *o.get();
+                let (best, best_tag) = *o.get();
                 if rank(problem, c) < rank(problem, best) {
-                    out.push(best);
-                    o.insert(c);
+                    out.push(best_tag);
+                    o.insert((c, tag));
                 } else {
-                    out.push(c);
+                    out.push(tag);
                 }
             }
         }

@@ -302,14 +302,10 @@ impl<'a, M: Model> Walk<'a, M> {
     /// Open slots (of `open`) whose call is not the first of its equal-op class to return
     /// (see [`equal`]).
     fn dominated(&self, open: u128) -> u128 {
-        let calls = slots(open).map(|s| self.slot_call[s as usize] as usize);
-        let mut mask = 0u128;
-        for c in equal::dominated(self.problem, &self.op_class, calls) {
-            if let Some(s) = slots(open).find(|&s| self.slot_call[s as usize] as usize == c) {
-                mask |= 1 << s;
-            }
-        }
-        mask
+        let pending = slots(open).map(|s| (self.slot_call[s as usize] as usize, s));
+        equal::dominated(self.problem, &self.op_class, pending)
+            .into_iter()
+            .fold(0u128, |mask, s| mask | 1 << s)
     }
 
     /// Whether an open slot of `open` holds a call of op class `class`.

@@ -150,12 +150,11 @@ pub fn search<M: Model>(
             // a failed CAS) that fits the current state can be moved to the front of any order
             // that works (it changes no state wherever it stood), so it is taken without
             // branching. Ops that merely leave *this* state unchanged (a rewrite) do not qualify.
-            if first_pending(&next, head, n) == end {
+            if first_of_class(&mut first_of, &next, head, n, &class, rank) == end {
                 return WglResult::Valid;
             }
             let forced = candidates(&next, head, n)
                 .find(|&e| read_only[e] && model.try_step(&state, &problem.calls[e].op).is_some());
-            first_of_class(&mut first_of, candidates(&next, head, n), &class, rank);
             entry = next[head];
             if let Some(c) = forced {
                 let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &state);
@@ -220,7 +219,7 @@ pub fn search<M: Model>(
             }
         }
         // The level is restored as it was: rebuild its classes (it had no forced step).
-        first_of_class(&mut first_of, candidates(&next, head, n), &class, rank);
+        first_of_class(&mut first_of, &next, head, n, &class, rank);
     }
 }
 
@@ -236,33 +235,30 @@ fn candidates(next: &[usize], head: usize, n: usize) -> impl Iterator<Item = usi
     })
 }
 
-/// The first entry after the candidates: a pending return, or the end of the list.
-fn first_pending(next: &[usize], head: usize, n: usize) -> usize {
+/// For each op class among the candidates, the member to try: the one that returns first.
+/// Returns the entry after the candidates (a pending return, or the end of the list).
+fn first_of_class(
+    first_of: &mut FxHashMap<u32, usize>,
+    next: &[usize],
+    head: usize,
+    n: usize,
+    class: &[u32],
+    rank: impl Fn(usize) -> (usize, usize),
+) -> usize {
+    first_of.clear();
     let mut e = next[head];
     while e < n {
+        first_of
+            .entry(class[e])
+            .and_modify(|b| {
+                if rank(e) < rank(*b) {
+                    *b = e
+                }
+            })
+            .or_insert(e);
         e = next[e];
     }
     e
-}
-
-/// For each op class among `calls`, the member to try: the one that returns first.
-fn first_of_class(
-    first_of: &mut FxHashMap<u32, usize>,
-    calls: impl Iterator<Item = usize>,
-    class: &[u32],
-    rank: impl Fn(usize) -> (usize, usize),
-) {
-    first_of.clear();
-    for c in calls {
-        first_of
-            .entry(class[c])
-            .and_modify(|b| {
-                if rank(c) < rank(*b) {
-                    *b = c
-                }
-            })
-            .or_insert(c);
-    }
 }
 
 /// One linearized call on the search stack: the state before it, and whether it was forced
