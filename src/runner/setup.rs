@@ -15,7 +15,6 @@ use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
 use crate::plan::{NetKind, Plan};
-use crate::protocol::Role;
 
 /// How long the nemesis waits for one node's `GET /status` (a paused node never answers).
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
@@ -109,34 +108,18 @@ impl Clients {
         addrs: &[(NodeId, SocketAddr)],
         budget: Duration,
     ) -> Option<usize> {
-        let Clients::HttpKv(c) = self else {
+        let Clients::HttpKv(_) = self else {
             return Some(0);
         };
+        // The same probe the nemesis uses: the node leading in the highest term wins.
+        let probe = StatusProbe::new(addrs.to_vec(), STATUS_TIMEOUT);
         let deadline = Instant::now() + budget;
         while Instant::now() < deadline {
-            if let Some((_, i)) = find_leader(c, addrs).await {
-                return Some(i);
+            if let Some(id) = probe.leader().await {
+                return addrs.iter().position(|(n, _)| *n == id);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         None
     }
-}
-
-/// Ask every node's `/status` at once; the node claiming leadership in the highest term wins.
-async fn find_leader(c: &HttpKvClient, addrs: &[(NodeId, SocketAddr)]) -> Option<(NodeId, usize)> {
-    let mut set = tokio::task::JoinSet::new();
-    for (i, (_, addr)) in addrs.iter().enumerate() {
-        let (c, addr) = (c.clone(), *addr);
-        set.spawn(async move { (i, c.status(addr).await) });
-    }
-    let mut best: Option<(u64, usize)> = None;
-    while let Some(res) = set.join_next().await {
-        if let Ok((i, Ok(s))) = res {
-            if s.role == Role::Leader && best.is_none_or(|(t, _)| s.term > t) {
-                best = Some((s.term, i));
-            }
-        }
-    }
-    best.map(|(_, i)| (addrs[i].0.clone(), i))
 }
