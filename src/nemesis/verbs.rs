@@ -100,13 +100,25 @@ impl Nemesis {
     }
 
     pub(super) fn kill_noted(&self, nodes: &[NodeId], note: &str) {
+        self.per_node("kill", nodes, note, |n| self.cluster.kill(n));
+    }
+
+    /// Record verb `f` on `nodes` (with `note`), apply `act` to each node, and record the end
+    /// with the nodes it failed on.
+    fn per_node(
+        &self,
+        f: &str,
+        nodes: &[NodeId],
+        note: &str,
+        act: impl Fn(&str) -> Result<(), crate::cluster::ClusterError>,
+    ) {
         let value = noted(nodes, note);
-        self.record("kill", value.clone(), None);
+        self.record(f, value.clone(), None);
         let failures = nodes
             .iter()
-            .filter_map(|n| self.cluster.kill(n).err().map(|e| e.to_string()))
+            .filter_map(|n| act(n).err().map(|e| e.to_string()))
             .collect();
-        self.done("kill", value, failures);
+        self.done(f, value, failures);
     }
 
     /// Start `nodes` again (those not running), all at once, and wait until they are ready.
@@ -135,24 +147,12 @@ impl Nemesis {
     }
 
     pub(super) fn pause_noted(&self, nodes: &[NodeId], note: &str) {
-        let value = noted(nodes, note);
-        self.record("pause", value.clone(), None);
-        let failures = nodes
-            .iter()
-            .filter_map(|n| self.cluster.pause(n).err().map(|e| e.to_string()))
-            .collect();
-        self.done("pause", value, failures);
+        self.per_node("pause", nodes, note, |n| self.cluster.pause(n));
     }
 
     /// SIGCONT `nodes`.
     pub fn resume(&self, nodes: &[NodeId]) {
-        let value = list(nodes);
-        self.record("resume", value.clone(), None);
-        let failures = nodes
-            .iter()
-            .filter_map(|n| self.cluster.resume(n).err().map(|e| e.to_string()))
-            .collect();
-        self.done("resume", value, failures);
+        self.per_node("resume", nodes, "", |n| self.cluster.resume(n));
     }
 
     /// Replace the current cuts with `partition`'s.
