@@ -8,10 +8,14 @@
 //!
 //! - [`cli`]: clap argument structs, one file per subcommand; the only module that imports clap.
 //! - [`plan`]: the validated, resolved test plan (flags + TOML files + seed); defaults live here.
-//! - [`protocol`]: the HTTP-KV wire types shared by clients and the reference node.
-//! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks.
-//! - [`checker`]: linearizability search, `Model` trait and models, counterexamples, budgets.
-//! - [`raft`]: the reference Raft node `faultline-raft` (pure core + tokio driver + seeded bugs).
+//! - [`protocol`]: the HTTP-KV wire types shared by clients and the reference node (re-exported
+//!   from the `faultline-raft` crate).
+//! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks
+//!   (re-exported from the `faultline-checker` crate).
+//! - [`checker`]: linearizability search, `Model` trait and models, counterexamples, budgets (the
+//!   `faultline-checker` crate: no tokio, no processes; usable on its own as a library).
+//! - [`raft`]: the reference Raft node `faultline-raft` (the `faultline-raft` crate: pure core +
+//!   tokio driver + seeded bugs).
 //! - [`cluster`]: cluster spec, spawning, signalling and reaping node processes.
 //! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
 //! - [`client`]: talking to nodes and classifying results as ok / fail / info.
@@ -25,17 +29,18 @@
 #![warn(missing_docs)]
 
 pub mod bench;
-pub mod checker;
 pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod exit;
-pub mod history;
 pub mod nemesis;
 pub mod net;
 pub mod plan;
-pub mod protocol;
-pub mod raft;
 pub mod report;
 pub mod runner;
 pub mod workload;
+
+pub use faultline_checker as checker;
+pub use faultline_checker::history;
+pub use faultline_raft as raft;
+pub use faultline_raft::protocol;

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     // Started under the bundled node's name (see `cluster::resolve`): be that node.
     let argv0 = std::env::args_os().next().unwrap_or_default();
     if std::path::Path::new(&argv0).file_name() == Some(std::ffi::OsStr::new("faultline-raft")) {
-        return faultline::cli::raft_node::main(std::env::args_os());
+        return faultline::raft::cli::main(std::env::args_os());
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -3,7 +3,6 @@
 
 mod bench;
 mod check;
-pub mod raft_node;
 mod report;
 mod test;
 

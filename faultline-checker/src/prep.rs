@@ -1,0 +1,204 @@
+//! Preprocessing: pair invokes with completions, drop what constrains nothing, compile values.
+//!
+//! Rules (DESIGN.md, Knossos `without-failures` / `with-synthetic-infos`): `fail` calls are
+//! removed; an invoke with no completion is `info`; crashed (`info`) calls may take effect at any
+//! time after their invoke or never, and crashed read-only calls are dropped; nemesis ops are never
+//! checked. File order is real-time order.
+
+use rustc_hash::FxHashMap;
+
+use super::model::Model;
+use super::CheckError;
+use crate::history::{History, OpType, Process};
+
+/// One call to check: an invoke and, when it completed `ok`, its completion.
+#[derive(Debug, Clone)]
+pub struct Call<O> {
+    /// The compiled op.
+    pub op: O,
+    /// Position of the invoke in `History::ops`.
+    pub invoke: usize,
+    /// Position of the `ok` completion; `None` for crashed calls (no upper time bound).
+    pub done: Option<usize>,
+}
+
+impl<O> Call<O> {
+    /// Position of the op that best describes this call: the completion, else the invoke.
+    pub fn shown(&self) -> usize {
+        self.done.unwrap_or(self.invoke)
+    }
+}
+
+/// A real-time event of a sub-history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Call `.0` was invoked.
+    Invoke(u32),
+    /// Call `.0` (always an `ok` call) returned.
+    Return(u32),
+}
+
+/// A compiled sub-history, ready for the search.
+#[derive(Debug, Clone)]
+pub struct Problem<O> {
+    /// The calls, in invoke order.
+    pub calls: Vec<Call<O>>,
+    /// Invokes and returns in real-time order; crashed calls have no return.
+    pub events: Vec<Event>,
+}
+
+fn bad(history: &History, pos: usize, message: String) -> CheckError {
+    CheckError::BadOp {
+        index: history.ops.get(pos).map_or(pos as u64, |o| o.index),
+        message,
+    }
+}
+
+/// Compile the ops at `positions` (real-time order) of `history` for `model`.
+pub fn prepare<M: Model>(
+    model: &mut M,
+    history: &History,
+    positions: &[usize],
+) -> Result<Problem<M::Op>, CheckError> {
+    // Pass 1: pair each invoke with its completion.
+    let mut open: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut completion: FxHashMap<usize, usize> = FxHashMap::default();
+    for &pos in positions {
+        let op = &history.ops[pos];
+        let Process::Client(p) = op.process else {
+            continue;
+        };
+        match op.kind {
+            OpType::Invoke => {
+                if let Some(prev) = open.insert(p, pos) {
+                    return Err(bad(
+                        history,
+                        pos,
+                        format!(
+                            "process {p} invoked again while its op at index {} is still open; \
+                         a process runs one op at a time",
+                            history.ops[prev].index
+                        ),
+                    ));
+                }
+            }
+            kind => match open.remove(&p) {
+                Some(inv) => {
+                    completion.insert(inv, pos);
+                }
+                // A bare info (no invoke) tells us nothing about any call.
+                None if kind == OpType::Info => {}
+                None => {
+                    return Err(bad(
+                        history,
+                        pos,
+                        format!("{kind:?} completion of process {p} has no matching invoke"),
+                    ))
+                }
+            },
+        }
+    }
+
+    // Pass 2: compile calls and emit events.
+    let mut calls = Vec::new();
+    let mut events = Vec::new();
+    let mut returns: FxHashMap<usize, u32> = FxHashMap::default();
+    for &pos in positions {
+        let op = &history.ops[pos];
+        if op.process == Process::Nemesis {
+            continue;
+        }
+        if op.kind != OpType::Invoke {
+            if let Some(id) = returns.remove(&pos) {
+                events.push(Event::Return(id));
+            }
+            continue;
+        }
+        let done = completion.get(&pos).copied();
+        let ok_done = match done.map(|d| (d, history.ops[d].kind)) {
+            Some((_, OpType::Fail)) => continue,
+            Some((d, OpType::Ok)) => Some(d),
+            _ => None,
+        };
+        let compiled = model
+            .compile(&op.f, &op.value, ok_done.map(|d| &history.ops[d].value))
+            .map_err(|m| bad(history, ok_done.unwrap_or(pos), m))?;
+        if ok_done.is_none() && model.is_read_only(&compiled) {
+            continue;
+        }
+        let id = calls.len() as u32;
+        calls.push(Call {
+            op: compiled,
+            invoke: pos,
+            done: ok_done,
+        });
+        events.push(Event::Invoke(id));
+        if let Some(d) = ok_done {
+            returns.insert(d, id);
+        }
+    }
+    Ok(Problem { calls, events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{CasRegister, RegOp};
+    use crate::history::Op;
+    use serde_json::{json, Value};
+
+    pub(crate) fn op(p: u64, kind: OpType, f: &str, value: Value) -> Op {
+        Op {
+            index: 0,
+            time: None,
+            process: Process::Client(p),
+            kind,
+            f: f.into(),
+            key: None,
+            value,
+            node: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn fail_removed_crashed_read_dropped_open_write_kept() {
+        use OpType::*;
+        let mut ops = vec![
+            op(1, Invoke, "write", json!(1)),
+            op(2, Invoke, "read", Value::Null),
+            op(3, Invoke, "write", json!(2)),
+            op(1, Ok, "write", json!(1)),
+            op(2, Info, "read", Value::Null),
+            op(3, Fail, "write", json!(2)),
+            op(4, Invoke, "write", json!(3)),
+        ];
+        for (i, o) in ops.iter_mut().enumerate() {
+            o.index = i as u64;
+        }
+        let h = History { ops };
+        let pos: Vec<usize> = (0..h.ops.len()).collect();
+        let mut m = CasRegister::new(&Value::Null);
+        let p = prepare(&mut m, &h, &pos).unwrap();
+        assert_eq!(p.calls.len(), 2);
+        assert_eq!(p.calls[0].done, Some(3));
+        assert_eq!(p.calls[1].done, None);
+        assert!(matches!(p.calls[1].op, RegOp::Write(_)));
+        assert_eq!(
+            p.events,
+            vec![Event::Invoke(0), Event::Return(0), Event::Invoke(1)]
+        );
+    }
+
+    #[test]
+    fn double_invoke_is_bad_input() {
+        let h = History {
+            ops: vec![
+                op(1, OpType::Invoke, "read", Value::Null),
+                op(1, OpType::Invoke, "read", Value::Null),
+            ],
+        };
+        let mut m = CasRegister::new(&Value::Null);
+        assert!(prepare(&mut m, &h, &[0, 1]).is_err());
+    }
+}
