@@ -190,15 +190,17 @@ pub(crate) fn sweep(nodes: usize, bugs: &Bugs, seeds: Range<u64>, stop_at_first:
         for _ in 0..threads {
             s.spawn(|| {
                 let mut mine = Stats::default();
-                loop {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= seeds.end || stop.load(Ordering::Relaxed) {
+                // Checking `stop` before taking a seed means every seed below a failing one
+                // was taken, and runs: the lowest failing seed is the same on every machine.
+                while !stop.load(Ordering::SeqCst) {
+                    let seed = next.fetch_add(1, Ordering::SeqCst);
+                    if seed >= seeds.end {
                         break;
                     }
                     let (stats, failure) = run_seed(nodes, seed, bugs, false);
                     mine.add(&stats);
                     if let Some((v, _)) = failure {
-                        stop.store(stop_at_first, Ordering::Relaxed);
+                        stop.store(stop_at_first, Ordering::SeqCst);
                         failures
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
