@@ -17,19 +17,23 @@
 //! - `request`: client requests between `http` and `node`.
 //! - [`protocol`]: the HTTP-KV wire types shared by faultline's clients and this node.
 //! - [`cli`]: the `faultline-raft` flags and entry point.
+//! - `simulation` (tests only): the randomized multi-node simulation of `core`.
 
 #![warn(missing_docs)]
 
 pub mod bugs;
 pub mod cli;
-pub mod protocol;
 pub mod config;
 pub mod core;
 pub mod kv;
 pub mod log;
 pub mod progress;
+pub mod protocol;
 pub mod storage;
 pub mod types;
+
+#[cfg(test)]
+mod simulation;
 
 pub mod http;
 pub mod node;
