@@ -147,10 +147,33 @@ pub fn new_names(before: &Leftovers) -> Vec<String> {
         .collect()
 }
 
-/// Assert nothing new exists compared with `before`.
+/// Whether `name` (`fl-<run id>-...`) belongs to another run that is still alive: its registry
+/// record names a live owner. Other work on the host (a concurrent `faultline test`) may create
+/// namespaces while a test runs; only a run whose owner is gone has left something behind.
+fn owned_by_a_live_run(name: &str) -> bool {
+    let Some(run_id) = name.strip_prefix("fl-").and_then(|r| r.split('-').next()) else {
+        return false;
+    };
+    let record = Path::new("/run/faultline/netns").join(format!("{run_id}.json"));
+    let Ok(text) = std::fs::read_to_string(record) else {
+        return false;
+    };
+    let pid = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("pid").and_then(|p| p.as_u64()));
+    pid.is_some_and(|p| {
+        p != u64::from(std::process::id()) && Path::new(&format!("/proc/{p}")).exists()
+    })
+}
+
+/// Assert nothing new exists compared with `before` (ignoring what other live runs own).
 pub fn assert_nothing_left(before: &Leftovers, what: &str) {
     let now = leftovers();
-    let names: Vec<_> = now.names.difference(&before.names).collect();
+    let names: Vec<_> = now
+        .names
+        .difference(&before.names)
+        .filter(|n| !owned_by_a_live_run(n))
+        .collect();
     let pids: Vec<_> = now.pids.difference(&before.pids).collect();
     assert!(
         names.is_empty(),
