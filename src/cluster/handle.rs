@@ -38,6 +38,7 @@ impl Cluster {
         run_dir: &Path,
     ) -> Result<Cluster, ClusterError> {
         let program = spec.resolve_command()?;
+        spec.check_requires()?;
         let layout = net.endpoints();
         if layout.len() != spec.nodes {
             return Err(ClusterError::NodeCount {

@@ -79,6 +79,10 @@ pub struct ClusterSpec {
     pub all_nodes_separator: String,
     /// Per-node files, written before a node first starts, in target order.
     pub files: Vec<FileTemplate>,
+    /// Files the nodes need besides the command (absolute path → how to get it, e.g.
+    /// `"/usr/share/java/zookeeper.jar" = "apt-get install zookeeper"`); see
+    /// [`ClusterSpec::check_requires`].
+    pub requires: BTreeMap<String, String>,
 }
 
 /// The raw TOML shape; converted into [`ClusterSpec`] by validation.
@@ -104,6 +108,8 @@ struct RawSpec {
     all_nodes_separator: Option<String>,
     #[serde(default)]
     files: BTreeMap<String, String>,
+    #[serde(default)]
+    requires: BTreeMap<String, String>,
 }
 
 fn default_client() -> ClientKind {
@@ -148,6 +154,16 @@ pub enum SpecError {
         field: String,
         /// What is wrong and what to do.
         message: String,
+    },
+    /// A file listed in `requires` is missing.
+    #[error("{file}: field \"requires\": {path} does not exist; {hint}")]
+    Missing {
+        /// The file.
+        file: PathBuf,
+        /// The missing path.
+        path: String,
+        /// How to get it, from the spec.
+        hint: String,
     },
     /// The command could not be found.
     #[error("{file}: field \"command\": {command:?} not found (looked in {looked}); build it or give a path")]
@@ -224,6 +240,9 @@ impl ClusterSpec {
             files.push(FileTemplate { target, template });
         }
         files.sort_by(|a, b| a.target.cmp(&b.target));
+        if let Some(p) = raw.requires.keys().find(|p| !p.starts_with('/')) {
+            return Err(field("requires", format!("{p:?} must be an absolute path")));
+        }
         let ready = ready::validate(raw.ready, &ports).map_err(|(f, m)| field(&f, m))?;
         let peers_format = raw
             .peers_format
@@ -249,6 +268,7 @@ impl ClusterSpec {
             all_nodes_format,
             all_nodes_separator: raw.all_nodes_separator.unwrap_or_else(|| ",".into()),
             files,
+            requires: raw.requires,
         })
     }
 
@@ -277,6 +297,18 @@ impl ClusterSpec {
                     .iter()
                     .any(|p| t.contains(p))
             })
+    }
+
+    /// Fail with the first file of `requires` that does not exist, naming it and how to get it.
+    pub fn check_requires(&self) -> Result<(), SpecError> {
+        match self.requires.iter().find(|(p, _)| !Path::new(p).exists()) {
+            None => Ok(()),
+            Some((path, hint)) => Err(SpecError::Missing {
+                file: self.source.clone(),
+                path: path.clone(),
+                hint: hint.clone(),
+            }),
+        }
     }
 
     /// The node ids, `n1` .. `nN`.

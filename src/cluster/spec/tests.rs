@@ -112,6 +112,7 @@ ports = ["election"]
 all_nodes_format = "server.{n}={host}:{peer_port}:{election_port}"
 all_nodes_separator = "\n"
 client_options = { read = "sync" }
+requires = { "/bin/sh" = "apt-get install dash" }
 ready = { tcp = "client", send = "srvr", expect = "Mode: ", timeout = "60s" }
 
 [files]
@@ -205,4 +206,17 @@ fn port_and_file_errors_name_the_field() {
         e.to_string().contains("field \"files[{data_dir}/myid]\""),
         "{e}"
     );
+}
+
+#[test]
+fn a_missing_requirement_names_the_file_and_how_to_get_it() {
+    let s = parse(ZK).unwrap();
+    assert!(s.check_requires().is_ok());
+    let s = parse(&ZK.replace("/bin/sh", "/no/such/zookeeper.jar")).unwrap();
+    assert_eq!(
+        s.check_requires().unwrap_err().to_string(),
+        "clusters/x.toml: field \"requires\": /no/such/zookeeper.jar does not exist; apt-get install dash"
+    );
+    let e = parse(&ZK.replace("/bin/sh", "bin/sh")).unwrap_err();
+    assert!(e.to_string().contains("field \"requires\""), "{e}");
 }

@@ -26,6 +26,8 @@ impl ClusterSpec {
             client_options: &'a BTreeMap<String, String>,
             ready: ready::RawReady,
             #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            requires: &'a BTreeMap<String, String>,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
             files: BTreeMap<String, &'a str>,
         }
         let out = Out {
@@ -41,6 +43,7 @@ impl ClusterSpec {
             all_nodes_separator: &self.all_nodes_separator,
             client_options: &self.client_options,
             ready: ready::to_raw(&self.ready),
+            requires: &self.requires,
             files: self
                 .files
                 .iter()
