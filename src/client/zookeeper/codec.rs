@@ -17,7 +17,7 @@ pub fn key_path(root: &str, key: &str) -> String {
         }
     }
     if seg.is_empty() {
-        seg.push_str("%");
+        seg.push('%');
     }
     format!("{}/{seg}", root.trim_end_matches('/'))
 }
