@@ -319,3 +319,47 @@ fn endpoints(l: &Layout, tools: &Tools, opts: &NetnsOptions) -> Vec<NodeEndpoint
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_ports_follow_the_peer_port_at_every_nodes_own_address() {
+        let ids: Vec<NodeId> = vec!["n1".into(), "n2".into(), "n3".into()];
+        let layout = Layout::new("0a1b2c", 7, &ids);
+        let tools = Tools {
+            ip: "/sbin/ip".into(),
+            nft: "/sbin/nft".into(),
+        };
+        let opts = NetnsOptions::with_named_ports(&["election".into(), "admin".into()]);
+        let eps = endpoints(&layout, &tools, &opts);
+        let n2 = &eps[1];
+        assert_eq!(n2.named.len(), 2);
+        assert_eq!(
+            n2.named_port("election").unwrap().bind.to_string(),
+            "10.77.7.2:2381"
+        );
+        assert_eq!(
+            n2.named_port("admin").unwrap().bind.to_string(),
+            "10.77.7.2:2382"
+        );
+        let seen: Vec<String> = n2.named[0]
+            .peers
+            .iter()
+            .map(|(id, a)| format!("{id}@{a}"))
+            .collect();
+        assert_eq!(seen, ["n1@10.77.7.1:2381", "n3@10.77.7.3:2381"]);
+        assert!(validate_ports(&opts).is_ok());
+        let clash = NetnsOptions {
+            client_port: 2382,
+            ..opts.clone()
+        };
+        assert!(validate_ports(&clash).is_err());
+        let overflow = NetnsOptions {
+            peer_port: u16::MAX,
+            ..opts
+        };
+        assert!(validate_ports(&overflow).is_err());
+    }
+}
