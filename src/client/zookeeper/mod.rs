@@ -311,3 +311,63 @@ fn completion(kind: OpType, req: &Request, node: Option<String>, error: String) 
         error: Some(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_options_set_read_mode_timeouts_and_root_and_reject_unknown_keys() {
+        let o = ZkOptions::default()
+            .with_client_options([
+                ("read", "sync"),
+                ("timeout", "3s"),
+                ("session_timeout", "6s"),
+                ("root", "/t/x"),
+            ])
+            .unwrap();
+        assert_eq!(o.read, ReadMode::Sync);
+        assert_eq!(
+            (o.timeout, o.session_timeout),
+            (Duration::from_secs(3), Duration::from_secs(6))
+        );
+        assert_eq!(o.root, "/t/x");
+        for (k, v, want) in [
+            ("reads", "sync", "\"reads\""),
+            ("read", "stale", "\"plain\""),
+            ("timeout", "0s", "timeout"),
+            ("root", "faultline", "root"),
+        ] {
+            let e = ZkOptions::default()
+                .with_client_options([(k, v)])
+                .unwrap_err();
+            assert!(e.contains(want), "{k}={v}: {e}");
+        }
+        assert_eq!(ReadMode::default().to_string(), "plain");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_refuses_gets_a_fail_naming_it_and_nothing_is_sent() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let zk = ZkClient::new(
+            vec![("n1".into(), closed), ("n2".into(), closed)],
+            ZkOptions::default(),
+        )
+        .unwrap();
+        let c = zk.for_server(3);
+        assert_eq!(c.node(), "n2");
+        let req = Request::Write {
+            key: "k".into(),
+            value: serde_json::json!(1),
+        };
+        let done = c.invoke(&req).await;
+        assert_eq!(done.kind, OpType::Fail, "{done:?}");
+        assert_eq!(done.node.as_deref(), Some("n2"));
+        assert!(done.error.unwrap().contains("no session with n2"));
+        assert!(ZkClient::new(vec![], ZkOptions::default()).is_err());
+        assert_eq!(zk.leader(Duration::from_millis(200)).await, None);
+    }
+}
