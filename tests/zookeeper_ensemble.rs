@@ -313,14 +313,11 @@ fn faultline_test_reports_the_stale_read_with_the_server_that_answered() {
     );
 }
 
-/// The finding of `faultline bench zookeeper`, kept: with `sync` before every read and no fault
-/// at all, a read served by the leader (n3) returned 2 right after a client of follower n1 was
-/// told its write of 0 had succeeded. (The leader answers `sync` without waiting for commits it
-/// has decided but not applied yet; see README, "Walk-through: ZooKeeper".)
-#[test]
-fn the_kept_sync_read_history_is_invalid_at_the_leaders_stale_read() {
+/// A kept history from `tests/fixtures/zookeeper/`, checked: its counterexample.
+fn kept_counterexample(name: &str) -> faultline::checker::Counterexample {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/zookeeper/sync-read-stale-on-leader.jsonl");
+        .join("tests/fixtures/zookeeper")
+        .join(name);
     let file = std::fs::File::open(&path).expect("fixture");
     let history =
         faultline::history::read_jsonl(std::io::BufReader::new(file)).expect("fixture parses");
@@ -333,12 +330,19 @@ fn the_kept_sync_read_history_is_invalid_at_the_leaders_stale_read() {
         },
     )
     .expect("checks");
-    let Verdict::Invalid { counterexample: ce } = report.verdict else {
-        panic!(
-            "the kept history must stay invalid, got {:?}",
-            report.verdict
-        );
-    };
+    match report.verdict {
+        Verdict::Invalid { counterexample } => *counterexample,
+        other => panic!("{name} must stay invalid, got {other:?}"),
+    }
+}
+
+/// The finding of `faultline bench zookeeper`, kept: with `sync` before every read and no fault
+/// at all, a read served by the leader (n3) returned 2 right after a client of follower n1 was
+/// told its write of 0 had succeeded. (The leader answers `sync` without waiting for commits it
+/// has decided but not applied yet; see README, "Walk-through: ZooKeeper".)
+#[test]
+fn the_kept_sync_read_history_is_invalid_at_the_leaders_stale_read() {
+    let ce = kept_counterexample("sync-read-stale-on-leader.jsonl");
     assert_eq!(
         (ce.op.index, ce.op.f.as_str(), ce.op.node.as_deref()),
         (7143, "read", Some("n3"))
@@ -349,5 +353,19 @@ fn the_kept_sync_read_history_is_invalid_at_the_leaders_stale_read() {
         (prev.f.as_str(), prev.node.as_deref(), &prev.value),
         ("write", Some("n1"), &serde_json::json!(0))
     );
+    assert_eq!(ce.states, ["0"]);
+}
+
+/// The second finding, kept: with `sync` reads under the `pause` nemesis, follower n2 (paused
+/// for 3 s and resumed 0.67 s before) answered a `sync` read with 1 after the write of 0 had been
+/// acknowledged through n3.
+#[test]
+fn the_kept_sync_read_after_a_pause_is_invalid_at_the_followers_stale_read() {
+    let ce = kept_counterexample("sync-read-stale-after-pause.jsonl");
+    assert_eq!(
+        (ce.op.index, ce.op.f.as_str(), ce.op.node.as_deref()),
+        (3235, "read", Some("n2"))
+    );
+    assert_eq!(ce.op.value, serde_json::json!(1));
     assert_eq!(ce.states, ["0"]);
 }
