@@ -142,9 +142,8 @@ pub fn leftovers() -> Leftovers {
 }
 
 /// Whether `name` (`fl-<rid>-...`) belongs to a netns run whose owner, per the backend's registry,
-/// is alive and is not this test process: concurrent work on the host (another test binary, a
-/// benchmark), which cleans up after itself. Runs of this process's `faultline` children are
-/// over when we look, so their owners are dead and their leftovers count.
+/// is alive and is neither this test process nor one of its children: concurrent work on the
+/// host (another test binary, a benchmark), which cleans up after itself.
 fn owned_by_other_live_run(name: &str) -> bool {
     let Some(rid) = name.strip_prefix("fl-").and_then(|r| r.get(..6)) else {
         return false;
@@ -154,8 +153,15 @@ fn owned_by_other_live_run(name: &str) -> bool {
         let v: serde_json::Value = serde_json::from_str(&text).ok()?;
         v.get("pid")?.as_u64()
     });
+    let me = u64::from(std::process::id());
     owner.is_some_and(|pid| {
-        pid != u64::from(std::process::id()) && Path::new(&format!("/proc/{pid}")).exists()
+        // Alive, and neither this process nor one of its children (a `faultline` we started).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u64>().ok());
+        !stat.is_empty() && pid != me && ppid != Some(me)
     })
 }
 
