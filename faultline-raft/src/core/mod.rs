@@ -140,6 +140,9 @@ impl Core {
                 for pr in self.progress.values_mut() {
                     pr.probe_sent = false;
                 }
+                // Every heartbeat is a new round: ReadIndex reads waiting for an earlier round
+                // count its acks too, and a lease is timed from the latest round a majority saw.
+                self.read_seq += 1;
                 self.broadcast_append(true);
             }
             if self.election_elapsed >= self.cfg.election_ticks {

@@ -313,3 +313,38 @@ fn no_truncate_bug_keeps_replicating_past_the_stale_suffix() {
     assert!(sim.applied[old].iter().any(|e| e.cmd == committed(2)));
     assert!(!sim.applied[old].iter().any(|e| e.cmd == committed(3)));
 }
+
+/// Thesis §6.4.1: heartbeats are lease rounds; the round a majority acknowledged keeps advancing
+/// while the leader is connected and stops as soon as it is cut off. Followers have no lease.
+#[test]
+fn lease_round_advances_only_with_a_majority() {
+    let mut sim = Sim::new(3, true, Bugs::none());
+    let l = sim.elect(&[0, 1, 2]);
+    for _ in 0..5 {
+        sim.tick();
+    }
+    let (term, first) = sim.nodes[l]
+        .lease_round()
+        .expect("a connected leader has a lease");
+    for _ in 0..6 {
+        sim.tick();
+    }
+    let (same_term, later) = sim.nodes[l].lease_round().expect("still leading");
+    assert_eq!(term, same_term);
+    assert!(
+        later > first,
+        "heartbeats renew the lease: {first} -> {later}"
+    );
+    for f in (0..3).filter(|&i| i != l) {
+        assert_eq!(sim.nodes[f].lease_round(), None);
+    }
+    // Cut off (short of the check-quorum step-down, which takes two election timeouts): rounds
+    // still start, but none is acknowledged, so the lease is no longer renewed.
+    sim.isolate(&[l]);
+    for _ in 0..8 {
+        sim.tick();
+    }
+    assert_eq!(sim.nodes[l].soft_state().role, Role::Leader);
+    assert_eq!(sim.nodes[l].lease_round(), Some((term, later)));
+    assert!(sim.nodes[l].read_round().1 > later);
+}
