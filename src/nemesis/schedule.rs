@@ -4,87 +4,26 @@
 //! ```toml
 //! name = "mixed"
 //! faults = ["kill", "pause", "partition-halves", "partition-leader", "partition-ring", "bridge"]
+//! optional_faults = ["clock-skew", "loss"]  # used only when the run can do them
 //! interval = "5s"      # quiet time before each fault
 //! duration = "3s"      # how long each fault lasts before it is healed
-//! targets = "one"      # kill / pause: one | minority | majority | all (default one)
+//! targets = "one"      # kill / pause / clock / link: one | minority | majority | all
+//! [clock]              # optional, see `params`
+//! [link]               # optional, see `params`
 //! ```
+//!
+//! [`NemesisSchedule::restrict`] checks a schedule against what the run can do: a fault in
+//! `faults` that the run cannot do is an error; one in `optional_faults` is left out, and the
+//! caller records which and why.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// One kind of fault a schedule can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FaultKind {
-    /// SIGKILL some nodes; restart them when the fault ends.
-    Kill,
-    /// SIGSTOP some nodes; SIGCONT them when the fault ends.
-    Pause,
-    /// SIGKILL the current leader (a random node if unknown); restart it when the fault ends.
-    KillLeader,
-    /// SIGSTOP the current leader (a random node if unknown); SIGCONT it when the fault ends.
-    /// The classic way to make an old leader come back believing it still leads.
-    PauseLeader,
-    /// Split the nodes into a random minority and majority.
-    PartitionHalves,
-    /// Isolate one random node from all others.
-    PartitionOne,
-    /// Isolate the current leader (asked from the `LeaderProbe`; a random node if unknown).
-    PartitionLeader,
-    /// Majority ring: every node sees a majority, but no two nodes see the same one.
-    PartitionRing,
-    /// Two halves joined by one bridge node that sees both.
-    Bridge,
-    /// Depose the leader while clients write to it, let a majority commit other entries at the
-    /// same indices, heal, then make the deposed leader win again (see `nemesis::sequences`).
-    ReelectDeposed,
-    /// Kill the leader, then kill and restart the other nodes one by one during the election
-    /// that follows (see `nemesis::sequences`).
-    ElectionFlap,
-    /// Steer one election so that a majority votes, restarts, and is asked again in the same term
-    /// by a second candidate (see `nemesis::vote_twice`; needs a node without pre-vote).
-    VoteTwice,
-}
-
-impl FaultKind {
-    /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 12] = [
-        (FaultKind::Kill, "kill"),
-        (FaultKind::Pause, "pause"),
-        (FaultKind::KillLeader, "kill-leader"),
-        (FaultKind::PauseLeader, "pause-leader"),
-        (FaultKind::PartitionHalves, "partition-halves"),
-        (FaultKind::PartitionOne, "partition-one"),
-        (FaultKind::PartitionLeader, "partition-leader"),
-        (FaultKind::PartitionRing, "partition-ring"),
-        (FaultKind::Bridge, "bridge"),
-        (FaultKind::ReelectDeposed, "reelect-deposed"),
-        (FaultKind::ElectionFlap, "election-flap"),
-        (FaultKind::VoteTwice, "vote-twice"),
-    ];
-
-    /// The name used in schedule files.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("?")
-    }
-
-    /// Parse a schedule name.
-    pub fn from_name(s: &str) -> Option<FaultKind> {
-        Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
-    }
-}
-
-impl fmt::Display for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use super::kind::FaultKind;
+use super::params::{ClockParams, LinkParams, RawClock, RawLink};
+use super::requirements::{Capabilities, Missing};
 
 /// How many nodes a kill or pause hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -123,12 +62,28 @@ pub struct NemesisSchedule {
     pub name: String,
     /// Faults to pick from, uniformly at random (seeded), one at a time. Empty = no faults.
     pub faults: Vec<FaultKind>,
+    /// Faults added to `faults` only when the run meets their requirements
+    /// ([`NemesisSchedule::restrict`]); the others are left out, with the reason recorded.
+    pub optional_faults: Vec<FaultKind>,
     /// Quiet time before each fault.
     pub interval: Duration,
     /// How long each fault lasts.
     pub duration: Duration,
-    /// How many nodes kill and pause hit.
+    /// How many nodes kill, pause, clock and link faults hit.
     pub targets: Targets,
+    /// How clock faults move clocks (`[clock]`).
+    pub clock: ClockParams,
+    /// How link faults degrade links (`[link]`).
+    pub link: LinkParams,
+}
+
+/// A schedule cut down to what the run can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restricted {
+    /// The schedule to run: `faults` plus the usable optional faults; no optional faults left.
+    pub schedule: NemesisSchedule,
+    /// Optional faults left out, each with what is missing.
+    pub left_out: Vec<(FaultKind, Missing)>,
 }
 
 #[derive(Deserialize)]
@@ -137,12 +92,18 @@ struct Raw {
     name: String,
     #[serde(default)]
     faults: Vec<String>,
+    #[serde(default)]
+    optional_faults: Vec<String>,
     #[serde(default = "default_interval")]
     interval: String,
     #[serde(default = "default_duration")]
     duration: String,
     #[serde(default = "default_targets")]
     targets: Targets,
+    #[serde(default)]
+    clock: RawClock,
+    #[serde(default)]
+    link: RawLink,
 }
 
 fn default_interval() -> String {
@@ -184,6 +145,16 @@ pub enum ScheduleError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// The schedule asks for a fault this run cannot do.
+    #[error("{file}: fault \"{fault}\" {missing} (or remove it from `faults`; faults listed in `optional_faults` are left out instead)")]
+    Unmet {
+        /// The file.
+        file: PathBuf,
+        /// The fault.
+        fault: FaultKind,
+        /// What the run lacks.
+        missing: Missing,
+    },
 }
 
 impl NemesisSchedule {
@@ -202,10 +173,45 @@ impl NemesisSchedule {
             source: PathBuf::from("<none>"),
             name: "none".into(),
             faults: Vec::new(),
+            optional_faults: Vec::new(),
             interval: Duration::from_secs(5),
             duration: Duration::from_secs(3),
             targets: Targets::One,
+            clock: ClockParams::default(),
+            link: LinkParams::default(),
         }
+    }
+
+    /// Every fault this schedule may inject (`faults`, then `optional_faults`).
+    pub fn all_faults(&self) -> impl Iterator<Item = FaultKind> + '_ {
+        self.faults.iter().chain(&self.optional_faults).copied()
+    }
+
+    /// Check the schedule against `caps`: a fault in `faults` whose requirements are not met is
+    /// an error naming the fault and what is missing; one in `optional_faults` is added when
+    /// they are met and left out (with the reason) when not.
+    pub fn restrict(&self, caps: &Capabilities) -> Result<Restricted, ScheduleError> {
+        let unmet = |k: FaultKind| k.requirements().iter().find_map(|r| r.check(caps).err());
+        for &fault in &self.faults {
+            if let Some(missing) = unmet(fault) {
+                return Err(ScheduleError::Unmet {
+                    file: self.source.clone(),
+                    fault,
+                    missing,
+                });
+            }
+        }
+        let mut schedule = self.clone();
+        schedule.optional_faults.clear();
+        let mut left_out = Vec::new();
+        for &fault in &self.optional_faults {
+            match unmet(fault) {
+                Some(missing) => left_out.push((fault, missing)),
+                None if !schedule.faults.contains(&fault) => schedule.faults.push(fault),
+                None => {}
+            }
+        }
+        Ok(Restricted { schedule, left_out })
     }
 
     /// The schedule as TOML, for a rerunnable `test.toml`; parses back to an equal schedule.
@@ -214,13 +220,22 @@ impl NemesisSchedule {
         struct Out<'a> {
             name: &'a str,
             faults: Vec<&'static str>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            optional_faults: Vec<&'static str>,
             interval: String,
             duration: String,
             targets: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clock: Option<RawClock>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            link: Option<RawLink>,
         }
         let out = Out {
             name: &self.name,
             faults: self.faults.iter().map(|f| f.name()).collect(),
+            optional_faults: self.optional_faults.iter().map(|f| f.name()).collect(),
+            clock: RawClock::of(&self.clock),
+            link: RawLink::of(&self.link),
             interval: humantime::format_duration(self.interval).to_string(),
             duration: humantime::format_duration(self.duration).to_string(),
             targets: match self.targets {
@@ -265,17 +280,24 @@ impl NemesisSchedule {
                 ),
             ));
         }
-        let mut faults = Vec::new();
-        for (i, f) in raw.faults.iter().enumerate() {
-            let kind = FaultKind::from_name(f).ok_or_else(|| {
-                let known: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
-                field(
-                    &format!("faults[{i}]"),
-                    format!("unknown fault {f:?}; known: {}", known.join(", ")),
-                )
-            })?;
-            faults.push(kind);
-        }
+        let kinds = |name: &str, list: &[String]| -> Result<Vec<FaultKind>, ScheduleError> {
+            let mut out = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                let kind = FaultKind::from_name(f).ok_or_else(|| {
+                    let known: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
+                    field(
+                        &format!("{name}[{i}]"),
+                        format!("unknown fault {f:?}; known: {}", known.join(", ")),
+                    )
+                })?;
+                out.push(kind);
+            }
+            Ok(out)
+        };
+        let faults = kinds("faults", &raw.faults)?;
+        let optional_faults = kinds("optional_faults", &raw.optional_faults)?;
+        let clock = raw.clock.resolve().map_err(|(f, m)| field(&f, m))?;
+        let link = raw.link.resolve().map_err(|(f, m)| field(&f, m))?;
         let dur = |name: &str, s: &str| {
             humantime::parse_duration(s).map_err(|e| {
                 field(
@@ -286,7 +308,7 @@ impl NemesisSchedule {
         };
         let interval = dur("interval", &raw.interval)?;
         let duration = dur("duration", &raw.duration)?;
-        if !faults.is_empty() {
+        if !faults.is_empty() || !optional_faults.is_empty() {
             if interval.is_zero() {
                 return Err(field("interval", "must be greater than zero".into()));
             }
@@ -298,9 +320,12 @@ impl NemesisSchedule {
             source: file,
             name: raw.name,
             faults,
+            optional_faults,
             interval,
             duration,
             targets: raw.targets,
+            clock,
+            link,
         })
     }
 }
@@ -349,6 +374,82 @@ mod tests {
         )
         .unwrap();
         assert_eq!(parse(&s.to_toml()).unwrap(), s);
+    }
+
+    #[test]
+    fn clock_and_link_tables_parse_validate_and_round_trip() {
+        let s = parse(
+            "name='c'\nfaults=['clock-skew','delay']\noptional_faults=['loss']\n[clock]\noffset='2s'\nmonotonic=false\n[link]\ndelay='20ms'\njitter='0s'\nloss_percent=50\n",
+        )
+        .unwrap();
+        assert_eq!(s.clock.offset, Duration::from_secs(2));
+        assert!(!s.clock.monotonic);
+        assert_eq!(s.clock.strobe_every, ClockParams::default().strobe_every);
+        assert_eq!(s.link.delay, Duration::from_millis(20));
+        assert_eq!(s.link.jitter, Duration::ZERO);
+        assert_eq!(s.link.loss_percent, 50);
+        assert_eq!(s.optional_faults, [FaultKind::Loss]);
+        assert_eq!(parse(&s.to_toml()).unwrap(), s);
+        // Defaults are not written out.
+        let plain = parse("name='p'\nfaults=['kill']\n").unwrap();
+        assert!(!plain.to_toml().contains("[clock]"));
+        for (text, field) in [
+            ("[clock]\noffset='0s'\n", "clock.offset"),
+            ("[clock]\nstrobe_every='soon'\n", "clock.strobe_every"),
+            ("[link]\nloss_percent=0\n", "link.loss_percent"),
+            ("[link]\nbytes_per_sec=0\n", "link.bytes_per_sec"),
+            ("optional_faults=['warp']\n", "optional_faults[0]"),
+        ] {
+            let e = parse(&format!("name='x'\n{text}")).unwrap_err().to_string();
+            assert!(e.contains(&format!("field \"{field}\"")), "{e}");
+        }
+        assert!(parse("name='x'\n[clock]\nspeed=2\n")
+            .unwrap_err()
+            .to_string()
+            .contains("speed"));
+    }
+
+    fn caps(net: &'static str, faketime: bool) -> Capabilities {
+        Capabilities {
+            euid: 0,
+            dev_fuse: true,
+            libfaketime: if faketime {
+                Ok(PathBuf::from("/usr/lib/libfaketime.so.1"))
+            } else {
+                Err("apt-get install libfaketime".into())
+            },
+            net,
+            leader_probe: true,
+            node_status: true,
+        }
+    }
+
+    #[test]
+    fn restrict_fails_on_explicit_faults_and_leaves_out_optional_ones() {
+        let s = parse(
+            "name='m'\nfaults=['kill']\noptional_faults=['clock-skew','delay','loss','kill']\n",
+        )
+        .unwrap();
+        let r = s.restrict(&caps("proxy", false)).unwrap();
+        assert_eq!(r.schedule.faults, [FaultKind::Kill, FaultKind::Delay]);
+        assert!(r.schedule.optional_faults.is_empty());
+        let left: Vec<FaultKind> = r.left_out.iter().map(|(k, _)| *k).collect();
+        assert_eq!(left, [FaultKind::ClockSkew, FaultKind::Loss]);
+        assert!(r.left_out[1].1.to_string().contains("--net netns"));
+        let all = s.restrict(&caps("netns", true)).unwrap();
+        assert_eq!(
+            all.schedule.faults,
+            [FaultKind::Kill, FaultKind::ClockSkew, FaultKind::Loss]
+        );
+        let e = parse("name='c'\nfaults=['kill','clock-strobe']\n")
+            .unwrap()
+            .restrict(&caps("proxy", false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("nemesis/x.toml: fault \"clock-strobe\" needs libfaketime (Debian package libfaketime)"),
+            "{e}"
+        );
     }
 
     #[test]
