@@ -241,6 +241,13 @@ fn the_bundled_schedules_and_cluster_specs_are_valid() {
         "partition-ring",
         "bridge",
         "mixed",
+        "clock-skew",
+        "clock-strobe",
+        "skew-isolate-leader",
+        "delay",
+        "slow",
+        "flaky",
+        "loss",
     ] {
         assert!(
             names.iter().any(|n| n == want),

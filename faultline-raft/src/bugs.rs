@@ -21,8 +21,9 @@ pub enum Bug {
     SplitCas,
     /// A leader cut off from the majority keeps serving local reads and ignores higher terms.
     StaleLeader,
-    /// The leader answers reads from a clock-based lease instead of a quorum round (ReadIndex):
-    /// right while clocks are true, wrong once the leader's clock jumps back.
+    /// The leader answers reads from a lease timed by its wall clock instead of a quorum round
+    /// (ReadIndex), and does not step down while the lease holds: right while clocks are true,
+    /// wrong once the leader's clock jumps back.
     LeaseRead,
 }
 
@@ -73,7 +74,7 @@ pub const ALL: [(Bug, &str, &str, &str); 8] = [
     (
         Bug::LeaseRead,
         "lease-read",
-        "confirm leadership with a quorum before a read (ReadIndex), but the leader trusts a lease timed by its own clock",
+        "confirm leadership with a quorum before a read (ReadIndex), but the leader trusts a lease timed by its wall clock (and keeps leading while it holds)",
         "skew-isolate-leader: the leader's clock jumps back while it is cut off, so its lease outlives its leadership",
     ),
 ];

@@ -6,12 +6,17 @@
 //! for an election timeout after it heard round `r`, so no other leader can commit before
 //! `start(r) + election timeout`; the lease ends at half that, leaving room for clocks that run at
 //! slightly different rates. That is the whole argument, and it holds only while the leader's
-//! clock is true: the clock here is [`Instant`] (CLOCK_MONOTONIC), which a clock fault that moves
-//! the monotonic clock too (libfaketime's default) can jump backwards, stretching the lease past
-//! the moment another leader takes over.
+//! clock is true.
+//!
+//! Which clock: the wall clock ([`SystemTime`], CLOCK_REALTIME), as in the leases that went wrong
+//! in practice: NTP (or a clock fault) can step it back, stretching the lease past the moment
+//! another leader takes over. (A lease on CLOCK_MONOTONIC survives wall-clock steps; it breaks
+//! only when the monotonic clock itself loses time, e.g. across a VM suspend. libfaketime can
+//! move CLOCK_MONOTONIC too, but a tokio node then fires every timer at once until the clock
+//! catches up, so the node falls over in other ways first.)
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 /// Rounds remembered while waiting for their acknowledgement (older ones are dropped).
 const MAX_ROUNDS: usize = 256;
@@ -21,7 +26,7 @@ const MAX_ROUNDS: usize = 256;
 pub struct Lease {
     length: Duration,
     /// `(term, round, first seen)`, oldest first; rounds increase within a term.
-    started: VecDeque<(u64, u64, Instant)>,
+    started: VecDeque<(u64, u64, SystemTime)>,
 }
 
 impl Lease {
@@ -35,7 +40,7 @@ impl Lease {
 
     /// Note that `round` (`(term, round)`) was seen started at `at`. Only the first sighting
     /// counts: later ones would stretch the lease.
-    pub fn note_round(&mut self, round: (u64, u64), at: Instant) {
+    pub fn note_round(&mut self, round: (u64, u64), at: SystemTime) {
         let newer = self
             .started
             .back()
@@ -50,7 +55,7 @@ impl Lease {
 
     /// Whether the lease holds at `now`, given the round a majority acknowledged (`None` when this
     /// node does not lead or has no acknowledged round yet).
-    pub fn holds(&mut self, acked: Option<(u64, u64)>, now: Instant) -> bool {
+    pub fn holds(&mut self, acked: Option<(u64, u64)>, now: SystemTime) -> bool {
         let Some((term, round)) = acked else {
             return false;
         };
@@ -75,7 +80,7 @@ mod tests {
 
     #[test]
     fn holds_for_its_length_after_the_acknowledged_round_started() {
-        let t0 = Instant::now();
+        let t0 = SystemTime::now();
         let ms = Duration::from_millis;
         let mut lease = Lease::new(ms(150));
         lease.note_round((2, 1), t0);
@@ -92,7 +97,7 @@ mod tests {
     #[test]
     fn a_clock_that_jumps_back_stretches_the_lease() {
         // The point of the bug: "now" read from a clock that went back 5 s is still inside.
-        let t0 = Instant::now() + Duration::from_secs(10);
+        let t0 = SystemTime::now();
         let mut lease = Lease::new(Duration::from_millis(150));
         lease.note_round((1, 7), t0);
         assert!(lease.holds(

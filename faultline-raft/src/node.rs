@@ -4,7 +4,7 @@
 //! batched into the next round.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -150,9 +150,15 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
     let mut ticker = tokio::time::interval(Duration::from_millis(TICK_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let woke = Instant::now();
+        let woke = SystemTime::now();
         tokio::select! {
-            _ = ticker.tick() => d.core.tick(),
+            _ = ticker.tick() => {
+                if d.cfg.bugs.has(Bug::LeaseRead) {
+                    let held = d.lease.holds(d.core.lease_round(), woke);
+                    d.core.set_lease_held(held);
+                }
+                d.core.tick()
+            }
             Some(m) = in_rx.recv() => d.core.step(m),
             Some(r) = req_rx.recv() => d.request(r),
         }
@@ -218,7 +224,7 @@ impl Driver {
                     || (role == Role::Leader && self.cfg.bugs.has(Bug::StaleLeader))
                     || (role == Role::Leader
                         && self.cfg.bugs.has(Bug::LeaseRead)
-                        && self.lease.holds(self.core.lease_round(), Instant::now()));
+                        && self.lease.holds(self.core.lease_round(), SystemTime::now()));
                 if local {
                     let _ = r.reply.send(Reply::Ok(self.kv.get(&key)));
                     return;

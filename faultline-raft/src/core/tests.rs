@@ -348,3 +348,27 @@ fn lease_round_advances_only_with_a_majority() {
     assert_eq!(sim.nodes[l].lease_round(), Some((term, later)));
     assert!(sim.nodes[l].read_round().1 > later);
 }
+
+/// Bug `lease-read`: a leader told its lease holds skips check-quorum; told it does not (or
+/// without the bug) it steps down once cut off, as §6.2's check-quorum requires.
+#[test]
+fn lease_read_bug_keeps_an_isolated_leader_while_its_lease_holds() {
+    for (bugs, held, stays) in [
+        (Bugs::of(vec![Bug::LeaseRead]), true, true),
+        (Bugs::of(vec![Bug::LeaseRead]), false, false),
+        (Bugs::none(), true, false),
+    ] {
+        let mut sim = Sim::new(3, true, bugs);
+        let l = sim.elect(&[0, 1, 2]);
+        sim.isolate(&[l]);
+        sim.nodes[l].set_lease_held(held);
+        for _ in 0..40 {
+            sim.tick();
+        }
+        assert_eq!(
+            sim.nodes[l].soft_state().role == Role::Leader,
+            stays,
+            "held={held}"
+        );
+    }
+}

@@ -80,6 +80,7 @@ fn summary_table_snapshot() {
             elapsed_ms: 3,
         },
         aborted: None,
+        coverage: Default::default(),
     };
     insta::assert_snapshot!(render_summary(&r, "results/t/x"));
 }
