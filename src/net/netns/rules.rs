@@ -43,13 +43,13 @@ pub fn render(drops: &[(Ipv4Addr, Ipv4Addr)], lossy: &[Lossy]) -> String {
         let _ = writeln!(s, "    ip saddr {src} ip daddr {dst} drop");
     }
     for l in lossy {
-        let _ = writeln!(
-            s,
-            "    ip saddr {} ip daddr {} numgen random mod 100 < {} drop",
-            l.src,
-            l.dst,
-            l.percent.min(100)
-        );
+        // `numgen random mod 100` yields 0..=99, so `< 100` is out of nft's range: 100 % is a
+        // plain drop.
+        let share = match l.percent {
+            p if p >= 100 => String::new(),
+            p => format!("numgen random mod 100 < {p} "),
+        };
+        let _ = writeln!(s, "    ip saddr {} ip daddr {} {share}drop", l.src, l.dst);
     }
     let _ = writeln!(s, "  }}");
     let _ = writeln!(s, "}}");
@@ -100,5 +100,15 @@ mod tests {
             .find("ip saddr 10.77.1.2 ip daddr 10.77.1.1 numgen random mod 100 < 30 drop")
             .unwrap();
         assert!(cut < loss);
+        let all = render(
+            &[],
+            &[Lossy {
+                src: a,
+                dst: b,
+                percent: 100,
+            }],
+        );
+        assert!(all.contains("ip saddr 10.77.1.1 ip daddr 10.77.1.2 drop"));
+        assert!(!all.contains("numgen"));
     }
 }

@@ -8,8 +8,9 @@
 //!   queue keeps the order, and chunks are pipelined (a delay adds latency, not a throughput cap).
 //! - Slow: every link has a [`Bucket`], a virtual clock shared by its connections: a chunk of `n`
 //!   bytes occupies the link for `n / bytes_per_sec` after the link is free.
-//! - Flaky: handled by the caller, which signals `reset`; the pump then sets a zero linger on both
-//!   sockets it holds and fails, so dropping them sends RST to both ends.
+//! - Flaky: handled by the caller, which signals `reset`; each pump then sets a zero linger on
+//!   both sockets it holds and gives up its write half without a FIN, so closing them sends RST
+//!   to both ends.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,10 +84,13 @@ pub(super) async fn pump(
     tokio::select! {
         r = async { tokio::try_join!(reader, writer) } => r.map(|_| ()),
         _ = reset.wait_for(|r| *r) => {
-            // Zero linger on both sockets: dropping them now sends RST, not FIN.
+            // Zero linger on both sockets, and no FIN from the write half: closing them now
+            // sends RST. Ok, not an error, so the caller waits for the other direction to do
+            // the same (dropping it early would shut its write half down with a FIN).
             let _ = from.as_ref().set_zero_linger();
             let _ = to.as_ref().set_zero_linger();
-            Err(std::io::ErrorKind::ConnectionReset.into())
+            to.forget();
+            Ok(())
         }
     }
 }
