@@ -3,7 +3,7 @@
 //! files ([`crate::clock::ClockControl`]). Each is recorded like every verb; a node whose file
 //! cannot be written is a recorded failure, not an error.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,6 +11,21 @@ use serde_json::Value;
 use super::verbs::Nemesis;
 use crate::clock::ClockControl;
 use crate::net::NodeId;
+
+/// A running clock-strobe: its task, and the flag that stops it. The task writes offsets only
+/// while holding the flag's lock and seeing it unset, so once [`Strobe::stop`] returns no flip
+/// can land after the reset that follows (aborting alone would not stop a flip in progress).
+pub(super) struct Strobe {
+    stopped: Arc<Mutex<bool>>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Strobe {
+    fn stop(&self) {
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.task.abort();
+    }
+}
 
 /// `n1 +5000ms, n3 -5000ms`.
 fn describe(skews: &[(NodeId, i64)]) -> String {
@@ -59,11 +74,17 @@ impl Nemesis {
             let control = control.clone();
             let skews = skews.to_vec();
             let every = every.max(Duration::from_millis(1));
+            let stopped = Arc::new(Mutex::new(false));
+            let flag = stopped.clone();
             let task = tokio::spawn(async move {
                 let mut on = true;
                 loop {
                     tokio::time::sleep(every).await;
                     on = !on;
+                    let stopped = flag.lock().unwrap_or_else(|e| e.into_inner());
+                    if *stopped {
+                        return;
+                    }
                     for (n, ms) in &skews {
                         if let Err(e) = control.set_offset(n, if on { *ms } else { 0 }) {
                             tracing::warn!("clock-strobe {n}: {e}");
@@ -74,7 +95,10 @@ impl Nemesis {
             self.strobes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(task.abort_handle());
+                .push(Strobe {
+                    stopped,
+                    task: task.abort_handle(),
+                });
         }
         self.done("clock-strobe", value, failures);
     }
@@ -87,7 +111,7 @@ impl Nemesis {
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
         {
-            s.abort();
+            s.stop();
         }
         let value = Value::String(format!("[{}]", nodes.join(" ")));
         self.record("clock-reset", value.clone(), None);

@@ -36,7 +36,7 @@ pub struct Nemesis {
     /// Links currently degraded by this nemesis.
     pub(super) degraded: Mutex<LinkFaults>,
     /// Running clock-strobe tasks.
-    pub(super) strobes: Mutex<Vec<tokio::task::AbortHandle>>,
+    pub(super) strobes: Mutex<Vec<super::clocks::Strobe>>,
     /// The note the next recorded verb carries (set when a scheduled fault starts).
     note: Mutex<Option<FaultNote>>,
     errors: Mutex<Vec<String>>,
