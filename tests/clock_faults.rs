@@ -10,7 +10,7 @@ mod run_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use faultline::clock::elf::{linkage, Linkage};
 use faultline::clock::{libfaketime, ClockControl};
@@ -41,7 +41,9 @@ fn reading(c: &ClockControl, id: &str, program: &str, args: &[&str]) -> f64 {
         .expect("run child");
     assert!(out.status.success(), "{program}: {out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().parse().unwrap_or_else(|_| panic!("not a number: {text:?}"))
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
 }
 
 fn now_s() -> f64 {
@@ -63,7 +65,10 @@ fn a_child_sees_the_offset_written_to_its_control_file() {
     assert!((date("n1") - now_s()).abs() < 2.0, "offset 0 is true time");
     c.set_offset("n1", 3_600_000).unwrap();
     assert!((date("n1") - now_s() - 3600.0).abs() < 2.0, "an hour ahead");
-    assert!((date("n2") - now_s()).abs() < 2.0, "other nodes keep true time");
+    assert!(
+        (date("n2") - now_s()).abs() < 2.0,
+        "other nodes keep true time"
+    );
     c.set_offset("n1", -90_500).unwrap();
     assert!((date("n1") - now_s() + 90.5).abs() < 2.0, "90.5 s behind");
     c.set_offset("n1", 0).unwrap();
@@ -79,7 +84,12 @@ fn a_child_sees_the_offset_written_to_its_control_file() {
     for monotonic in [true, false] {
         let c = ClockControl::create_in(root.path(), lib.clone(), &nodes, monotonic).unwrap();
         let mono = |c: &ClockControl| {
-            reading(c, "n1", &py, &["-c", "import time; print(time.monotonic())"])
+            reading(
+                c,
+                "n1",
+                &py,
+                &["-c", "import time; print(time.monotonic())"],
+            )
         };
         let before = mono(&c);
         c.set_offset("n1", -600_000).unwrap();
@@ -118,8 +128,20 @@ const READ_HEAVY: &str = "name = \"read-heavy\"\nmodel = \"cas-register\"\nkeys 
 
 fn args<'a>(nemesis: &'a str, workload: &'a str, time: &'a str, seed: &'a str) -> Vec<&'a str> {
     vec![
-        "--nemesis", nemesis, "--workload", workload, "--nodes", "3", "--clients", "8", "--rate",
-        "300", "--time-limit", time, "--seed", seed,
+        "--nemesis",
+        nemesis,
+        "--workload",
+        workload,
+        "--nodes",
+        "3",
+        "--clients",
+        "8",
+        "--rate",
+        "300",
+        "--time-limit",
+        time,
+        "--seed",
+        seed,
     ]
 }
 
@@ -159,7 +181,10 @@ fn lease_read_is_found_when_the_isolated_leaders_clock_jumps_back() {
             Some(1) => {
                 let history = std::fs::read_to_string(latest(dir.path()).join("history.jsonl"))
                     .expect("history");
-                assert!(history.contains(r#""offsets_ms":{"#), "the skew is recorded");
+                assert!(
+                    history.contains(r#""offsets_ms":{"#),
+                    "the skew is recorded"
+                );
                 return;
             }
             Some(0) | Some(2) => continue,
@@ -203,12 +228,17 @@ fn the_correct_node_is_valid_under_every_clock_and_proxy_link_fault() {
     let out = run_test(dir.path(), &args(&nemesis, &workload, "10s", &seed));
     assert_no_nodes_left(dir.path());
     no_control_files_left(&before);
-    assert_eq!(out.status.code(), Some(0), "correct node under clock and link faults");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "correct node under clock and link faults"
+    );
     let run = latest(dir.path());
     let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap())
-            .unwrap();
-    let windows = results["coverage"]["windows"].as_array().expect("coverage windows");
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    let windows = results["coverage"]["windows"]
+        .as_array()
+        .expect("coverage windows");
     for k in kinds {
         assert!(
             windows.iter().any(|w| w["fault"] == k.name()),

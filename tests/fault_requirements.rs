@@ -37,10 +37,17 @@ fn one_line_error(out: &Output, mentions: &[&str]) {
 fn a_fault_the_run_cannot_do_stops_it_before_anything_starts() {
     let _g = serial();
     let dir = tempfile::tempdir().unwrap();
-    let out = without_libfaketime(dir.path(), &["--nemesis", "clock-skew", "--time-limit", "2s"]);
+    let out = without_libfaketime(
+        dir.path(),
+        &["--nemesis", "clock-skew", "--time-limit", "2s"],
+    );
     one_line_error(
         &out,
-        &["clock-skew", "libfaketime (Debian package libfaketime)", "FAULTLINE_LIBFAKETIME"],
+        &[
+            "clock-skew",
+            "libfaketime (Debian package libfaketime)",
+            "FAULTLINE_LIBFAKETIME",
+        ],
     );
     assert!(
         !dir.path().join("results").exists(),
@@ -55,7 +62,10 @@ fn a_fault_the_run_cannot_do_stops_it_before_anything_starts() {
         dir.path(),
         &["--nemesis", "delay", "--net", "netns", "--time-limit", "2s"],
     );
-    one_line_error(&out, &["\"delay\" needs the proxy network backend", "--net proxy"]);
+    one_line_error(
+        &out,
+        &["\"delay\" needs the proxy network backend", "--net proxy"],
+    );
     assert!(!dir.path().join("results").exists());
 }
 
@@ -70,7 +80,16 @@ fn optional_faults_the_run_cannot_do_are_left_out_and_recorded() {
     );
     let out = without_libfaketime(
         dir.path(),
-        &["--nemesis", &nemesis, "--nodes", "3", "--time-limit", "3s", "--seed", "5"],
+        &[
+            "--nemesis",
+            &nemesis,
+            "--nodes",
+            "3",
+            "--time-limit",
+            "3s",
+            "--seed",
+            "5",
+        ],
     );
     assert_no_nodes_left(dir.path());
     assert_eq!(out.status.code(), Some(0));
@@ -90,8 +109,7 @@ fn optional_faults_the_run_cannot_do_are_left_out_and_recorded() {
         "{first}"
     );
     let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
     let left = results["coverage"]["left_out"].as_object().unwrap();
     assert_eq!(
         left.keys().collect::<Vec<_>>(),

@@ -401,7 +401,8 @@ fn a_lossy_link_drops_about_its_share_of_packets() {
     let n1 = net.endpoints()[0].peer_bind;
     let rx = in_netns(net.namespace_of("n1").unwrap(), move || {
         let s = UdpSocket::bind(n1).expect("bind in n1");
-        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
         s
     });
     let tx = in_netns(net.namespace_of("n2").unwrap(), move || {
@@ -425,14 +426,21 @@ fn a_lossy_link_drops_about_its_share_of_packets() {
     };
     let lossy = |percent| LinkFaults {
         seed: 1,
-        links: [(("n2".to_string(), "n1".to_string()), LinkFault::Loss { percent })].into(),
+        links: [(
+            ("n2".to_string(), "n1".to_string()),
+            LinkFault::Loss { percent },
+        )]
+        .into(),
     };
     assert_eq!(delivered(200), 200, "a clean link delivers everything");
     net.set_link_faults(&lossy(50)).expect("50% loss");
     // A cut elsewhere must not disturb the loss rule (one rule set, re-rendered whole).
     net.set_cuts(&cut(&[("n3", "n1")])).expect("cut n3->n1");
     let got = delivered(400);
-    assert!((120..=280).contains(&got), "50% loss delivered {got} of 400");
+    assert!(
+        (120..=280).contains(&got),
+        "50% loss delivered {got} of 400"
+    );
     net.set_link_faults(&lossy(100)).expect("100% loss");
     assert_eq!(delivered(100), 0, "100% loss is a cut");
     net.set_link_faults(&LinkFaults::none()).expect("restore");
@@ -440,10 +448,13 @@ fn a_lossy_link_drops_about_its_share_of_packets() {
     assert_eq!(delivered(200), 200, "restored");
     let slow = LinkFaults {
         seed: 1,
-        links: [(("n2".to_string(), "n1".to_string()), LinkFault::Delay {
-            delay: Duration::from_millis(10),
-            jitter: Duration::ZERO,
-        })]
+        links: [(
+            ("n2".to_string(), "n1".to_string()),
+            LinkFault::Delay {
+                delay: Duration::from_millis(10),
+                jitter: Duration::ZERO,
+            },
+        )]
         .into(),
     };
     let e = net.set_link_faults(&slow).unwrap_err().to_string();

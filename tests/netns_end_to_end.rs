@@ -135,8 +135,20 @@ fn the_correct_node_is_valid_under_packet_loss() {
     .expect("write schedule");
     let run = faultline_test(
         &[
-            "--nodes", "3", "--net", "netns", "--nemesis", nemesis.to_str().unwrap(),
-            "--time-limit", "8s", "--seed", "3", "--clients", "6", "--rate", "150",
+            "--nodes",
+            "3",
+            "--net",
+            "netns",
+            "--nemesis",
+            nemesis.to_str().unwrap(),
+            "--time-limit",
+            "8s",
+            "--seed",
+            "3",
+            "--clients",
+            "6",
+            "--rate",
+            "150",
         ],
         results.path(),
     );

@@ -93,7 +93,10 @@ async fn delay_adds_its_latency_and_keeps_the_order() {
     for _ in 0..3 {
         let rtt = round_trip(&mut s, b"ping").await;
         assert!(rtt >= Duration::from_millis(200), "rtt {rtt:?}");
-        assert!(rtt < Duration::from_millis(300) + base * 4 + Duration::from_millis(400), "rtt {rtt:?}");
+        assert!(
+            rtt < Duration::from_millis(300) + base * 4 + Duration::from_millis(400),
+            "rtt {rtt:?}"
+        );
     }
     // Many small writes with random jitter each: they arrive complete and in order, and
     // pipelined (the whole burst takes about one delayed round trip, not one per write).
@@ -123,7 +126,10 @@ async fn delay_adds_its_latency_and_keeps_the_order() {
     net.set_link_faults(&LinkFaults::none()).unwrap();
     let mut s = TcpStream::connect(via).await.unwrap();
     let rtt = round_trip(&mut s, b"fast").await;
-    assert!(rtt < Duration::from_millis(150), "rtt after restore {rtt:?}");
+    assert!(
+        rtt < Duration::from_millis(150),
+        "rtt after restore {rtt:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

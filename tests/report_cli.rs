@@ -146,9 +146,16 @@ fn report_shows_fault_coverage_and_says_when_no_fault_hit_the_leader() {
         let out = faultline_report(tmp.path());
         assert_eq!(out.status.code(), Some(0));
         let html = std::fs::read_to_string(tmp.path().join("report.html")).expect("report");
-        assert!(html.contains(r#"<section id="coverage">"#), "coverage section");
+        assert!(
+            html.contains(r#"<section id="coverage">"#),
+            "coverage section"
+        );
         assert!(html.contains(r#"data-role="follower""#));
-        assert_eq!(html.contains(r#"id="never-hit-leader""#), never, "{roles:?}");
+        assert_eq!(
+            html.contains(r#"id="never-hit-leader""#),
+            never,
+            "{roles:?}"
+        );
         assert_eq!(html.contains(r#"data-role="leader""#), !never);
     }
 }

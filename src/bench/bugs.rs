@@ -165,7 +165,15 @@ fn correct_only(
     only: &[&str],
 ) -> Result<String, BenchError> {
     let mut b = Builder::default();
-    b.push_record(["nemesis", "net", "runs", "valid", "invalid", "unknown", "median wall (s)"]);
+    b.push_record([
+        "nemesis",
+        "net",
+        "runs",
+        "valid",
+        "invalid",
+        "unknown",
+        "median wall (s)",
+    ]);
     let mut rows = 0;
     for (nemesis, net) in CORRECT_ONLY {
         if !only.is_empty() && !only.contains(&nemesis) {
@@ -234,5 +242,7 @@ fn correct_only(
     }
     let mut table = b.build();
     table.with(Style::rounded());
-    Ok(format!("correct node alone under clock and link faults (read-heavy):\n{table}\n"))
+    Ok(format!(
+        "correct node alone under clock and link faults (read-heavy):\n{table}\n"
+    ))
 }

@@ -93,7 +93,13 @@ fn the_summary_says_what_the_faults_hit_and_what_was_left_out() {
     let note = json!({"fault": "kill", "desc": "[n3]", "targets": {"n3": "follower"}});
     let mut h = History {
         ops: vec![
-            op(Nemesis, Info, LEFT_OUT, 0, json!({"loss": "needs root: run as root"})),
+            op(
+                Nemesis,
+                Info,
+                LEFT_OUT,
+                0,
+                json!({"loss": "needs root: run as root"}),
+            ),
             op(Nemesis, Info, "kill", 1_000, note.clone()),
             op(Nemesis, Info, "kill", 2_000, note),
             op(Nemesis, Info, "restart", 3_000, json!("[n3]")),
@@ -105,7 +111,10 @@ fn the_summary_says_what_the_faults_hit_and_what_was_left_out() {
     }
     let s = RunStats::from_history(&h);
     assert_eq!(s.faults.len(), 1, "left-out is not a fault");
-    assert_eq!(s.faults[0].value, "[n3]", "a note's desc is the fault's value");
+    assert_eq!(
+        s.faults[0].value, "[n3]",
+        "a note's desc is the fault's value"
+    );
     let r = RunResults {
         name: "t".into(),
         started_at: String::new(),
@@ -131,5 +140,8 @@ fn the_summary_says_what_the_faults_hit_and_what_was_left_out() {
         text.contains("coverage    no fault hit the leader; follower: kill x1\n"),
         "{text}"
     );
-    assert!(text.contains("left out    loss (needs root: run as root)\n"), "{text}");
+    assert!(
+        text.contains("left out    loss (needs root: run as root)\n"),
+        "{text}"
+    );
 }
