@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::exit::Outcome;
 use crate::plan::{Plan, PlanInput};
-use crate::runner::{self, RunEnd};
+use crate::runner::{self, RunEnd, RunError};
 
 /// Flags of `faultline test`.
 #[derive(Debug, Args)]
@@ -20,7 +20,8 @@ pub struct TestArgs {
     pub workload: Option<PathBuf>,
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
-    /// election-flap, vote-twice, mixed).
+    /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
+    /// flaky, loss, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -102,12 +103,14 @@ pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    let report = rt.block_on(runner::run(&plan)).map_err(|f| {
-        anyhow::anyhow!(
+    let report = rt.block_on(runner::run(&plan)).map_err(|f| match f.error {
+        // Checked before anything was created: there is nothing to point at.
+        RunError::Unmet(_) => anyhow::anyhow!("{}", f.error),
+        _ => anyhow::anyhow!(
             "{}\n(what was recorded is kept in {})",
             f.error,
             f.run_dir.display()
-        )
+        ),
     })?;
     // Nodes are stopped; let background tasks (proxies) go without waiting.
     rt.shutdown_timeout(std::time::Duration::from_millis(500));

@@ -1,11 +1,14 @@
 //! Partition backends behind one trait: the userspace TCP proxy (default, no root) and network
 //! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
-//! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
+//! peers, cuts or heals directed links between nodes, and degrades links ([`link`]: delay,
+//! bandwidth and resets in the proxy, packet loss in netns). Knows nothing about Raft.
 
+pub mod link;
 pub mod netns;
 pub mod ports;
 pub mod proxy;
 
+pub use link::{LinkFault, LinkFaults};
 pub use proxy::ProxyBackend;
 
 use std::collections::BTreeSet;
@@ -94,6 +97,19 @@ pub trait NetBackend: Send + Sync {
     fn endpoints(&self) -> &[NodeEndpoints];
     /// Replace the set of cut links with `cuts` (idempotent; an empty set heals everything).
     fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError>;
+    /// Replace the set of degraded links with `faults` (idempotent; an empty set restores every
+    /// link). A backend refuses kinds it cannot do with [`NetError::Unsupported`]; by default it
+    /// can do none.
+    fn set_link_faults(&self, faults: &LinkFaults) -> Result<(), NetError> {
+        match faults.links.values().next() {
+            None => Ok(()),
+            Some(f) => Err(NetError::Unsupported(format!(
+                "the {} network backend cannot degrade links ({})",
+                self.name(),
+                f.name()
+            ))),
+        }
+    }
     /// Heal everything and release every resource (proxies, namespaces, rules). Idempotent.
     fn shutdown(&self) -> Result<(), NetError>;
 }

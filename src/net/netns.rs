@@ -2,7 +2,8 @@
 //! namespaces: a bridge namespace, one namespace per node joined to the bridge by a veth pair, and
 //! a veth from the root namespace so the controller reaches every node. Partitions are nftables
 //! DROP rules on the bridge, so any node binary works unchanged (e.g. etcd): it binds its real
-//! address inside its namespace and talks to its peers directly.
+//! address inside its namespace and talks to its peers directly. Lossy links (`loss`) are
+//! nftables rules on the same bridge that drop a random share of packets.
 //!
 //! Addresses: `10.77.x.k/24` inside the run's namespaces only (node k = `.k`, controller `.254`);
 //! the root namespace gets one connected route for that /24 via the run's veth and nothing else.
@@ -32,7 +33,9 @@ use std::sync::Mutex;
 pub use layout::{MAX_NODES, PREFIX};
 pub use registry::DEFAULT_DIR as REGISTRY_DIR;
 
-use crate::net::{Link, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId};
+use crate::net::{
+    Link, LinkFault, LinkFaults, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId,
+};
 use layout::Layout;
 use registry::Registry;
 use setup::Tools;
@@ -77,8 +80,17 @@ pub struct NetnsBackend {
     registry: Registry,
     layout: Layout,
     endpoints: Vec<NodeEndpoints>,
-    /// `true` once everything was removed; guarded so set_cuts never races teardown.
-    shut_down: Mutex<bool>,
+    /// The rules in force; guarded so rule changes never race teardown.
+    state: Mutex<Rules>,
+}
+
+/// The nftables rules in force (each update re-renders both kinds).
+#[derive(Debug, Default)]
+struct Rules {
+    /// `true` once everything was removed.
+    shut_down: bool,
+    drops: Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    lossy: Vec<rules::Lossy>,
 }
 
 impl NetnsBackend {
@@ -112,7 +124,7 @@ impl NetnsBackend {
             tools,
             registry,
             layout,
-            shut_down: Mutex::new(false),
+            state: Mutex::new(Rules::default()),
         };
         // On failure, dropping `backend` tears down whatever part was built.
         setup::build(&backend.tools, &backend.layout)?;
@@ -158,6 +170,48 @@ impl NetnsBackend {
     pub fn host_ip(&self) -> std::net::Ipv4Addr {
         self.layout.host_ip()
     }
+
+    /// The address pair of a link between two distinct nodes (`None` for a self-link).
+    fn addrs(
+        &self,
+        (from, to): &Link,
+    ) -> Result<Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>, NetError> {
+        let ip_of = |id: &NodeId| {
+            self.layout
+                .node(id)
+                .map(|n| n.ip)
+                .ok_or_else(|| NetError::UnknownNode(id.clone()))
+        };
+        let (src, dst) = (ip_of(from)?, ip_of(to)?);
+        Ok((src != dst).then_some((src, dst)))
+    }
+
+    /// Apply `change` to the rules in force and load them, unless the backend was shut down
+    /// (then only a change to "no rules" is accepted, as a no-op).
+    fn update(&self, change: impl FnOnce(&mut Rules)) -> Result<(), NetError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = Rules {
+            shut_down: state.shut_down,
+            drops: state.drops.clone(),
+            lossy: state.lossy.clone(),
+        };
+        change(&mut next);
+        if state.shut_down {
+            return if next.drops.is_empty() && next.lossy.is_empty() {
+                Ok(())
+            } else {
+                Err(NetError::Unsupported(
+                    "the netns backend was shut down; cannot change links any more".into(),
+                ))
+            };
+        }
+        self.tools.nft_load(
+            &self.layout.bridge_namespace(),
+            &rules::render(&next.drops, &next.lossy),
+        )?;
+        *state = next;
+        Ok(())
+    }
 }
 
 impl NetBackend for NetnsBackend {
@@ -171,35 +225,36 @@ impl NetBackend for NetnsBackend {
 
     fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError> {
         let mut drops = Vec::with_capacity(cuts.len());
-        for (from, to) in cuts {
-            let ip_of = |id: &NodeId| {
-                self.layout
-                    .node(id)
-                    .map(|n| n.ip)
-                    .ok_or_else(|| NetError::UnknownNode(id.clone()))
+        for link in cuts {
+            drops.extend(self.addrs(link)?);
+        }
+        self.update(|r| r.drops = drops)
+    }
+
+    fn set_link_faults(&self, faults: &LinkFaults) -> Result<(), NetError> {
+        let mut lossy = Vec::with_capacity(faults.links.len());
+        for (link, fault) in &faults.links {
+            let LinkFault::Loss { percent } = fault else {
+                return Err(NetError::Unsupported(format!(
+                    "the netns backend cannot {} links (that needs netem, which this kernel may \
+                     lack); use --net proxy for delay, slow and flaky",
+                    fault.name()
+                )));
             };
-            let (src, dst) = (ip_of(from)?, ip_of(to)?);
-            if src != dst {
-                drops.push((src, dst));
+            if let Some((src, dst)) = self.addrs(link)? {
+                lossy.push(rules::Lossy {
+                    src,
+                    dst,
+                    percent: *percent,
+                });
             }
         }
-        let shut_down = self.shut_down.lock().unwrap_or_else(|p| p.into_inner());
-        if *shut_down {
-            return if drops.is_empty() {
-                Ok(())
-            } else {
-                Err(NetError::Unsupported(
-                    "the netns backend was shut down; cannot cut links any more".into(),
-                ))
-            };
-        }
-        self.tools
-            .nft_load(&self.layout.bridge_namespace(), &rules::render(&drops))
+        self.update(|r| r.lossy = lossy)
     }
 
     fn shutdown(&self) -> Result<(), NetError> {
-        let mut shut_down = self.shut_down.lock().unwrap_or_else(|p| p.into_inner());
-        if *shut_down {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.shut_down {
             return Ok(());
         }
         setup::teardown(
@@ -208,7 +263,10 @@ impl NetBackend for NetnsBackend {
             &self.layout.host_link(),
         )?;
         self.registry.remove(&self.layout.run_id)?;
-        *shut_down = true;
+        *state = Rules {
+            shut_down: true,
+            ..Rules::default()
+        };
         Ok(())
     }
 }

@@ -11,7 +11,8 @@ use super::RunError;
 use crate::client::etcd::{EtcdClient, EtcdOptions};
 use crate::client::zookeeper::{ZkClient, ZkOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
-use crate::cluster::{ClientKind, Cluster};
+use crate::clock::ClockControl;
+use crate::cluster::{ClientKind, Cluster, ClusterSpec};
 use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
@@ -19,6 +20,22 @@ use crate::plan::{NetKind, Plan};
 
 /// How long the nemesis waits for one node's `GET /status` (a paused node never answers).
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The cluster spec to start: `spec` itself, or with the libfaketime environment added when the
+/// nodes' clocks are controlled. An `LD_PRELOAD` of the spec (or of faultline's environment) is
+/// kept, after libfaketime.
+pub fn clocked_spec(spec: &ClusterSpec, clock: Option<&ClockControl>) -> ClusterSpec {
+    let Some(clock) = clock else {
+        return spec.clone();
+    };
+    let mut spec = spec.clone();
+    let inherited = std::env::var("LD_PRELOAD").ok();
+    let existing = spec.env.get("LD_PRELOAD").cloned().or(inherited);
+    for (k, v) in clock.env_templates(existing.as_deref()) {
+        spec.env.insert(k, v);
+    }
+    spec
+}
 
 /// Lay out the plan's nodes on the chosen backend.
 pub fn backend(plan: &Plan) -> Result<Arc<dyn NetBackend>, RunError> {

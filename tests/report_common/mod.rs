@@ -188,6 +188,7 @@ pub fn run_results(h: &History, check: CheckReport) -> RunResults {
         faults: vec![FaultRecord { f: "partition".into(), value: "[n1 n2] [n3 n4 n5]".into(), start_ns: 0, end_ns: Some(end / 2) }],
         check,
         aborted: None,
+        coverage: faultline::nemesis::coverage::Coverage::from_history(h),
     }
 }
 

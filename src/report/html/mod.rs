@@ -3,12 +3,14 @@
 //! history or a report is escaped ([`svg::esc`]).
 //!
 //! Sections: verdict and summary, the counterexample (invalid histories), per-key verdicts (keyed
-//! histories), the operations timeline, latency and throughput over time, all over nemesis bands.
+//! histories), the operations timeline, latency and throughput over time, all over nemesis bands,
+//! and fault coverage (computed from the history's nemesis ops, so a stored run re-renders it).
 
 mod assets;
 mod calls;
 mod ce_table;
 mod counterexample;
+mod coverage;
 mod overview;
 mod plots;
 mod svg;
@@ -82,6 +84,9 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
             let _ = write!(out, r#"<section id="latency"><h2>Latency</h2>{lat}</section><section id="throughput"><h2>Throughput</h2>{tp}</section>"#);
         }
         _ => out.push_str(r#"<section id="latency"><h2>Latency and throughput</h2><p class="note">This history has no timestamps, so there are no latency or throughput plots.</p></section>"#),
+    }
+    if let Some(c) = coverage::render(&crate::nemesis::coverage::Coverage::from_history(history)) {
+        out.push_str(&c);
     }
     let _ = write!(
         out,
