@@ -48,7 +48,7 @@ fn invalid_key_fails_with_the_counterexample_and_unknown_key_errors() {
         panic!("fixture must be invalid")
     };
     let mut bad = invalid.keys[0].clone();
-    bad.key = Some(format!("k<{EVIL}>"));
+    bad.key = Some(format!("k<{EVIL}>").into());
     let check = CheckReport {
         model: ModelKind::Kv,
         verdict: invalid.verdict.clone(),
