@@ -82,17 +82,44 @@ struct Piece<'a> {
     processes: Local<Process>,
     /// Lines in the piece (a last line without newline counts).
     lines: u64,
-    /// The first bad line (piece-relative) and what is wrong with it.
-    error: Option<(u64, String)>,
+    /// The first bad line (piece-relative), what is wrong with it, and whether it starts with
+    /// `[` before any op of the piece (a JSON array, if no op came before it in the file).
+    error: Option<(u64, String, bool)>,
 }
 
 /// Read a JSONL history from `reader` into compact form; `source` names it in errors. Lines
 /// longer than `max_line` bytes are refused.
 pub fn read_jsonl_compact<R: Read>(
-    mut reader: R,
+    reader: R,
     source: &str,
     max_line: usize,
 ) -> Result<CompactHistory, HistoryError> {
+    let sizes = Sizes {
+        max_line,
+        block: BLOCK_BYTES,
+        piece: PIECE_BYTES,
+    };
+    read_with(reader, source, sizes)
+}
+
+/// How the input is cut (tests use tiny blocks and pieces to exercise every boundary).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    /// Longest line accepted.
+    pub max_line: usize,
+    /// Bytes read per block.
+    pub block: usize,
+    /// Target bytes per piece.
+    pub piece: usize,
+}
+
+/// [`read_jsonl_compact`] with explicit sizes.
+pub(crate) fn read_with<R: Read>(
+    mut reader: R,
+    source: &str,
+    sizes: Sizes,
+) -> Result<CompactHistory, HistoryError> {
+    let max_line = sizes.max_line;
     let fail = |e: HistoryError| e.in_file_if(source);
     let mut st = Stitch {
         tables: Tables::default(),
@@ -102,7 +129,7 @@ pub fn read_jsonl_compact<R: Read>(
     let mut buf: Vec<u8> = Vec::new();
     let mut eof = false;
     while !(eof && buf.is_empty()) {
-        let mut target = BLOCK_BYTES.max(buf.len() + 1);
+        let mut target = sizes.block.max(buf.len() + 1);
         let cut = loop {
             if !eof && buf.len() < target {
                 let want = (target - buf.len()) as u64;
@@ -129,7 +156,7 @@ pub fn read_jsonl_compact<R: Read>(
             }
             target *= 2;
         };
-        st.block(&buf[..cut], max_line).map_err(fail)?;
+        st.block(&buf[..cut], sizes).map_err(fail)?;
         buf.drain(..cut);
     }
     if st.ops.is_empty() {
@@ -163,14 +190,14 @@ struct Stitch {
 
 impl Stitch {
     /// Parse one block (whole lines) and append its ops.
-    fn block(&mut self, block: &[u8], max_line: usize) -> Result<(), HistoryError> {
-        let first = self.ops.is_empty() && self.lines == 0;
-        if block.len() <= PIECE_BYTES {
-            return self.append(parse_piece(block, max_line, first));
+    fn block(&mut self, block: &[u8], sizes: Sizes) -> Result<(), HistoryError> {
+        let max_line = sizes.max_line;
+        if block.len() <= sizes.piece {
+            return self.append(parse_piece(block, max_line));
         }
         let mut cuts = vec![0];
         while let Some(&last) = cuts.last() {
-            let want = last + PIECE_BYTES;
+            let want = last + sizes.piece;
             if want >= block.len() {
                 break;
             }
@@ -182,7 +209,7 @@ impl Stitch {
         cuts.push(block.len());
         let pieces: Vec<Piece> = cuts
             .par_windows(2)
-            .map(|w| parse_piece(&block[w[0]..w[1]], max_line, first && w[0] == 0))
+            .map(|w| parse_piece(&block[w[0]..w[1]], max_line))
             .collect();
         for p in pieces {
             self.append(p)?;
@@ -193,6 +220,18 @@ impl Stitch {
     /// Give a piece's ids, lines and indices their global meaning and append its ops.
     fn append(&mut self, p: Piece) -> Result<(), HistoryError> {
         let base = self.lines;
+        if let Some((line, message, array)) = p.error {
+            let message = if array && self.ops.is_empty() {
+                format!(
+                    "{message}; this looks like a JSON array, but histories are JSON Lines (one \
+                     op object per line), or EDN (pass --format edn)"
+                )
+            } else {
+                message
+            };
+            return Err(HistoryError::syntax(Some(base + line), message));
+        }
+
         let at = |local: u32| Some(base + u64::from(local));
         let t = &mut self.tables;
         let mut values = Vec::with_capacity(p.values.items.len());
@@ -239,17 +278,13 @@ impl Stitch {
             op.process = procs[op.process as usize];
             self.ops.push(op);
         }
-        if let Some((line, message)) = p.error {
-            return Err(HistoryError::syntax(Some(base + line), message));
-        }
         self.lines = last_line;
         Ok(())
     }
 }
 
-/// Parse the whole lines of `text`; stops at the first bad line. `first`: the piece starts the
-/// file (a JSON array there gets a hint).
-fn parse_piece(text: &[u8], max_line: usize, first: bool) -> Piece<'_> {
+/// Parse the whole lines of `text`; stops at the first bad line.
+fn parse_piece(text: &[u8], max_line: usize) -> Piece<'_> {
     let mut p = Piece {
         ops: Vec::with_capacity(text.len() / 64 + 1),
         values: Local::new(),
@@ -267,7 +302,7 @@ fn parse_piece(text: &[u8], max_line: usize, first: bool) -> Piece<'_> {
         start = end + 1;
         p.lines += 1;
         if raw.len() > max_line {
-            p.error = Some((p.lines, too_long_message(max_line)));
+            p.error = Some((p.lines, too_long_message(max_line), false));
             return p;
         }
         let line = trim_ascii(raw);
@@ -275,15 +310,8 @@ fn parse_piece(text: &[u8], max_line: usize, first: bool) -> Piece<'_> {
             continue;
         }
         if let Err(m) = p.push(line) {
-            let m = if first && p.ops.is_empty() && line.first() == Some(&b'[') {
-                format!(
-                    "{m}; this looks like a JSON array, but histories are JSON Lines (one op \
-                     object per line), or EDN (pass --format edn)"
-                )
-            } else {
-                m
-            };
-            p.error = Some((p.lines, m));
+            let array = p.ops.is_empty() && line.first() == Some(&b'[');
+            p.error = Some((p.lines, m, array));
             return p;
         }
     }
@@ -299,7 +327,17 @@ impl<'a> Piece<'a> {
         let value = match w.value {
             None => NONE,
             Some(raw) if raw.get() == "null" => NONE,
-            Some(raw) => self.values.id(raw.get().as_bytes(), at),
+            Some(raw) => {
+                let seen = self.values.items.len();
+                let id = self.values.id(raw.get().as_bytes(), at);
+                // A new value must convert (e.g. `1e999` is valid JSON syntax but no f64).
+                if id as usize == seen {
+                    if let Err(e) = serde_json::from_str::<serde_json::Value>(raw.get()) {
+                        return Err(diagnose(line, &e));
+                    }
+                }
+                id
+            }
         };
         let f = u16::try_from(self.fs.id(w.f, at))
             .map_err(|_| "more than 65,535 distinct \"f\" names".to_string())?;
@@ -321,3 +359,7 @@ impl<'a> Piece<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "jsonl_fast_tests.rs"]
+mod tests;
