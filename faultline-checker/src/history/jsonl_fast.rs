@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 
 use super::compact::{CompactHistory, CompactOp, Tables, NONE, NULL};
 use super::jsonl::{diagnose, trim_ascii};
+use super::jsonl_scan::{scan, Scanned};
 use super::key::KeyRef;
 use super::{HistoryError, OpType, Process};
 
@@ -89,7 +90,7 @@ struct Piece<'a> {
 
 /// Read a JSONL history from `reader` into compact form; `source` names it in errors. Lines
 /// longer than `max_line` bytes are refused.
-pub fn read_jsonl_compact<R: Read>(
+pub fn read_jsonl_compact<R: Read + Send>(
     reader: R,
     source: &str,
     max_line: usize,
@@ -114,50 +115,26 @@ pub(crate) struct Sizes {
 }
 
 /// [`read_jsonl_compact`] with explicit sizes.
-pub(crate) fn read_with<R: Read>(
+pub(crate) fn read_with<R: Read + Send>(
     mut reader: R,
     source: &str,
     sizes: Sizes,
 ) -> Result<CompactHistory, HistoryError> {
-    let max_line = sizes.max_line;
     let fail = |e: HistoryError| e.in_file_if(source);
     let mut st = Stitch {
         tables: Tables::default(),
         ops: Vec::new(),
         lines: 0,
     };
-    let mut buf: Vec<u8> = Vec::new();
-    let mut eof = false;
-    while !(eof && buf.is_empty()) {
-        let mut target = sizes.block.max(buf.len() + 1);
-        let cut = loop {
-            if !eof && buf.len() < target {
-                let want = (target - buf.len()) as u64;
-                let got = reader
-                    .by_ref()
-                    .take(want)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| {
-                        fail(HistoryError::syntax(
-                            Some(st.lines + 1),
-                            format!("cannot read: {e}"),
-                        ))
-                    })?;
-                eof = (got as u64) < want;
-            }
-            if eof {
-                break buf.len();
-            }
-            if let Some(i) = memchr::memrchr(b'\n', &buf) {
-                break i + 1;
-            }
-            if buf.len() > max_line {
-                return Err(fail(too_long(st.lines + 1, max_line)));
-            }
-            target *= 2;
-        };
-        st.block(&buf[..cut], sizes).map_err(fail)?;
-        buf.drain(..cut);
+    let mut cur: Vec<u8> = Vec::new();
+    let eof = fill(&mut reader, &mut cur, sizes.block, 0)?;
+    if eof && cur.len() <= sizes.piece {
+        // One small piece: no thread pool.
+        st.block(&cur, sizes).map_err(fail)?;
+    } else {
+        // In the pool, so pieces are parsed by work stealing from this thread rather than handed
+        // over and waited for; the next block is read while this one is parsed.
+        rayon::scope(|_| pipeline(&mut reader, &mut st, cur, eof, sizes)).map_err(fail)?;
     }
     if st.ops.is_empty() {
         return Err(fail(HistoryError::Empty {
@@ -166,6 +143,71 @@ pub(crate) fn read_with<R: Read>(
     }
     st.ops.shrink_to_fit();
     Ok(CompactHistory::new(source, st.tables, st.ops))
+}
+
+/// Read until `buf` holds `target` bytes or the input ends; true at the end of input. Errors
+/// name `line` (the first line not parsed yet).
+fn fill<R: Read>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    target: usize,
+    line: u64,
+) -> Result<bool, HistoryError> {
+    if buf.len() >= target {
+        return Ok(false);
+    }
+    let want = (target - buf.len()) as u64;
+    let got = r
+        .by_ref()
+        .take(want)
+        .read_to_end(buf)
+        .map_err(|e| HistoryError::syntax(Some(line + 1), format!("cannot read: {e}")))?;
+    Ok((got as u64) < want)
+}
+
+/// Parse block after block: `cur` holds the bytes read so far.
+fn pipeline<R: Read + Send>(
+    reader: &mut R,
+    st: &mut Stitch,
+    mut cur: Vec<u8>,
+    mut eof: bool,
+    sizes: Sizes,
+) -> Result<(), HistoryError> {
+    let mut spare: Vec<u8> = Vec::new();
+    while !(eof && cur.is_empty()) {
+        // Cut after the last newline, reading on while a line is longer than the block.
+        let cut = loop {
+            if eof {
+                break cur.len();
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &cur) {
+                break i + 1;
+            }
+            if cur.len() > sizes.max_line {
+                return Err(too_long(st.lines + 1, sizes.max_line));
+            }
+            let target = cur.len() * 2;
+            eof = fill(reader, &mut cur, target, st.lines)?;
+        };
+        spare.clear();
+        spare.extend_from_slice(&cur[cut..]);
+        let target = sizes.block.max(spare.len() + 1);
+        let lines = st.lines;
+        let (parsed, read) = rayon::join(
+            || st.block(&cur[..cut], sizes),
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(reader, &mut spare, target, lines)
+                }
+            },
+        );
+        parsed?;
+        eof = read?;
+        std::mem::swap(&mut cur, &mut spare);
+    }
+    Ok(())
 }
 
 fn too_long(line: u64, max_line: usize) -> HistoryError {
@@ -319,43 +361,59 @@ fn parse_piece(text: &[u8], max_line: usize) -> Piece<'_> {
 }
 
 impl<'a> Piece<'a> {
-    /// Parse one non-blank line and append it.
+    /// Parse one non-blank line (the scanner's fast path, else serde) and append it.
     fn push(&mut self, line: &'a [u8]) -> Result<(), String> {
-        let w: WireLine<'a> = serde_json::from_slice(line).map_err(|e| diagnose(line, &e))?;
+        let s = match scan(line) {
+            Some(s) => s,
+            None => {
+                let w: WireLine<'a> =
+                    serde_json::from_slice(line).map_err(|e| diagnose(line, &e))?;
+                Scanned {
+                    index: w.index,
+                    time: w.time,
+                    process: w.process,
+                    kind: w.kind,
+                    f: w.f,
+                    key: w.key,
+                    value: w.value.map(|r| r.get().as_bytes()),
+                    node: w.node,
+                    error: w.error,
+                }
+            }
+        };
         let at = self.lines as u32;
         // Piece-local value ids; null is NONE here (local ids start at 0) and NULL once stitched.
-        let value = match w.value {
-            None => NONE,
-            Some(raw) if raw.get() == "null" => NONE,
+        let value = match s.value {
+            None | Some(b"null") => NONE,
             Some(raw) => {
                 let seen = self.values.items.len();
-                let id = self.values.id(raw.get().as_bytes(), at);
-                // A new value must convert (e.g. `1e999` is valid JSON syntax but no f64).
+                let id = self.values.id(raw, at);
+                // A new value text must be JSON that converts (`1e999` is no f64; the scanner
+                // only found its extent).
                 if id as usize == seen {
-                    if let Err(e) = serde_json::from_str::<serde_json::Value>(raw.get()) {
+                    if let Err(e) = serde_json::from_slice::<serde_json::Value>(raw) {
                         return Err(diagnose(line, &e));
                     }
                 }
                 id
             }
         };
-        let f = u16::try_from(self.fs.id(w.f, at))
+        let f = u16::try_from(self.fs.id(s.f, at))
             .map_err(|_| "more than 65,535 distinct \"f\" names".to_string())?;
-        let op = CompactOp {
-            index: w.index.unwrap_or(0),
-            has_index: w.index.is_some(),
-            time: w.time.unwrap_or(0),
-            has_time: w.time.is_some(),
+        self.ops.push(CompactOp {
+            index: s.index.unwrap_or(0),
+            has_index: s.index.is_some(),
+            time: s.time.unwrap_or(0),
+            has_time: s.time.is_some(),
             line: at,
-            process: self.processes.id(w.process, at),
-            key: w.key.map_or(NONE, |k| self.keys.id(k, at)),
+            process: self.processes.id(s.process, at),
+            key: s.key.map_or(NONE, |k| self.keys.id(k, at)),
             value,
-            node: w.node.map_or(NONE, |s| self.strings.id(s, at)),
-            error: w.error.map_or(NONE, |s| self.strings.id(s, at)),
+            node: s.node.map_or(NONE, |n| self.strings.id(n, at)),
+            error: s.error.map_or(NONE, |e| self.strings.id(e, at)),
             f,
-            kind: w.kind,
-        };
-        self.ops.push(op);
+            kind: s.kind,
+        });
         Ok(())
     }
 }

@@ -53,6 +53,8 @@ fn scalar() -> impl Strategy<Value = String> {
         "[a-c3]{0,2}".prop_map(|s| format!("\"{s}\"")),
         Just(r#""\u0061""#.to_string()),
         Just(r#""é\"q""#.to_string()),
+        Just(r#""]}{[,\\""#.to_string()),
+        Just("1e2".to_string()),
     ]
 }
 
@@ -82,7 +84,7 @@ fn line() -> impl Strategy<Value = String> {
     )
         .prop_map(|(p, t, f, key, value, index, node, reverse)| {
             let mut fields = vec![
-                format!("\"process\":{p}"),
+                format!("\"process\" : {p} "),
                 format!("\"type\":\"{t}\""),
                 format!("\"f\":\"{f}\""),
             ];
@@ -111,6 +113,15 @@ fn garbage() -> impl Strategy<Value = String> {
         Just("{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":1e999}".to_string()),
         Just("x".repeat(90)),
         Just("\u{1F600}".to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","value":[1,,2]}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","value":[1}}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","value":tru}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","value":"a}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","value":1 2}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","time":1.5}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read"}}"#.to_string()),
+        Just(r#"{"process":-1,"type":"ok","f":"read"}"#.to_string()),
+        Just(r#"{"process":1,"type":"ok","f":"read","node":7}"#.to_string()),
     ]
 }
 

@@ -68,8 +68,8 @@ pub fn load_compact(path: &Path, format: Option<Format>) -> Result<CompactHistor
         file: name.clone(),
         cause,
     };
-    let input: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn Read + Send> = if name == "-" {
+        Box::new(std::io::stdin())
     } else {
         if path.is_dir() {
             return Err(HistoryError::syntax(

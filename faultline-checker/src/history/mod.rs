@@ -17,6 +17,7 @@ mod error;
 mod independent;
 mod jsonl;
 mod jsonl_fast;
+mod jsonl_scan;
 mod key;
 mod load;
 mod recorder;
