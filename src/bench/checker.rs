@@ -205,7 +205,6 @@ fn table(rows: &[Row]) -> String {
 
 /// Run the checker suite and return its table.
 pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
-    // The file rows first, while this process is small (see `checker_files`).
     let files = super::checker_files::run(opts.quick)?;
     let mut rows = vec![knossos_row()?];
     rows.extend(synthetic_rows(opts.quick)?);

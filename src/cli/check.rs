@@ -12,6 +12,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use serde_json::Value;
 
+use super::check_stats::Stats;
 use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
 use crate::history::{self, Format};
@@ -49,10 +50,14 @@ pub struct CheckArgs {
     /// Also write JUnit XML (one test case per checked key) to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Print to stderr where the time and memory went: read, check, wall, CPU, peak RSS.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Run `faultline check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    let mut stats = Stats::start();
     let file = args.history.display();
     let opts = options(&args).with_context(|| format!("cannot check {file}"))?;
     let format = match &args.format {
@@ -67,6 +72,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         loaded.lift_tuple_keys()?;
     }
     loaded.validate()?;
+    stats.read_done();
     let report = checker::check_compact(&loaded, &opts).map_err(|e| {
         let line = match &e {
             CheckError::BadOp { line: Some(l), .. } => format!("{l}:"),
@@ -86,6 +92,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         checker::render_text(&report)
     };
     emit(&text)?;
+    if args.stats {
+        eprintln!("{}", stats.line());
+    }
     if let Some(path) = &args.report {
         crate::report::write_report(path, &loaded.to_history(), &report, None)
             .with_context(|| format!("--report {}", path.display()))?;

@@ -48,6 +48,7 @@ fn scalar() -> impl Strategy<Value = String> {
         Just("null".to_string()),
         (0i64..4).prop_map(|i| i.to_string()),
         Just("-3".to_string()),
+        Just("-0".to_string()),
         Just("2.5".to_string()),
         Just("true".to_string()),
         "[a-c3]{0,2}".prop_map(|s| format!("\"{s}\"")),
@@ -80,9 +81,10 @@ fn line() -> impl Strategy<Value = String> {
         proptest::option::of(value()),
         proptest::option::of(0u64..6),
         proptest::option::of(prop_oneof![Just("\"n1\""), Just("\"boom\"")]),
+        proptest::option::of(prop_oneof![Just("7"), Just("-2"), Just("-0"), Just("null")]),
         any::<bool>(),
     )
-        .prop_map(|(p, t, f, key, value, index, node, reverse)| {
+        .prop_map(|(p, t, f, key, value, index, node, time, reverse)| {
             let mut fields = vec![
                 format!("\"process\" : {p} "),
                 format!("\"type\":\"{t}\""),
@@ -92,6 +94,7 @@ fn line() -> impl Strategy<Value = String> {
             fields.extend(value.map(|v| format!("\"value\": {v}")));
             fields.extend(index.map(|i| format!("\"index\":{i}")));
             fields.extend(node.map(|n| format!("\"node\":{n}")));
+            fields.extend(time.map(|t| format!("\"time\":{t}")));
             if reverse {
                 fields.reverse();
             }

@@ -88,7 +88,8 @@ impl<'a> Cursor<'a> {
         self.ws();
         if self.peek()? == b'-' {
             self.i += 1;
-            let n = self.uint()?;
+            // serde_json reads `-0` as the float -0.0: leave it to serde.
+            let n = self.uint().filter(|&n| n > 0)?;
             return 0i64.checked_sub_unsigned(n);
         }
         i64::try_from(self.uint()?).ok()
@@ -312,6 +313,8 @@ mod tests {
             r#"{"process":1,"type":"ok","f":"read"} x"#,
             r#"{"process":1,"type":"ok","f":"read","value":}"#,
             r#"{"process":18446744073709551616,"type":"ok","f":"read"}"#,
+            r#"{"process":1,"type":"ok","f":"read","key":-0}"#,
+            r#"{"process":1,"type":"ok","f":"read","time":-0}"#,
         ] {
             assert_eq!(scan(line.as_bytes()), None, "{line}");
         }
