@@ -54,8 +54,10 @@ fn write_history(h: &History, path: &Path) -> Result<u64, BenchError> {
         serde_json::to_writer(&mut w, &line).map_err(|e| err(e.into()))?;
         w.write_all(b"\n").map_err(err)?;
     }
-    w.flush().map_err(err)?;
-    Ok(std::fs::metadata(path).map_err(err)?.len())
+    // Written back before timing, so the read does not compete with writeback of its own file.
+    let file = w.into_inner().map_err(|e| err(e.into_error()))?;
+    file.sync_all().map_err(err)?;
+    Ok(file.metadata().map_err(err)?.len())
 }
 
 /// `faultline check ARGS` as a child process: its wall time (seen from here), exit code, and
