@@ -59,7 +59,11 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
         out.push_str(r#"<section id="counterexample"><h2>Counterexample</h2><p class="note">One row per process in the final paths; each bar runs from invoke to completion (crashed ops to the right edge) on an event-order axis. Ticks are candidate linearization orders; black = legal step with the model state, pink = the step where the model became inconsistent. Hover for details.</p>"#);
         for ce in ces.iter().take(MAX_COUNTEREXAMPLES) {
             if let Some(k) = &ce.key {
-                let _ = write!(out, "<h3>Key <code>{}</code></h3>", svg::esc_short(k, 200));
+                let _ = write!(
+                    out,
+                    "<h3>Key <code>{}</code></h3>",
+                    svg::esc_short(&k.to_string(), 200)
+                );
             }
             out.push_str(&counterexample::render(history, &d, ce));
         }
