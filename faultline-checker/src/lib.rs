@@ -31,9 +31,11 @@
 #![warn(missing_docs)]
 
 mod budget;
+mod bug;
 mod compete;
 mod configs;
 mod counterexample;
+mod decide;
 mod equal;
 pub mod history;
 mod linear;
@@ -46,8 +48,10 @@ mod run;
 mod split;
 pub mod synth;
 mod wgl;
+mod witness;
 
 pub use budget::{Budget, Stop};
+pub use bug::{CheckerBug, Search};
 pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
@@ -129,8 +133,15 @@ pub struct CheckOptions {
     pub init: Value,
     /// Wall-clock budget for the whole check; `None` = unlimited.
     pub time_limit: Option<Duration>,
-    /// Approximate memory budget for search state, in bytes.
+    /// Approximate memory budget for search state, in bytes: memo tables, configuration sets
+    /// and the model states they hold (sets, queues, strings).
     pub memory_limit: usize,
+    /// Run every search to completion and compare all their answers, instead of letting the
+    /// first definite answer cancel the others. Slower; for tests and bug hunts. Also switched
+    /// on by the environment variable `FAULTLINE_VERIFY=1`.
+    pub verify: bool,
+    /// Search thresholds; the defaults are what ships.
+    pub tuning: Tuning,
 }
 
 impl Default for CheckOptions {
@@ -140,6 +151,30 @@ impl Default for CheckOptions {
             init: Value::Null,
             time_limit: None,
             memory_limit: 4 << 30,
+            verify: false,
+            tuning: Tuning::default(),
+        }
+    }
+}
+
+/// Size thresholds of the searches. Tests lower them so that paths which normally need large
+/// histories (the race between searches, WGL's fingerprint memo) run on small ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Sub-histories with fewer calls are checked by the exact walk alone (it answers them in
+    /// microseconds); from this size on the searches race. Default 48.
+    pub compete_min_calls: usize,
+    /// WGL's memo stores exact linearized-set bitsets for sub-histories of up to this many
+    /// calls, and only 128-bit fingerprints above (whose "no order" is then not a proof).
+    /// Default 4096.
+    pub wgl_exact_bits_max: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            compete_min_calls: 48,
+            wgl_exact_bits_max: wgl::EXACT_BITS_MAX,
         }
     }
 }
@@ -216,7 +251,8 @@ pub struct CheckReport {
     pub elapsed_ms: u64,
 }
 
-/// A history the checker cannot interpret under the chosen model (bad input, not a verdict).
+/// Why a check gave no verdict: a history the checker cannot interpret under the chosen model
+/// (bad input), or a checker bug (its searches contradicted each other). Never a verdict.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// An op's value does not fit the model.
@@ -233,6 +269,22 @@ pub enum CheckError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// The checker contradicted itself: a bug to report, not a verdict.
+    #[error(transparent)]
+    Bug(Box<CheckerBug>),
+}
+
+impl CheckError {
+    /// True for checker bugs (as opposed to bad input).
+    pub fn is_bug(&self) -> bool {
+        matches!(self, CheckError::Bug(_))
+    }
+}
+
+impl From<CheckerBug> for CheckError {
+    fn from(b: CheckerBug) -> Self {
+        CheckError::Bug(Box::new(b))
+    }
 }
 
 /// Check `history` for linearizability under `opts`.

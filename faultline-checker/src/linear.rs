@@ -130,7 +130,9 @@ impl<'a, M: Model> Walk<'a, M> {
     pub fn run(&mut self, budget: &Budget, cancel: &AtomicBool) -> WalkResult<M::State> {
         let mut ticket = MemTicket::new(budget);
         let mut configs: CfgSet<M::State> = CfgSet::default();
-        configs.insert(&self.table, self.model.init(), 0, 0, || NO_PATH);
+        let init = self.model.init();
+        let heap = self.model.state_heap_bytes(&init);
+        configs.insert(&self.table, (init, heap), 0, 0, || NO_PATH);
         for (ei, ev) in self.problem.events.iter().enumerate() {
             if ei.is_multiple_of(256) {
                 if let Err(stop) = budget.check(cancel) {
@@ -208,29 +210,39 @@ impl<'a, M: Model> Walk<'a, M> {
         let mut next: CfgSet<M::State> = CfgSet::default();
         let mut seen: CfgSet<M::State> = CfgSet::default();
         let mut stack: Stack<M::State> = Vec::new();
+        // Heap bytes of the states on `stack` (each holds a state, and maybe its parent's).
+        let mut stack_heap = 0usize;
         for (i, c) in configs.iter().enumerate() {
             // A losing contender must notice cancellation quickly, even mid-expansion.
             if i.is_multiple_of(1024) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Stop::Cancelled);
             }
-            self.visit(c, None, &mut seen, &mut stack);
+            self.visit(c, None, &mut seen, &mut stack, &mut stack_heap);
         }
         let entry = self.entry_bytes();
         let mut pops = 0usize;
         while let Some((c, via)) = stack.pop() {
+            stack_heap = stack_heap.saturating_sub(self.item_heap(&c, &via));
             pops += 1;
             if pops.is_multiple_of(64) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Stop::Cancelled);
             }
             if pops.is_multiple_of(1024) {
                 let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
+                    + seen.heap()
+                    + next.heap()
+                    + configs.heap()
+                    + stack_heap
                     + self.table.bytes()
                     + self.arena.len() * 8;
                 ticket.set(bytes);
                 budget.check(cancel)?;
             }
             if c.lin & bit != 0 {
-                next.insert(&self.table, c.state, c.lin & !bit, c.crash, || c.path);
+                let heap = self.model.state_heap_bytes(&c.state);
+                next.insert(&self.table, (c.state, heap), c.lin & !bit, c.crash, || {
+                    c.path
+                });
                 continue;
             }
             // `via` applies only if saturation added nothing after the crashed op.
@@ -254,7 +266,7 @@ impl<'a, M: Model> Walk<'a, M> {
                         crash: c.crash,
                         path,
                     };
-                    self.visit(n, None, &mut seen, &mut stack);
+                    self.visit(n, None, &mut seen, &mut stack, &mut stack_heap);
                 }
             }
             for k in 0..self.classes.ops.len() as u32 {
@@ -291,11 +303,11 @@ impl<'a, M: Model> Walk<'a, M> {
                         path,
                     };
                     let v = Some((k, c.state.clone(), c.lin));
-                    self.visit(n, v, &mut seen, &mut stack);
+                    self.visit(n, v, &mut seen, &mut stack, &mut stack_heap);
                 }
             }
         }
-        ticket.set(next.len() * entry + self.table.bytes() + self.arena.len() * 8);
+        ticket.set(next.len() * entry + next.heap() + self.table.bytes() + self.arena.len() * 8);
         Ok(next)
     }
 
@@ -320,11 +332,24 @@ impl<'a, M: Model> Walk<'a, M> {
         via: Via<M::State>,
         seen: &mut CfgSet<M::State>,
         stack: &mut Stack<M::State>,
+        stack_heap: &mut usize,
     ) {
         self.saturate(&mut n);
-        if seen.insert(&self.table, n.state.clone(), n.lin, n.crash, || n.path) {
+        let heap = self.model.state_heap_bytes(&n.state);
+        if seen.insert(&self.table, (n.state.clone(), heap), n.lin, n.crash, || {
+            n.path
+        }) {
+            *stack_heap += self.item_heap(&n, &via);
             stack.push((n, via));
         }
+    }
+
+    /// Heap bytes owned by one work-list item: its state and the parent state it carries.
+    fn item_heap(&self, c: &Cfg<M::State>, via: &Via<M::State>) -> usize {
+        self.model.state_heap_bytes(&c.state)
+            + via
+                .as_ref()
+                .map_or(0, |(_, parent, _)| self.model.state_heap_bytes(parent))
     }
 
     /// Linearize every open read-only call that is legal in `c`'s state. Sound and complete: a

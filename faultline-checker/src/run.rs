@@ -6,7 +6,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::budget::Budget;
-use super::compete::{check_problem, Strategy};
+use super::compete::{SearchConfig, Strategy};
+use super::decide::check_problem;
 use super::model::Model;
 use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
 use super::prep::prepare;
@@ -38,6 +39,11 @@ pub fn check_measured(
 ) -> Result<(CheckReport, CheckStats), CheckError> {
     let start = Instant::now();
     let budget = Budget::new(opts.time_limit.map(|t| start + t), opts.memory_limit);
+    let strategy = SearchConfig {
+        strategy,
+        verify: opts.verify || verify_from_env(),
+        tuning: opts.tuning,
+    };
     let groups = by_key(history);
     let init = &opts.init;
     let bad_init = |message: String| CheckError::BadInit { message };
@@ -78,11 +84,17 @@ pub fn check_measured(
     ))
 }
 
+/// True when `FAULTLINE_VERIFY` asks for verify mode (`1`, `true` or `yes`).
+fn verify_from_env() -> bool {
+    std::env::var("FAULTLINE_VERIFY")
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
 fn run_all<M, F>(
     history: &History,
     groups: &[Group],
     budget: &Budget,
-    strategy: Strategy,
+    cfg: SearchConfig,
     make: F,
 ) -> Result<Vec<KeyResult>, CheckError>
 where
@@ -94,7 +106,7 @@ where
         .map(|g| {
             let mut model = make()?;
             let problem = prepare(&mut model, history, &g.positions)?;
-            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget, strategy);
+            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget, &cfg)?;
             Ok(KeyResult {
                 key: g.key.clone(),
                 ops: g.invokes(history),
