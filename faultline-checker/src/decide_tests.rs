@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{json, Value};
 
 use super::check_problem;
-use crate::bug::{CheckerBug, Search};
 use crate::budget::Budget;
+use crate::bug::{CheckerBug, Search};
 use crate::compete::{SearchConfig, Strategy};
 use crate::history::History;
 use crate::model::Model;
@@ -116,7 +116,13 @@ fn run(fault: Fault, h: &History, strategy: Strategy, verify: bool) -> Result<Ve
 
 #[test]
 fn searches_that_disagree_are_a_bug_naming_both_and_the_key() {
-    let e = run(Fault::WglRejectsReads, &history(false), Strategy::Compete, true).unwrap_err();
+    let e = run(
+        Fault::WglRejectsReads,
+        &history(false),
+        Strategy::Compete,
+        true,
+    )
+    .unwrap_err();
     let CheckerBug::Disagreement {
         key,
         valid,
@@ -127,13 +133,22 @@ fn searches_that_disagree_are_a_bug_naming_both_and_the_key() {
     else {
         panic!("expected a disagreement, got {e:?}");
     };
-    assert_eq!((key.as_deref(), valid, invalid), (Some("k"), Search::Walk, Search::Wgl));
+    assert_eq!(
+        (key.as_deref(), valid, invalid),
+        (Some("k"), Search::Walk, Search::Wgl)
+    );
     assert_eq!((op, proven), (4, true));
 }
 
 #[test]
 fn a_valid_answer_whose_order_does_not_replay_is_a_bug() {
-    let e = run(Fault::WglAcceptsReads, &history(true), Strategy::Compete, true).unwrap_err();
+    let e = run(
+        Fault::WglAcceptsReads,
+        &history(true),
+        Strategy::Compete,
+        true,
+    )
+    .unwrap_err();
     assert!(
         matches!(&e, CheckerBug::BadWitness { search: Search::Wgl, message, .. }
             if message.contains("can't read 2")),
@@ -183,8 +198,13 @@ fn the_counterexample_walk_contradicting_a_proof_is_a_bug_even_when_racing() {
 fn honest_models_agree_in_every_mode() {
     for stale in [false, true] {
         for verify in [false, true] {
-            let v = run(Fault::WglRejectsReads, &history(stale), Strategy::Walk, verify)
-                .expect("the walk alone has nobody to disagree with");
+            let v = run(
+                Fault::WglRejectsReads,
+                &history(stale),
+                Strategy::Walk,
+                verify,
+            )
+            .expect("the walk alone has nobody to disagree with");
             assert_eq!(matches!(v, Verdict::Valid), !stale, "{v:?}");
         }
     }

@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use rustc_hash::FxHashMap;
 
-use super::budget::{Budget, MemTicket, Stop};
+use super::budget::{Budget, MemTicket, Stop, ACCOUNT_STEP};
 use super::configs::{Cfg, CfgSet, CrashTable, NO_PATH};
 use super::equal;
 use super::model::Model;
@@ -78,7 +78,12 @@ pub struct Walk<'a, M: Model> {
     track: bool,
     /// Over-approximation: crashed calls may be used any number of times (usage not tracked).
     /// Sound only for proving *invalid*: if even this walk finds no configuration, none exists.
+    /// Between two returns it applies at most `crashed` crashed ops in a row (a real order uses
+    /// each crashed call once, so never more), its `crash` field counting them (as class 0); the
+    /// count keeps models with unbounded states (counters, queues) from running forever.
     relaxed: bool,
+    /// Crashed calls invoked so far.
+    crashed: usize,
     slot_call: Vec<u32>,
     occupied: u128,
     /// Slots whose open call is read-only.
@@ -105,6 +110,7 @@ impl<'a, M: Model> Walk<'a, M> {
             arena: Vec::new(),
             track,
             relaxed: false,
+            crashed: 0,
             slot_call: vec![u32::MAX; 128],
             occupied: 0,
             read_only: 0,
@@ -194,6 +200,7 @@ impl<'a, M: Model> Walk<'a, M> {
             }
         };
         self.classes.members[class as usize].push(c);
+        self.crashed += 1;
     }
 
     /// Every configuration reachable from `configs` in which the call in `slot` is linearized,
@@ -221,18 +228,23 @@ impl<'a, M: Model> Walk<'a, M> {
         }
         let entry = self.entry_bytes();
         let mut pops = 0usize;
+        let mut accounted = 0usize;
         while let Some((c, via)) = stack.pop() {
             stack_heap = stack_heap.saturating_sub(self.item_heap(&c, &via));
             pops += 1;
             if pops.is_multiple_of(64) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Stop::Cancelled);
             }
-            if pops.is_multiple_of(1024) {
-                let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
-                    + seen.heap()
-                    + next.heap()
+            // Re-account periodically, and at once when heavy states (sets, queues) pile up.
+            let growing = (seen.len() + next.len() + stack.len()) * entry
+                + seen.heap()
+                + next.heap()
+                + stack_heap;
+            if pops.is_multiple_of(1024) || growing > accounted + ACCOUNT_STEP {
+                accounted = growing;
+                let bytes = growing
+                    + configs.len() * entry
                     + configs.heap()
-                    + stack_heap
                     + self.table.bytes()
                     + self.arena.len() * 8;
                 ticket.set(bytes);
@@ -240,9 +252,9 @@ impl<'a, M: Model> Walk<'a, M> {
             }
             if c.lin & bit != 0 {
                 let heap = self.model.state_heap_bytes(&c.state);
-                next.insert(&self.table, (c.state, heap), c.lin & !bit, c.crash, || {
-                    c.path
-                });
+                // The relaxed walk's count restarts at each return.
+                let crash = if self.relaxed { 0 } else { c.crash };
+                next.insert(&self.table, (c.state, heap), c.lin & !bit, crash, || c.path);
                 continue;
             }
             // `via` applies only if saturation added nothing after the crashed op.
@@ -269,7 +281,11 @@ impl<'a, M: Model> Walk<'a, M> {
                     self.visit(n, None, &mut seen, &mut stack, &mut stack_heap);
                 }
             }
+            let relaxed_full = self.relaxed && self.table.used(c.crash, 0) as usize >= self.crashed;
             for k in 0..self.classes.ops.len() as u32 {
+                if relaxed_full {
+                    break;
+                }
                 let members = &self.classes.members[k as usize];
                 let used = if self.relaxed {
                     0
@@ -291,7 +307,7 @@ impl<'a, M: Model> Walk<'a, M> {
                     }
                     let call = members[used as usize];
                     let crash = if self.relaxed {
-                        c.crash
+                        self.table.bump(c.crash, 0)
                     } else {
                         self.table.bump(c.crash, k)
                     };

@@ -9,7 +9,9 @@ use super::budget::Budget;
 use super::compete::{SearchConfig, Strategy};
 use super::decide::check_problem;
 use super::model::Model;
-use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
+use super::models::{
+    AppendRegister, CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set,
+};
 use super::prep::prepare;
 use super::split::{by_key, Group};
 use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
@@ -48,6 +50,13 @@ pub fn check_measured(
     let init = &opts.init;
     let bad_init = |message: String| CheckError::BadInit { message };
     let keys = match opts.model {
+        // Appends need string states; histories without them keep integer states.
+        ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv if has_append(history) => {
+            let cas = opts.model != ModelKind::Register;
+            run_all(history, &groups, &budget, strategy, || {
+                Ok(AppendRegister::new(init, cas))
+            })
+        }
         ModelKind::Register => run_all(history, &groups, &budget, strategy, || {
             Ok(Register::new(init))
         }),
@@ -82,6 +91,14 @@ pub fn check_measured(
             peak_bytes: budget.peak(),
         },
     ))
+}
+
+/// True if a client op of `history` is an `append`.
+fn has_append(history: &History) -> bool {
+    history
+        .ops
+        .iter()
+        .any(|o| o.f == "append" && o.process != crate::history::Process::Nemesis)
 }
 
 /// True when `FAULTLINE_VERIFY` asks for verify mode (`1`, `true` or `yes`).

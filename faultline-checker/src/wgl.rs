@@ -21,7 +21,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::budget::{Budget, MemTicket, Stop};
+use super::budget::{Budget, MemTicket, Stop, ACCOUNT_STEP};
 use super::equal;
 use super::model::Model;
 use super::prep::{Event, Problem};
@@ -143,11 +143,15 @@ pub fn search<M: Model>(
     // At the start of a level: look for a forced step and rebuild `first_of`.
     let mut fresh = true;
     let mut iters = 0usize;
+    let mut accounted = 0usize;
     loop {
-        let check_now = iters.is_multiple_of(4096);
+        // Re-account periodically, and at once when heavy states (sets, queues) pile up.
+        let bytes = memo.len() * entry_bytes + memo_heap + stack.len() * 64 + stack_heap;
+        let check_now = iters.is_multiple_of(4096) || bytes > accounted + ACCOUNT_STEP;
         iters += 1;
         if check_now {
-            ticket.set(memo.len() * entry_bytes + memo_heap + stack.len() * 64 + stack_heap);
+            accounted = bytes;
+            ticket.set(bytes);
             if let Err(stop) = budget.check(cancel) {
                 return WglResult::Stopped(stop);
             }
