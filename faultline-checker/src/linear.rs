@@ -84,12 +84,12 @@ pub struct Walk<'a, M: Model> {
     relaxed: bool,
     /// Crashed calls invoked so far.
     crashed: usize,
-    slot_call: Vec<u32>,
+    pub(crate) slot_call: Vec<u32>,
     occupied: u128,
     /// Slots whose open call is read-only.
     read_only: u128,
     /// Per call: an id shared by calls with equal ops (see [`equal`]).
-    op_class: Vec<u32>,
+    pub(crate) op_class: Vec<u32>,
     /// Peak configurations held at once (for reports).
     pub peak_configs: usize,
 }
@@ -327,20 +327,6 @@ impl<'a, M: Model> Walk<'a, M> {
         Ok(next)
     }
 
-    /// Open slots (of `open`) whose call is not the first of its equal-op class to return
-    /// (see [`equal`]).
-    fn dominated(&self, open: u128) -> u128 {
-        let pending = slots(open).map(|s| (self.slot_call[s as usize] as usize, s));
-        equal::dominated(self.problem, &self.op_class, pending)
-            .into_iter()
-            .fold(0u128, |mask, s| mask | 1 << s)
-    }
-
-    /// Whether an open slot of `open` holds a call of op class `class`.
-    fn open_has_class(&self, open: u128, class: u32) -> bool {
-        slots(open).any(|s| self.op_class[self.slot_call[s as usize] as usize] == class)
-    }
-
     /// Saturate `n` and queue it unless an equal or dominating configuration was seen.
     fn visit(
         &mut self,
@@ -400,17 +386,6 @@ impl<'a, M: Model> Walk<'a, M> {
         out.reverse();
         out
     }
-}
-
-/// The slot numbers set in `mask`, lowest first.
-fn slots(mut mask: u128) -> impl Iterator<Item = u32> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let s = mask.trailing_zeros();
-            mask &= mask - 1;
-            s
-        })
-    })
 }
 
 fn push_path(arena: &mut Vec<(u32, u32)>, track: bool, call: u32, parent: u32) -> u32 {
