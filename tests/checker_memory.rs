@@ -67,6 +67,8 @@ fn exploding_queue() -> (Vec<Value>, Vec<String>) {
 }
 
 /// Run `faultline check` on `ops`; its exit code, JSON report and peak RSS in MiB.
+// The child is reaped with `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn check(ops: &[Value], args: &[String]) -> (i32, Value, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("history.jsonl");
