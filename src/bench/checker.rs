@@ -34,6 +34,7 @@ fn opts(model: ModelKind, init: Value) -> CheckOptions {
         init,
         time_limit: Some(TIME_LIMIT),
         memory_limit: MEMORY_LIMIT,
+        ..CheckOptions::default()
     }
 }
 

@@ -26,9 +26,14 @@ pub struct CheckArgs {
     /// counter, fifo-queue, kv).
     #[arg(long, default_value = "cas-register")]
     pub model: String,
-    /// Initial value as JSON, e.g. `0`, `null` (default) or `{"x":0,"y":0}`.
+    /// Initial value as JSON, e.g. `0`, `null` (default), `'""'` or `{"x":0,"y":0}`; `nil` is
+    /// accepted as `null`.
     #[arg(long, value_name = "JSON")]
     pub init: Option<String>,
+    /// Run every search to completion and compare their answers (slower; a disagreement is a
+    /// checker bug, exit 3). Same as FAULTLINE_VERIFY=1.
+    #[arg(long)]
+    pub verify: bool,
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -74,6 +79,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     loaded.validate()?;
     stats.read_done();
     let report = checker::check_compact(&loaded, &opts).map_err(|e| {
+        if e.is_bug() {
+            return anyhow!("{}: {e}", loaded.source());
+        }
         let line = match &e {
             CheckError::BadOp { line: Some(l), .. } => format!("{l}:"),
             _ => String::new(),
@@ -135,6 +143,8 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         .map_err(|e: String| anyhow!("--model: {e}"))?;
     let init = match &args.init {
         None => Value::Null,
+        // Jepsen and Knossos spell null `nil`.
+        Some(s) if s.trim() == "nil" => Value::Null,
         Some(s) => serde_json::from_str(s).map_err(|e| {
             anyhow!(
                 "--init {s:?} is not valid JSON ({e}); examples: --init 0, --init null, \
@@ -150,6 +160,7 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         model,
         init,
         time_limit,
+        verify: args.verify,
         ..CheckOptions::default()
     };
     if let Some(s) = &args.memory_limit {
@@ -247,6 +258,8 @@ mod tests {
         assert_eq!(o.init, serde_json::json!({"x": 0, "y": 0}));
         assert_eq!(o.time_limit, Some(Duration::from_secs(10)));
         assert_eq!(o.memory_limit, 1 << 30);
+        let nil = options(&args(&["--init", "nil", "--verify"])).expect("nil");
+        assert_eq!((nil.init, nil.verify), (Value::Null, true));
         let d = options(&args(&[])).expect("defaults");
         assert_eq!(
             (d.model, d.init, d.time_limit),

@@ -248,10 +248,26 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
             ..Default::default()
         };
         let h = history.clone();
-        let report = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
+        let checked = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
             .await
-            .map_err(|e| fail(RunError::Check(e.to_string())))?
-            .map_err(|e| fail(RunError::Check(e.to_string())))?;
+            .map_err(|e| RunError::Check(e.to_string()))
+            .and_then(|r| r.map_err(|e| RunError::Check(e.to_string())));
+        let report = match checked {
+            Ok(report) => report,
+            Err(err) => {
+                // A checker bug is no verdict: keep the run's results and say why.
+                let reason = "not checked: checker error";
+                let r = base(
+                    unchecked(reason),
+                    executed.duration_s,
+                    Some(err.to_string()),
+                    &history,
+                );
+                let _ = store::write_results(&run_dir, &r);
+                let _ = store::update_latest(&plan.results_dir, &run_dir);
+                return Err(fail(err));
+            }
+        };
         let outcome = match report.verdict {
             Verdict::Valid => Outcome::Valid,
             Verdict::Invalid { .. } => Outcome::Invalid,
