@@ -25,10 +25,18 @@ pub enum Bug {
     /// (ReadIndex), and does not step down while the lease holds: right while clocks are true,
     /// wrong once the leader's clock jumps back.
     LeaseRead,
+    /// The micro-ops of a transaction are committed as separate log entries, so other entries
+    /// interleave with them: not atomic.
+    TxnSplit,
+    /// The leader answers read-only transactions from its own log, uncommitted entries included,
+    /// instead of its committed state.
+    DirtyTxnRead,
+    /// Read-only transactions are answered by any node from its local state, without ReadIndex.
+    StaleTxnRead,
 }
 
 /// Every bug with its name, the rule it breaks and the fault that reveals it.
-pub const ALL: [(Bug, &str, &str, &str); 8] = [
+pub const ALL: [(Bug, &str, &str, &str); 11] = [
     (
         Bug::StaleRead,
         "stale-read",
@@ -76,6 +84,24 @@ pub const ALL: [(Bug, &str, &str, &str); 8] = [
         "lease-read",
         "confirm leadership with a quorum before a read (ReadIndex), but the leader trusts a lease timed by its wall clock (and keeps leading while it holds)",
         "skew-isolate-leader: the leader's clock jumps back while it is cut off, so its lease outlives its leadership",
+    ),
+    (
+        Bug::TxnSplit,
+        "txn-split",
+        "commit a transaction as one log entry, but each micro-op is committed as its own entry",
+        "none needed (list-append: other transactions interleave; G-single, G1c, G2-item)",
+    ),
+    (
+        Bug::DirtyTxnRead,
+        "dirty-txn-read",
+        "serve reads from committed state, but the leader answers read-only transactions from its log's uncommitted entries",
+        "partition-leader (list-append: the cut-off leader's lost appends were read; incompatible-order)",
+    ),
+    (
+        Bug::StaleTxnRead,
+        "stale-txn-read",
+        "confirm read-only transactions with ReadIndex, but any node answers them from local state",
+        "none needed, more under partitions (list-append: stale reads; G-single-realtime, G2-item-realtime)",
     ),
 ];
 
@@ -125,7 +151,7 @@ impl Bugs {
         let mut out = String::new();
         for (_, name, rule, fault) in ALL {
             out.push_str(&format!(
-                "{name:<13} breaks: {rule} | revealed by: {fault}\n"
+                "{name:<15} breaks: {rule} | revealed by: {fault}\n"
             ));
         }
         out

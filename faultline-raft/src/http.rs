@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::request::{Op, Reply, Request};
-use crate::protocol::{CasBody, ErrorBody, StatusBody, ValueBody};
+use crate::protocol::{CasBody, ErrorBody, StatusBody, TxnBody, ValueBody};
 
 #[derive(Clone)]
 struct Api {
@@ -37,6 +37,7 @@ pub async fn serve(
     let app = Router::new()
         .route("/kv/{key}", get(read).put(write))
         .route("/kv/{key}/cas", post(cas))
+        .route("/txn", post(txn))
         .route("/health", get(|| async { "ok" }))
         .route("/status", get(status_handler))
         .with_state(api);
@@ -88,6 +89,8 @@ impl Api {
             Reply::CasMismatch(v) => {
                 (StatusCode::CONFLICT, Json(ValueBody { value: v })).into_response()
             }
+            Reply::Txn(ops) => (StatusCode::OK, Json(TxnBody { ops })).into_response(),
+            Reply::Aborted(why) => error(StatusCode::CONFLICT, &why, None),
             Reply::NotLeader(Some(addr)) => {
                 let location = format!("http://{addr}{path}");
                 let body = ErrorBody {
@@ -149,6 +152,10 @@ async fn cas(
         )
         .await;
     null_result_is_ok(resp)
+}
+
+async fn txn(State(api): State<Api>, Json(body): Json<TxnBody>) -> Response {
+    api.call(Op::Txn { ops: body.ops }, "/txn".into()).await
 }
 
 /// A write or cas that succeeded with `null` as its result is still a 200: only reads answer 404

@@ -1,11 +1,12 @@
 //! The replicated state machine: a map from keys to JSON values, the result of applying each
-//! command, and snapshots of the map.
+//! command, and snapshots of the map. Transactions are evaluated in `crate::txn`.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::types::Command;
+use crate::protocol::MicroOp;
 
 /// What applying a command produced, handed back to the client that proposed it.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +15,10 @@ pub enum Applied {
     Done,
     /// A CAS whose expected value did not match; carries the current value.
     CasMismatch(Value),
+    /// A transaction committed; carries its micro-ops with the reads filled in.
+    Txn(Vec<MicroOp>),
+    /// A transaction aborted (nothing of it took effect); says why.
+    TxnAborted(String),
 }
 
 /// The key-value map. `null` values are never stored: absent and `null` are the same.
@@ -28,7 +33,8 @@ impl Kv {
         self.map.get(key).cloned().unwrap_or(Value::Null)
     }
 
-    fn set(&mut self, key: &str, value: Value) {
+    /// Set `key` to `value` (`null` removes it).
+    pub fn set(&mut self, key: &str, value: Value) {
         if value.is_null() {
             self.map.remove(key);
         } else {
@@ -53,6 +59,15 @@ impl Kv {
                     Applied::CasMismatch(current)
                 }
             }
+            Command::Txn { ops } => match crate::txn::eval(self, ops) {
+                Ok((results, writes)) => {
+                    for (key, value) in writes {
+                        self.set(&key, value);
+                    }
+                    Applied::Txn(results)
+                }
+                Err(why) => Applied::TxnAborted(why),
+            },
         }
     }
 

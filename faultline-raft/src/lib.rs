@@ -7,7 +7,7 @@
 //! - `types`: entries, commands, hard state, snapshots, peer messages.
 //! - `log`, `progress`: the in-memory log and the leader's per-follower progress.
 //! - `core`: the pure Raft state machine (tick / step / propose → [`core::Ready`]).
-//! - `kv`: the replicated key-value state machine.
+//! - `kv`: the replicated key-value state machine; `txn`: evaluating transactions against it.
 //! - `lease`: a leader lease timed by the node's clock (only the seeded bug `lease-read` uses it).
 //! - `storage`: the [`storage::Storage`] trait, in-memory and fsynced file storage.
 //! - `transport`: peer RPC over TCP (length-prefixed JSON frames, reconnecting, never blocking).
@@ -15,7 +15,8 @@
 //! - `http`: the client API of [`crate::protocol`] (axum).
 //! - `bugs`: seeded bugs switched on by `--bug NAME`.
 //! - `config`: the validated node configuration and flag parsing helpers.
-//! - `request`: client requests between `http` and `node`.
+//! - `request`: client requests between `http` and `node`; `waiting`: the driver's requests
+//!   waiting for their entry or read round, and how each is answered.
 //! - [`protocol`]: the HTTP-KV wire types shared by faultline's clients and this node.
 //! - [`cli`]: the `faultline-raft` flags and entry point.
 //! - `simulation` (tests only): the randomized multi-node simulation of `core`.
@@ -32,6 +33,7 @@ pub mod log;
 pub mod progress;
 pub mod protocol;
 pub mod storage;
+pub mod txn;
 pub mod types;
 
 #[cfg(test)]
@@ -41,6 +43,7 @@ pub mod http;
 pub mod node;
 pub mod request;
 pub mod transport;
+pub mod waiting;
 
 pub use config::NodeConfig;
 pub use node::{run, NodeError};

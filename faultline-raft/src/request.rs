@@ -3,6 +3,8 @@
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::protocol::MicroOp;
+
 /// What a client asked for.
 #[derive(Debug)]
 pub enum Op {
@@ -27,6 +29,11 @@ pub enum Op {
         /// New value.
         to: Value,
     },
+    /// A transaction (`POST /txn`): applied atomically; read-only ones are served like reads.
+    Txn {
+        /// The micro-ops, reads carrying `null`.
+        ops: Vec<MicroOp>,
+    },
 }
 
 /// One request plus the channel its answer goes to.
@@ -45,6 +52,10 @@ pub enum Reply {
     Ok(Value),
     /// CAS did not match; carries the current value.
     CasMismatch(Value),
+    /// A transaction committed (or a read-only one was served): its micro-ops, reads filled in.
+    Txn(Vec<MicroOp>),
+    /// A transaction aborted: none of it took effect.
+    Aborted(String),
     /// This node does not lead; the leader's client address when known.
     NotLeader(Option<String>),
     /// The outcome is not known (the entry may still commit).

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::protocol::MicroOp;
+
 /// A node's name, as given by `--id` (e.g. `n1`).
 pub type NodeId = String;
 
@@ -27,6 +29,12 @@ pub enum Command {
         from: Value,
         /// New value.
         to: Value,
+    },
+    /// A transaction: its micro-ops applied atomically, in order, when the entry is applied
+    /// (reads see the writes before them). Aborts as a whole if a micro-op cannot apply.
+    Txn {
+        /// The micro-ops (reads carry `null`).
+        ops: Vec<MicroOp>,
     },
 }
 

@@ -226,6 +226,12 @@ impl Core {
         Ok((index, self.term))
     }
 
+    /// Copies of the log entries after `index` (committed or not), in order. The correct node
+    /// never reads them; the seeded bug `dirty-txn-read` serves reads from them.
+    pub fn entries_after(&self, index: u64) -> Vec<Entry> {
+        self.log.slice(index + 1, self.log.last_index(), usize::MAX)
+    }
+
     /// Handle one message from a peer.
     pub fn step(&mut self, m: Message) {
         if m.to != self.cfg.id {

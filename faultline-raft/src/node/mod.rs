@@ -1,7 +1,9 @@
 //! The tokio driver of one node: feeds ticks, peer messages and client requests into the pure
 //! [`Core`], then handles each [`Ready`] in the order Raft needs: persist (one fsync for the whole
 //! batch, i.e. group commit), send, apply, answer. All requests that arrive while an fsync runs are
-//! batched into the next round.
+//! batched into the next round. Transactions: `txn.rs`.
+
+mod txn;
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -11,12 +13,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::bugs::Bug;
 use super::config::NodeConfig;
 use super::core::{Config, Core, Ready, Role};
-use super::kv::{Applied, Kv};
+use super::kv::Kv;
 use super::lease::Lease;
 use super::request::{Op, Reply, Request};
 use super::storage::{FileStorage, MemStorage, Storage, StorageError};
 use super::transport::{self, Transport};
 use super::types::{Command, Message, Snapshot};
+use super::waiting::{Proposals, ReadWhat, WaitingRead};
 use crate::protocol::StatusBody;
 
 /// Ticks are this long; election and heartbeat timeouts are whole numbers of ticks.
@@ -50,12 +53,6 @@ pub enum NodeError {
     },
 }
 
-/// A pending client read.
-struct WaitingRead {
-    key: String,
-    reply: oneshot::Sender<Reply>,
-}
-
 /// The driver's state.
 struct Driver {
     core: Core,
@@ -63,8 +60,8 @@ struct Driver {
     kv: Kv,
     transport: Transport,
     cfg: NodeConfig,
-    /// Proposals waiting for their entry to apply: index → (term, reply).
-    writes: HashMap<u64, (u64, oneshot::Sender<Reply>)>,
+    /// Proposals waiting for their entry to apply.
+    writes: Proposals,
     /// Reads waiting for ReadIndex confirmation, by ctx.
     reads: HashMap<u64, WaitingRead>,
     /// Confirmed reads waiting for the state machine to reach their index.
@@ -138,7 +135,7 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
         kv,
         transport: Transport::start(&cfg.peers),
         cfg,
-        writes: HashMap::new(),
+        writes: Proposals::default(),
         reads: HashMap::new(),
         confirmed: Vec::new(),
         next_ctx: 0,
@@ -229,24 +226,10 @@ impl Driver {
                     let _ = r.reply.send(Reply::Ok(self.kv.get(&key)));
                     return;
                 }
-                let ctx = self.next_ctx;
-                self.next_ctx += 1;
-                match self.core.read_index(ctx) {
-                    Ok(()) => {
-                        self.reads.insert(
-                            ctx,
-                            WaitingRead {
-                                key,
-                                reply: r.reply,
-                            },
-                        );
-                    }
-                    Err(_) => {
-                        let _ = r.reply.send(self.not_leader());
-                    }
-                }
+                self.read_index(ReadWhat::Key(key), r.reply);
                 return;
             }
+            Op::Txn { ops } => return self.txn(ops, r.reply),
             Op::Put { key, value } => Command::Put { key, value },
             Op::Cas { key, from, to } => {
                 if self.cfg.bugs.has(Bug::SplitCas) && role == Role::Leader {
@@ -262,12 +245,29 @@ impl Driver {
                 }
             }
         };
+        self.propose(cmd, r.reply);
+    }
+
+    /// Propose `cmd`; `reply` is answered when its entry applies (or leadership is lost).
+    pub(super) fn propose(&mut self, cmd: Command, reply: oneshot::Sender<Reply>) {
         match self.core.propose(cmd) {
-            Ok((index, term)) => {
-                self.writes.insert(index, (term, r.reply));
+            Ok((index, term)) => self.writes.insert(index, term, reply),
+            Err(_) => {
+                let _ = reply.send(self.not_leader());
+            }
+        }
+    }
+
+    /// Start a ReadIndex round for `what` (only the leader can).
+    pub(super) fn read_index(&mut self, what: ReadWhat, reply: oneshot::Sender<Reply>) {
+        let ctx = self.next_ctx;
+        self.next_ctx += 1;
+        match self.core.read_index(ctx) {
+            Ok(()) => {
+                self.reads.insert(ctx, WaitingRead { what, reply });
             }
             Err(_) => {
-                let _ = r.reply.send(self.not_leader());
+                let _ = reply.send(self.not_leader());
             }
         }
     }
@@ -306,16 +306,7 @@ impl Driver {
         for e in committed {
             let result = self.kv.apply(&e.cmd);
             self.applied = e.index;
-            if let Some((term, reply)) = self.writes.remove(&e.index) {
-                let answer = match (term == e.term, result, &e.cmd) {
-                    (false, ..) => Reply::Unknown("entry was replaced by another leader".into()),
-                    (true, Applied::CasMismatch(v), _) => Reply::CasMismatch(v),
-                    (true, Applied::Done, Command::Put { value, .. }) => Reply::Ok(value.clone()),
-                    (true, Applied::Done, Command::Cas { to, .. }) => Reply::Ok(to.clone()),
-                    (true, Applied::Done, Command::Noop) => Reply::Ok(serde_json::Value::Null),
-                };
-                let _ = reply.send(answer);
-            }
+            self.writes.applied(&e, result);
         }
         for rs in reads {
             if let Some(w) = self.reads.remove(&rs.ctx) {
@@ -328,7 +319,7 @@ impl Driver {
             .partition(|(index, _)| *index <= applied);
         self.confirmed = waiting;
         for (_, w) in ready {
-            let _ = w.reply.send(Reply::Ok(self.kv.get(&w.key)));
+            let _ = w.reply.send(w.what.serve(&self.kv));
         }
         self.on_role_change();
         self.maybe_snapshot()
@@ -338,9 +329,7 @@ impl Driver {
     fn on_role_change(&mut self) {
         let role = self.core.soft_state().role;
         if self.role == Role::Leader && role != Role::Leader {
-            for (_, (_, reply)) in self.writes.drain() {
-                let _ = reply.send(Reply::Unknown("lost leadership before commit".into()));
-            }
+            self.writes.lose_all("lost leadership before commit");
             let hint = self.not_leader();
             for (_, w) in self.reads.drain() {
                 let _ = w.reply.send(hint.clone());
