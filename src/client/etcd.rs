@@ -3,12 +3,16 @@
 //! writes are `put`, and cas is a `txn` comparing the value (or `create_revision == 0` for an
 //! absent key) with a `put` on success. Values are stored JSON-encoded.
 //!
+//! Transactions (`list-append`, `rw-register`) read, then commit under `mod_revision` compares
+//! (`txn.rs`).
+//!
 //! Classification (see [`wire::classify`]): a 200 answer is definite (`ok`; a txn whose compare
 //! failed is `fail`); a 4xx other than 408 is `fail`; timeouts, connections broken after sending,
 //! 5xx and unreadable answers are `info`. A connection refused carried no request: the client
 //! tries the next node (etcd has no redirect — any member serves any request), and when every
 //! node refused the operation is `fail`.
 
+mod txn;
 mod wire;
 
 use std::fmt;
@@ -190,7 +194,11 @@ impl EtcdClient {
         // Each node at most once: bounded whatever the cluster does.
         for i in 0..self.nodes.len() {
             let (id, addr) = &self.nodes[(self.home + i) % self.nodes.len()];
-            match self.hop(id, *addr, req).await {
+            let hop = match req {
+                Request::Txn { ops } => self.txn(id, *addr, ops).await,
+                _ => self.hop(id, *addr, req).await,
+            };
+            match hop {
                 Hop::Done(c) => return c,
                 Hop::Refused(reason) => last = reason,
             }

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use serde_json::Value;
 
 use crate::history::OpType;
+use crate::protocol::MicroOp;
 
 /// A request a workload asks a client to perform against the cluster.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,18 +38,50 @@ pub enum Request {
         /// New value.
         to: Value,
     },
+    /// A transaction: micro-ops applied atomically, in order (reads carry `null`).
+    Txn {
+        /// The micro-ops.
+        ops: Vec<MicroOp>,
+    },
 }
 
 impl Request {
     /// The value recorded for this request's invoke (and for completions that carry no read
-    /// result): `null` for reads, the value for writes, `[from, to]` for cas.
+    /// result): `null` for reads, the value for writes, `[from, to]` for cas, the micro-ops
+    /// (`[f, key, value]`, reads `null`) for a transaction.
     pub fn recorded_value(&self) -> Value {
         match self {
             Request::Read { .. } => Value::Null,
             Request::Write { value, .. } => value.clone(),
             Request::Cas { from, to, .. } => Value::Array(vec![from.clone(), to.clone()]),
+            Request::Txn { ops } => txn_value(ops),
         }
     }
+
+    /// The key of a single-key request (`None` for a transaction, which names its keys in its
+    /// micro-ops).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Request::Read { key } | Request::Write { key, .. } | Request::Cas { key, .. } => {
+                Some(key)
+            }
+            Request::Txn { .. } => None,
+        }
+    }
+}
+
+/// Micro-ops as a history records them: a list of `[f, key, value]`.
+pub fn txn_value(ops: &[MicroOp]) -> Value {
+    Value::Array(ops.iter().map(MicroOp::to_json).collect())
+}
+
+/// Whether `answer` is what a node may answer to the transaction `asked`: the same micro-ops in
+/// the same order, writes unchanged (only reads get values). Anything else is not a result.
+pub fn txn_answer_matches(asked: &[MicroOp], answer: &[MicroOp]) -> bool {
+    asked.len() == answer.len()
+        && asked.iter().zip(answer).all(|(a, b)| {
+            a.f() == b.f() && a.key() == b.key() && (!a.is_write() || a.value() == b.value())
+        })
 }
 
 /// How a request ended, ready to be recorded as the completion of its invoke.

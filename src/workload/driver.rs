@@ -57,12 +57,7 @@ pub fn op_name(req: &Request) -> &'static str {
         Request::Read { .. } => "read",
         Request::Write { .. } => "write",
         Request::Cas { .. } => "cas",
-    }
-}
-
-fn key_of(req: &Request) -> &str {
-    match req {
-        Request::Read { key } | Request::Write { key, .. } | Request::Cas { key, .. } => key,
+        Request::Txn { .. } => "txn",
     }
 }
 
@@ -74,7 +69,7 @@ async fn perform(
     req: &Request,
 ) -> Completion {
     let f = op_name(req).to_string();
-    let key = Some(Key::from(key_of(req)));
+    let key = req.key().map(Key::from);
     recorder.record(Op {
         index: 0,
         time: None,
@@ -249,6 +244,7 @@ mod tests {
                             (OpType::Fail, req.recorded_value())
                         }
                     }
+                    Request::Txn { .. } => (OpType::Fail, req.recorded_value()),
                 };
                 Completion {
                     kind,

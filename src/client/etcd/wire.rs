@@ -39,6 +39,11 @@ pub fn request_body(req: &Request, serializable: bool) -> (&'static str, Value) 
             });
             ("/v3/kv/txn", body)
         }
+        // A transaction takes two steps (`txn.rs`); its first is the read.
+        Request::Txn { ops } => {
+            let keys = super::txn::keys_of(ops);
+            ("/v3/kv/txn", super::txn::read_body(&keys, serializable))
+        }
     }
 }
 
@@ -139,12 +144,14 @@ pub fn classify(req: &Request, status: u16, body: &[u8]) -> Outcome {
             Ok(r) if r.succeeded => Outcome::Ok(Value::Array(vec![from.clone(), to.clone()])),
             Ok(_) => Outcome::Fail("cas mismatch (txn compare failed)".into()),
         },
+        // Transactions read their 200 answers in `txn.rs`.
+        Request::Txn { .. } => Outcome::Info("a transaction's answer is read step by step".into()),
     }
 }
 
 /// Decode a stored value: base64 of JSON text. Anything else was not written by faultline, so
 /// the read's result is unknown rather than guessed.
-fn decode_value(b64_value: &str) -> Outcome {
+pub(super) fn decode_value(b64_value: &str) -> Outcome {
     let bytes = match B64.decode(b64_value) {
         Ok(b) => b,
         Err(e) => return Outcome::Info(format!("value is not base64: {e}")),

@@ -3,7 +3,11 @@
 //!
 //! Classification (never a guess):
 //! - 200 -> `ok` (reads take their value from the body); 404 on a read -> `ok` with `null`;
-//! - 409 on a cas -> `fail` (the comparison failed, nothing was written);
+//! - 409 on a cas -> `fail` (the comparison failed, nothing was written); 409 on a transaction
+//!   -> `fail` (it aborted); 200 on a transaction -> `ok` with the answer's micro-ops, provided
+//!   they are the request's own (else `info`);
+//! - 404 or 405 on `POST /txn` -> `fail`: the node has no such endpoint (the runner asks every
+//!   node first with [`HttpKvClient::probe_txn`], so a run does not start against such nodes);
 //! - 503, a redirect loop, or a connection refused before anything was sent -> `fail`: no node
 //!   accepted the request. Such answers are retried on the next node within the same request,
 //!   since retrying something that certainly did not happen is safe;
@@ -19,7 +23,7 @@ use serde_json::Value;
 use super::{BoxFuture, Client, Completion, Request};
 use crate::history::OpType;
 use crate::net::NodeId;
-use crate::protocol::{CasBody, StatusBody, ValueBody};
+use crate::protocol::{CasBody, StatusBody, TxnBody, ValueBody};
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +37,16 @@ pub enum HttpKvError {
     /// The cluster has no nodes to talk to.
     #[error("the http-kv client needs at least one node address")]
     NoNodes,
+    /// A node does not serve `POST /txn`.
+    #[error("node {node} ({addr}) does not serve POST /txn (answered {status}); transaction workloads (list-append, rw-register) need that endpoint: see the HTTP-KV protocol in README.md, or pick a single-key workload")]
+    NoTxn {
+        /// The node.
+        node: String,
+        /// Its client address.
+        addr: SocketAddr,
+        /// The status it answered.
+        status: u16,
+    },
     /// `GET /status` failed or answered something unreadable.
     #[error("GET http://{addr}/status: {message}")]
     Status {
@@ -122,6 +136,32 @@ impl HttpKvClient {
         serde_json::from_slice(&bytes).map_err(|e| err(format!("unreadable body: {e}")))
     }
 
+    /// Ask every node whether it serves `POST /txn`, with an empty transaction (which changes
+    /// nothing): 404 or 405 means it does not. Any other answer, or none in time, counts as
+    /// served (a node that is down now is the nemesis's business, not a missing endpoint).
+    pub async fn probe_txn(&self) -> Result<(), HttpKvError> {
+        for (node, addr) in &self.nodes {
+            let sent = self
+                .http
+                .post(format!("http://{addr}/txn"))
+                .json(&TxnBody { ops: vec![] })
+                .timeout(self.opts.timeout)
+                .send()
+                .await;
+            if let Ok(resp) = sent {
+                let status = resp.status().as_u16();
+                if matches!(status, 404 | 405) {
+                    return Err(HttpKvError::NoTxn {
+                        node: node.clone(),
+                        addr: *addr,
+                        status,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The node id for a client address, or the address itself when it is not a known node.
     fn node_name(&self, addr: SocketAddr) -> String {
         self.nodes
@@ -169,6 +209,10 @@ impl HttpKvClient {
                     to: to.clone(),
                 })
             }
+            Request::Txn { ops } => self
+                .http
+                .post(format!("http://{addr}/txn"))
+                .json(&TxnBody { ops: ops.clone() }),
         };
         let resp = match builder.send().await {
             Ok(r) => r,
@@ -188,6 +232,13 @@ impl HttpKvClient {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             return Hop::NotAccepted(format!("{node}: 503 no leader"));
+        }
+        if matches!(req, Request::Txn { .. }) && matches!(status.as_u16(), 404 | 405) {
+            return Hop::Done(fail(
+                req,
+                Some(node.clone()),
+                format!("{node} does not serve POST /txn ({})", status.as_u16()),
+            ));
         }
         let known = matches!(status.as_u16(), 200 | 404 | 409);
         if !known {
@@ -226,8 +277,28 @@ fn classify(req: &Request, status: u16, body: &[u8], node: String) -> Completion
         (Request::Read { .. }, 404) => ok(Value::Null, node),
         (Request::Write { .. } | Request::Cas { .. }, 200) => ok(req.recorded_value(), node),
         (Request::Cas { .. }, 409) => fail(req, Some(node), "cas mismatch (409)".into()),
+        (Request::Txn { ops }, 200) => match serde_json::from_slice::<TxnBody>(body) {
+            Ok(answer) if super::txn_answer_matches(ops, &answer.ops) => {
+                ok(super::txn_value(&answer.ops), node)
+            }
+            Ok(_) => info(
+                req,
+                Some(node),
+                "the answer's micro-ops are not the request's".into(),
+            ),
+            Err(e) => info(req, Some(node), format!("unreadable 200 body: {e}")),
+        },
+        (Request::Txn { .. }, 409) => fail(req, Some(node), aborted(body)),
         // 404 on a write or 409 on a read/write are outside the protocol: unknown.
         _ => info(req, Some(node), format!("unexpected status {status}")),
+    }
+}
+
+/// The `fail` reason of a 409 to a transaction, with the node's own words when it gave some.
+fn aborted(body: &[u8]) -> String {
+    match serde_json::from_slice::<crate::protocol::ErrorBody>(body) {
+        Ok(e) => format!("aborted (409): {}", e.error),
+        Err(_) => "aborted (409)".into(),
     }
 }
 

@@ -291,3 +291,68 @@ fn location_forms_parse() {
 fn keys_are_encoded_as_one_segment() {
     assert_eq!(encode_key("a/b c"), "a%2Fb%20c");
 }
+
+fn txn() -> Request {
+    Request::Txn {
+        ops: serde_json::from_value(json!([["append", "x", 1], ["r", "x", null]])).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn committed_transaction_records_the_answer_with_reads_filled() {
+    let a = mock(|head| {
+        assert!(head.starts_with("POST /txn"), "{head}");
+        respond(200, r#"{"ops":[["append","x",1],["r","x",[1]]]}"#)
+    })
+    .await;
+    let c = client(&[a]).invoke(&txn()).await;
+    assert_eq!(
+        (c.kind, c.value),
+        (OpType::Ok, json!([["append", "x", 1], ["r", "x", [1]]]))
+    );
+    assert_eq!(
+        txn().recorded_value(),
+        json!([["append", "x", 1], ["r", "x", null]])
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_the_requests_transaction_is_info() {
+    for body in [
+        r#"{"ops":[["append","x",2],["r","x",[2]]]}"#,
+        r#"{"ops":[["r","x",[1]]]}"#,
+        r#"{"ops":[["append","y",1],["r","x",[1]]]}"#,
+    ] {
+        let a = mock(move |_| respond(200, body)).await;
+        let c = client(&[a]).invoke(&txn()).await;
+        assert_eq!(c.kind, OpType::Info, "{body}");
+        assert_eq!(c.value, txn().recorded_value());
+    }
+}
+
+#[tokio::test]
+async fn aborted_transaction_is_fail_with_the_nodes_reason() {
+    let a = mock(|_| respond(409, r#"{"error":"cannot append to a register"}"#)).await;
+    let c = client(&[a]).invoke(&txn()).await;
+    assert_eq!(c.kind, OpType::Fail);
+    assert!(c.error.unwrap().contains("cannot append"));
+}
+
+#[tokio::test]
+async fn a_node_without_the_txn_endpoint_is_named_by_the_probe() {
+    let with = mock(|_| respond(307, "")).await;
+    let without = mock(|head| {
+        if head.starts_with("POST /txn") {
+            respond(404, "")
+        } else {
+            respond(200, r#"{"value":1}"#)
+        }
+    })
+    .await;
+    assert!(client(&[with]).probe_txn().await.is_ok());
+    let e = client(&[with, without]).probe_txn().await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("n2") && text.contains("POST /txn") && text.contains("404"), "{text}");
+    let c = client(&[without]).invoke(&txn()).await;
+    assert_eq!(c.kind, OpType::Fail, "{c:?}");
+}

@@ -41,6 +41,10 @@ pub async fn perform(
         Request::Cas { key, from, to } => {
             cas(session, opts, &key_path(&opts.root, key), from, to).await
         }
+        // Refused before a run starts (the plan checks the client); never sent.
+        Request::Txn { .. } => Ok(Done::Fail(
+            "the zookeeper client does not run transactions".into(),
+        )),
     }
 }
 
