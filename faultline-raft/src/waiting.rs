@@ -3,9 +3,10 @@
 //! with its result, or as unknown when leadership is lost (the entry may still commit).
 //!
 //! A transaction split into one entry per micro-op (the seeded bug `txn-split`) waits as a
-//! group: it is answered once its last part applied, or as unknown when any part is lost.
+//! group: each part is proposed once the one before it applied (so other entries interleave),
+//! and the group is answered once its last part applied, or as unknown when any part is lost.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -56,16 +57,27 @@ pub struct WaitingRead {
 enum Waiter {
     /// A client, for this entry alone.
     One(oneshot::Sender<Reply>),
-    /// Part `pos` of split transaction `group`.
-    Part { group: u64, pos: usize },
+    /// The current part of split transaction `group`.
+    Part { group: u64 },
 }
 
-/// A transaction proposed as one entry per micro-op.
+/// A transaction proposed as one entry per micro-op, one after the other.
 #[derive(Debug)]
 struct Group {
     reply: oneshot::Sender<Reply>,
-    results: Vec<Option<MicroOp>>,
-    left: usize,
+    /// Results of the parts applied so far.
+    results: Vec<MicroOp>,
+    /// Micro-ops not proposed yet.
+    rest: VecDeque<MicroOp>,
+}
+
+/// The next part of a split transaction, for the driver to propose.
+#[derive(Debug)]
+pub struct NextPart {
+    /// The group it belongs to.
+    pub group: u64,
+    /// The micro-op.
+    pub op: MicroOp,
 }
 
 /// Proposals waiting for their entries, by log index.
@@ -83,29 +95,47 @@ impl Proposals {
         self.by_index.insert(index, (term, Waiter::One(reply)));
     }
 
-    /// `reply` waits for every entry of `parts` (one per micro-op, in order).
-    pub fn insert_split(&mut self, parts: &[(u64, u64)], reply: oneshot::Sender<Reply>) {
+    /// Split transaction: `reply` waits for the entry at `(index, term)`, the first micro-op,
+    /// then for each of `rest` in turn (see [`Proposals::applied`]).
+    pub fn insert_split(
+        &mut self,
+        index: u64,
+        term: u64,
+        rest: Vec<MicroOp>,
+        reply: oneshot::Sender<Reply>,
+    ) {
         let group = self.next_group;
         self.next_group += 1;
-        for (pos, (index, term)) in parts.iter().enumerate() {
-            self.by_index
-                .insert(*index, (*term, Waiter::Part { group, pos }));
-        }
+        self.by_index.insert(index, (term, Waiter::Part { group }));
         self.groups.insert(
             group,
             Group {
                 reply,
-                results: vec![None; parts.len()],
-                left: parts.len(),
+                results: Vec::new(),
+                rest: rest.into(),
             },
         );
     }
 
-    /// Entry `e` was applied with `result`: answer whoever waits for it.
-    pub fn applied(&mut self, e: &Entry, result: Applied) {
-        let Some((term, waiter)) = self.by_index.remove(&e.index) else {
-            return;
-        };
+    /// The next part of `group` was proposed at `(index, term)`.
+    pub fn part_proposed(&mut self, group: u64, index: u64, term: u64) {
+        self.by_index.insert(index, (term, Waiter::Part { group }));
+    }
+
+    /// The next part of `group` could not be proposed: earlier parts applied, so its outcome is
+    /// unknown.
+    pub fn abandon(&mut self, group: u64) {
+        if let Some(g) = self.groups.remove(&group) {
+            let _ = g.reply.send(Reply::Unknown(
+                "the split transaction lost leadership between parts".into(),
+            ));
+        }
+    }
+
+    /// Entry `e` was applied with `result`: answer whoever waits for it. Returns the next part
+    /// of a split transaction to propose, if there is one.
+    pub fn applied(&mut self, e: &Entry, result: Applied) -> Option<NextPart> {
+        let (term, waiter) = self.by_index.remove(&e.index)?;
         let answer = if term != e.term {
             Reply::Unknown("entry was replaced by another leader".into())
         } else {
@@ -114,15 +144,13 @@ impl Proposals {
         match waiter {
             Waiter::One(reply) => {
                 let _ = reply.send(answer);
+                None
             }
-            Waiter::Part { group, pos } => self.part_done(group, pos, answer),
+            Waiter::Part { group } => self.part_done(group, answer),
         }
     }
 
-    fn part_done(&mut self, group: u64, pos: usize, answer: Reply) {
-        let Some(g) = self.groups.get_mut(&group) else {
-            return;
-        };
+    fn part_done(&mut self, group: u64, answer: Reply) -> Option<NextPart> {
         let op = match answer {
             Reply::Txn(mut ops) if ops.len() == 1 => ops.pop(),
             _ => None,
@@ -135,14 +163,16 @@ impl Proposals {
                     "a part of the split transaction did not commit".into(),
                 ));
             }
-            return;
+            return None;
         };
-        g.results[pos] = Some(op);
-        g.left -= 1;
-        if g.left == 0 {
-            if let Some(g) = self.groups.remove(&group) {
-                let ops = g.results.into_iter().flatten().collect();
-                let _ = g.reply.send(Reply::Txn(ops));
+        let g = self.groups.get_mut(&group)?;
+        g.results.push(op);
+        match g.rest.pop_front() {
+            Some(op) => Some(NextPart { group, op }),
+            None => {
+                let g = self.groups.remove(&group)?;
+                let _ = g.reply.send(Reply::Txn(g.results));
+                None
             }
         }
     }
@@ -186,11 +216,10 @@ mod tests {
     }
 
     #[test]
-    fn a_split_transaction_is_answered_once_all_parts_applied() {
+    fn a_split_transaction_proposes_its_parts_one_by_one_and_answers_at_the_end() {
         let mut p = Proposals::default();
         let mut kv = Kv::default();
         let (tx, mut rx) = oneshot::channel();
-        p.insert_split(&[(3, 1), (5, 1)], tx);
         let a = MicroOp::Append {
             key: "x".into(),
             value: json!(1),
@@ -199,21 +228,28 @@ mod tests {
             key: "x".into(),
             value: Value::Null,
         };
-        for e in [txn_entry(3, 1, a), txn_entry(5, 1, r)] {
-            let result = kv.apply(&e.cmd);
-            p.applied(&e, result);
-        }
+        p.insert_split(3, 1, vec![r], tx);
+        let e = txn_entry(3, 1, a);
+        let result = kv.apply(&e.cmd);
+        let next = p.applied(&e, result).expect("the read is next");
+        assert!(rx.try_recv().is_err(), "not answered before the last part");
+        // Another client's append lands between the parts.
+        kv.apply(&txn_entry(4, 1, MicroOp::Append { key: "x".into(), value: json!(9) }).cmd);
+        p.part_proposed(next.group, 5, 1);
+        let e = txn_entry(5, 1, next.op);
+        let result = kv.apply(&e.cmd);
+        assert!(p.applied(&e, result).is_none());
         let Ok(Reply::Txn(ops)) = rx.try_recv() else {
             panic!("answered")
         };
-        assert_eq!(ops[1].value(), &json!([1]));
+        assert_eq!(ops[1].value(), &json!([1, 9]));
     }
 
     #[test]
     fn lost_parts_and_lost_leadership_answer_unknown() {
         let mut p = Proposals::default();
         let (tx, mut rx) = oneshot::channel();
-        p.insert_split(&[(3, 1), (4, 1)], tx);
+        p.insert_split(3, 1, vec![], tx);
         let e = txn_entry(
             3,
             2,
@@ -222,12 +258,15 @@ mod tests {
                 value: Value::Null,
             },
         );
-        p.applied(&e, Applied::Txn(vec![]));
+        assert!(p.applied(&e, Applied::Txn(vec![])).is_none());
         assert!(matches!(rx.try_recv(), Ok(Reply::Unknown(_))));
         let (tx, mut rx) = oneshot::channel();
         p.insert(7, 2, tx);
+        let (tx2, mut rx2) = oneshot::channel();
+        p.insert_split(8, 2, vec![], tx2);
         p.lose_all("lost leadership");
         assert!(matches!(rx.try_recv(), Ok(Reply::Unknown(_))));
+        assert!(matches!(rx2.try_recv(), Ok(Reply::Unknown(_))));
         assert!(p.by_index.is_empty() && p.groups.is_empty());
     }
 }

@@ -25,6 +25,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../workloads/cas-register.toml"),
     ),
     ("workloads/kv.toml", include_str!("../../workloads/kv.toml")),
+    (
+        "workloads/list-append.toml",
+        include_str!("../../workloads/list-append.toml"),
+    ),
+    (
+        "workloads/rw-register.toml",
+        include_str!("../../workloads/rw-register.toml"),
+    ),
     ("nemesis/none.toml", include_str!("../../nemesis/none.toml")),
     ("nemesis/kill.toml", include_str!("../../nemesis/kill.toml")),
     (

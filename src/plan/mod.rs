@@ -9,6 +9,7 @@
 //! - `rerun`: a stored run's `test.toml` read back (`faultline test --rerun RUN`).
 
 mod bundled;
+mod check_plan;
 mod input;
 mod rerun;
 mod toml_out;
@@ -16,12 +17,12 @@ mod toml_out;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::checker::ModelKind;
-use crate::cluster::{ClusterSpec, SpecError};
+use crate::cluster::{ClientKind, ClusterSpec, SpecError};
 use crate::nemesis::{NemesisSchedule, ScheduleError};
-use crate::workload::{WorkloadError, WorkloadSpec};
+use crate::workload::{WorkloadError, WorkloadKind, WorkloadSpec};
 
 pub use bundled::resolve_file;
+pub use check_plan::{CheckPlan, DEFAULT_CONSISTENCY_MODEL};
 pub use input::{NetKind, PlanInput};
 
 /// Default cluster spec.
@@ -85,8 +86,8 @@ pub struct Plan {
     pub workload_path: PathBuf,
     /// The workload.
     pub workload: WorkloadSpec,
-    /// The checker model (from the workload).
-    pub model: ModelKind,
+    /// What the history is checked against (from the workload).
+    pub check: CheckPlan,
     /// Where the nemesis schedule came from.
     pub nemesis_path: PathBuf,
     /// The fault schedule.
@@ -208,7 +209,29 @@ impl Plan {
         // Fail before anything starts if the node binary cannot be found.
         cluster.resolve_command()?;
         cluster.check_requires()?;
-        let model = workload.model_kind().map_err(|m| flag("workload", m))?;
+        let check = match workload.kind().map_err(|m| flag("workload", m))? {
+            WorkloadKind::Single(m) => CheckPlan::Linear(m),
+            WorkloadKind::Txn(shape) => {
+                if cluster.client == ClientKind::Zookeeper {
+                    return Err(flag(
+                        "workload",
+                        format!(
+                            "{} runs transactions, which the zookeeper client does not; use a \
+                             single-key workload (register, cas-register, kv) or an http-kv or \
+                             etcd cluster",
+                            workload_path.display()
+                        ),
+                    ));
+                }
+                CheckPlan::Txn {
+                    kind: shape.kind,
+                    consistency_models: workload
+                        .consistency_models
+                        .clone()
+                        .unwrap_or_else(|| vec![DEFAULT_CONSISTENCY_MODEL.to_string()]),
+                }
+            }
+        };
 
         let clients = match input.clients {
             None => DEFAULT_CLIENTS,
@@ -253,7 +276,7 @@ impl Plan {
         };
         // Static membership lists (etcd's --initial-cluster) must name the same peer URLs on every
         // node; the proxy gives each node its own per-link addresses, so such clusters never form.
-        let static_members = cluster.client == crate::cluster::ClientKind::Etcd
+        let static_members = cluster.client == ClientKind::Etcd
             || cluster.args.iter().any(|a| a.contains("{initial_cluster}"));
         if net == NetKind::Proxy && static_members {
             return Err(flag(
@@ -338,7 +361,7 @@ impl Plan {
             cluster,
             workload_path,
             workload,
-            model,
+            check,
             nemesis_path,
             nemesis,
             clients,

@@ -1,6 +1,7 @@
 //! Plan resolution: defaults, bundled files, cross-field checks and error messages.
 
 use super::*;
+use crate::checker::ModelKind;
 
 fn resolve(f: impl FnOnce(&mut PlanInput)) -> Result<Plan, PlanError> {
     let mut input = PlanInput {
@@ -15,7 +16,7 @@ fn resolve(f: impl FnOnce(&mut PlanInput)) -> Result<Plan, PlanError> {
 fn defaults_are_five_nodes_cas_register_mixed_thirty_seconds() {
     let p = resolve(|_| {}).unwrap();
     assert_eq!(p.cluster.nodes, 5);
-    assert_eq!(p.model, ModelKind::CasRegister);
+    assert_eq!(p.check, CheckPlan::Linear(ModelKind::CasRegister));
     assert_eq!(p.nemesis.name, "mixed");
     assert_eq!(p.time_limit, Duration::from_secs(30));
     assert_eq!((p.clients, p.rate), (10, 200.0));
@@ -42,7 +43,7 @@ fn short_names_find_bundled_files() {
         i.nemesis = Some("kill".into());
     })
     .unwrap();
-    assert_eq!(p.model, ModelKind::Kv);
+    assert_eq!(p.check, CheckPlan::Linear(ModelKind::Kv));
     assert_eq!(p.nemesis.name, "kill");
 }
 
@@ -199,4 +200,24 @@ fn bundled_zookeeper_specs_parse_and_differ_only_in_read_mode() {
         (&sync.args, &sync.files, &sync.ready, &sync.requires)
     );
     assert!(plain.uses_peer_addresses());
+}
+
+#[test]
+fn transaction_workloads_check_isolation_and_refuse_zookeeper() {
+    let p = resolve(|i| i.workload = Some("list-append".into())).unwrap();
+    assert_eq!(
+        p.check,
+        CheckPlan::Txn {
+            kind: crate::workload::TxnKind::ListAppend,
+            consistency_models: vec!["strict-serializable".into()],
+        }
+    );
+    assert_eq!(p.config_pairs()["model"], "list-append");
+    let e = resolve(|i| {
+        i.workload = Some("rw-register".into());
+        i.cluster = Some("zookeeper".into());
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("--workload") && e.contains("zookeeper"), "{e}");
 }

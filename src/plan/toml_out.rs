@@ -45,7 +45,13 @@ impl Plan {
         );
         m.insert("seed".into(), self.seed.to_string());
         m.insert("net".into(), self.net.name().into());
-        m.insert("model".into(), self.model.name().into());
+        m.insert("model".into(), self.check.name().into());
+        if let super::CheckPlan::Txn {
+            consistency_models, ..
+        } = &self.check
+        {
+            m.insert("consistency_models".into(), consistency_models.join(","));
+        }
         m.insert(
             "bug".into(),
             self.bug.clone().unwrap_or_else(|| "none".into()),
@@ -94,7 +100,7 @@ pub fn render(plan: &Plan) -> String {
         "check_time_limit".into(),
         s(humantime::format_duration(plan.check_time_limit).to_string()),
     );
-    test.insert("model".into(), s(plan.model.name().into()));
+    test.insert("model".into(), s(plan.check.name().into()));
     test.insert("rerun".into(), s(plan.rerun_command()));
 
     let mut root = toml::Table::new();

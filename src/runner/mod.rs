@@ -30,7 +30,7 @@ use crate::net::NetError;
 use crate::plan::Plan;
 use crate::report::summary::{render_summary, RunStats};
 use crate::report::RunResults;
-use crate::workload::final_reads;
+use crate::workload::{final_reads, final_requests};
 
 pub use setup::Clients;
 
@@ -199,7 +199,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         }
     };
     let unchecked = |reason: &str| CheckReport {
-        model: plan.model,
+        model: linear_model(plan),
         verdict: Verdict::Unknown {
             reason: reason.to_string(),
         },
@@ -243,7 +243,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         )
     } else {
         let opts = CheckOptions {
-            model: plan.model,
+            model: linear_model(plan),
             time_limit: Some(plan.check_time_limit),
             ..Default::default()
         };
@@ -306,6 +306,14 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     })
 }
 
+/// TEMPORARY until the transaction checker lands: the model for linear checks.
+fn linear_model(plan: &Plan) -> crate::checker::ModelKind {
+    match &plan.check {
+        crate::plan::CheckPlan::Linear(m) => *m,
+        crate::plan::CheckPlan::Txn { .. } => crate::checker::ModelKind::Kv,
+    }
+}
+
 /// Set up, run the workload under the nemesis, heal, recover, final reads, stop. Every process
 /// started here is stopped before this returns, on every path (the cluster stops on drop).
 async fn execute(
@@ -333,6 +341,16 @@ async fn execute(
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
         }
     };
+    if plan.check.is_txn() {
+        // A node without POST /txn is a clear error now, not a run full of failures.
+        if let Clients::HttpKv(c) = Clients::new(plan, &cluster)? {
+            if let Err(e) = c.probe_txn().await {
+                cluster.stop_all();
+                let _ = net.shutdown();
+                return Err(RunError::Client(e.to_string()));
+            }
+        }
+    }
     let cpu0 = process_cpu();
     let phase = workload_phase::Phase {
         plan,
@@ -342,7 +360,7 @@ async fn execute(
     let result = phase
         .run(&cluster, net.clone(), recorder.clone(), abort.clone())
         .await;
-    let (duration_s, next_process) = match result {
+    let (duration_s, next_process, final_keys) = match result {
         Ok(r) => r,
         Err(e) => {
             cluster.stop_all();
@@ -362,9 +380,8 @@ async fn execute(
                 .await
                 .unwrap_or(0);
             let client = clients.for_home(home);
-            let keys = plan.workload.key_names();
             final_reads(
-                &keys,
+                &final_requests(&plan.workload, &final_keys),
                 client.as_ref(),
                 &recorder,
                 next_process,

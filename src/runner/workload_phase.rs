@@ -32,15 +32,16 @@ pub struct Phase<'a> {
 }
 
 impl Phase<'_> {
-    /// Run workers and nemesis; returns the workload phase's length in seconds and the first process
-    /// id no worker used. The nemesis has healed everything when this returns, also on Ctrl-C.
+    /// Run workers and nemesis; returns the workload phase's length in seconds, the first process
+    /// id no worker used and the keys to read at the end. The nemesis has healed everything when
+    /// this returns, also on Ctrl-C.
     pub async fn run(
         &self,
         cluster: &Arc<Cluster>,
         net: Arc<dyn NetBackend>,
         recorder: Arc<Recorder>,
         abort: watch::Receiver<bool>,
-    ) -> Result<(f64, u64), RunError> {
+    ) -> Result<(f64, u64, Vec<String>), RunError> {
         let plan = self.plan;
         let clients = Clients::new(plan, cluster)?;
         let workers: Vec<Arc<dyn Client>> =
@@ -114,6 +115,6 @@ impl Phase<'_> {
         for e in &summary.errors {
             tracing::warn!("nemesis: {e}");
         }
-        Ok((elapsed.as_secs_f64(), stats.next_process))
+        Ok((elapsed.as_secs_f64(), stats.next_process, stats.final_keys))
     }
 }

@@ -2,9 +2,12 @@
 //! records the invoke, performs it and records the completion. After an `info` the worker goes on
 //! under a fresh process id (`p + concurrency`, as Jepsen does), because the old process may still
 //! have an op in flight. Also the final reads of every key once the cluster has recovered.
+//!
+//! Single-key workloads give each worker its own generator; transaction workloads share one
+//! ([`TxnGenerator`]), so values stay unique per key and keys rotate across all workers.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,7 +15,8 @@ use tokio::time::Instant;
 
 use super::generator::OpGenerator;
 use super::rate::RateLimiter;
-use super::spec::WorkloadSpec;
+use super::spec::{WorkloadKind, WorkloadSpec};
+use super::txn_gen::{final_read_txns, TxnGenerator};
 use crate::client::{Client, Completion, Request};
 use crate::history::{Key, Op, OpType, Process, Recorder};
 
@@ -49,6 +53,38 @@ pub struct DriveStats {
     pub next_process: u64,
     /// Ops invoked.
     pub invoked: u64,
+    /// The keys to read once more at the end: every key of a single-key workload, the keys
+    /// live at the end of a transaction workload.
+    pub final_keys: Vec<String>,
+}
+
+/// Where a worker's requests come from.
+enum Source {
+    /// Its own seeded generator.
+    Own(OpGenerator),
+    /// The run's shared transaction generator.
+    Shared(Arc<Mutex<TxnGenerator>>),
+}
+
+impl Source {
+    fn next_request(&mut self) -> Request {
+        match self {
+            Source::Own(g) => g.next_request(),
+            Source::Shared(g) => g.lock().unwrap_or_else(|e| e.into_inner()).next_request(),
+        }
+    }
+}
+
+/// The final reads of `keys` as requests: one read per key, or read-only transactions for a
+/// transaction workload.
+pub fn final_requests(spec: &WorkloadSpec, keys: &[String]) -> Vec<Request> {
+    match spec.kind() {
+        Ok(WorkloadKind::Txn(_)) => final_read_txns(keys),
+        _ => keys
+            .iter()
+            .map(|k| Request::Read { key: k.clone() })
+            .collect(),
+    }
 }
 
 /// The op name the history uses for a request.
@@ -116,9 +152,18 @@ pub async fn drive(
     let n = cfg.concurrency.max(1) as u64;
     let limiter = Arc::new(RateLimiter::new(cfg.rate));
     let invoked = Arc::new(AtomicU64::new(0));
+    let shared = match spec.kind() {
+        Ok(WorkloadKind::Txn(shape)) => Some(Arc::new(Mutex::new(TxnGenerator::new(
+            spec, shape, cfg.seed,
+        )))),
+        _ => None,
+    };
     let mut tasks = Vec::new();
     for (w, client) in clients.into_iter().enumerate() {
-        let mut gen = OpGenerator::new(spec, cfg.seed, w as u64);
+        let mut gen = match &shared {
+            Some(g) => Source::Shared(g.clone()),
+            None => Source::Own(OpGenerator::new(spec, cfg.seed, w as u64)),
+        };
         let (limiter, recorder, stop, progress, invoked) = (
             limiter.clone(),
             recorder.clone(),
@@ -163,17 +208,22 @@ pub async fn drive(
             max_process = max_process.max(p);
         }
     }
+    let final_keys = match &shared {
+        Some(g) => g.lock().unwrap_or_else(|e| e.into_inner()).live_keys(),
+        None => spec.key_names(),
+    };
     DriveStats {
         next_process: max_process + 1,
         invoked: invoked.load(Ordering::Relaxed),
+        final_keys,
     }
 }
 
-/// Read every key once more after the cluster has healed, each with a fresh process, retrying a
-/// key (under a new process) while its read is not `ok`, until `budget` runs out. Returns the keys
-/// whose final read never succeeded.
+/// Perform each of `requests` (the final reads) once more after the cluster has healed, each
+/// with a fresh process, retrying one (under a new process) while it is not `ok`, until `budget`
+/// runs out. Returns the keys of the requests that never succeeded.
 pub async fn final_reads(
-    keys: &[String],
+    requests: &[Request],
     client: &dyn Client,
     recorder: &Recorder,
     first_process: u64,
@@ -182,11 +232,10 @@ pub async fn final_reads(
     let deadline = Instant::now() + budget;
     let mut process = first_process;
     let mut missing = Vec::new();
-    for key in keys {
+    for req in requests {
         let mut done = false;
         while !done && Instant::now() < deadline {
-            let req = Request::Read { key: key.clone() };
-            let c = perform(client, recorder, process, &req).await;
+            let c = perform(client, recorder, process, req).await;
             process += 1;
             done = c.kind == OpType::Ok;
             if !done {
@@ -194,7 +243,10 @@ pub async fn final_reads(
             }
         }
         if !done {
-            missing.push(key.clone());
+            match req {
+                Request::Txn { ops } => missing.extend(ops.iter().map(|o| o.key().to_string())),
+                other => missing.extend(other.key().map(str::to_string)),
+            }
         }
     }
     missing
@@ -285,7 +337,7 @@ mod tests {
         )
         .await;
         let missing = final_reads(
-            &spec.key_names(),
+            &final_requests(&spec, &stats.final_keys),
             fake.as_ref(),
             &rec,
             stats.next_process,

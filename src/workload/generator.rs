@@ -44,7 +44,7 @@ impl OpGenerator {
             rng,
             keys,
             key_cdf,
-            values: spec.values,
+            values: spec.value_range(),
             mix: [m.read, m.read + m.write, m.read + m.write + m.cas],
         }
     }

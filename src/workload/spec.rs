@@ -1,4 +1,6 @@
-//! The workload file: op mix, keys and their distribution, value range and the checker model.
+//! The workload file: op mix, keys and their distribution, value range and the checker model;
+//! for transaction workloads (`model = "list-append"` or `"rw-register"`) also the transaction
+//! length, key rotation and the consistency models to check.
 
 use std::path::Path;
 
@@ -48,6 +50,50 @@ pub enum KeyDistribution {
     Zipf,
 }
 
+/// What a workload generates, decided by its `model`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WorkloadKind {
+    /// Single-key reads, writes and cas, checked for linearizability against this model.
+    Single(ModelKind),
+    /// Transactions of micro-ops, checked for isolation.
+    Txn(TxnShape),
+}
+
+/// The micro-ops a transaction workload writes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnKind {
+    /// `["append", k, v]` to lists; reads return the list.
+    ListAppend,
+    /// `["w", k, v]` to registers; reads return the value.
+    RwRegister,
+}
+
+impl TxnKind {
+    /// The `model` name in workload files (and the checker's data model of the same name).
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnKind::ListAppend => "list-append",
+            TxnKind::RwRegister => "rw-register",
+        }
+    }
+}
+
+/// How transactions are generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxnShape {
+    /// Append or write.
+    pub kind: TxnKind,
+    /// Micro-ops per transaction, inclusive; `1 <= min <= max`.
+    pub length: [u32; 2],
+    /// Writes a key takes before a fresh key replaces it (Jepsen's `max-writes-per-key`).
+    pub max_writes_per_key: u32,
+}
+
+/// Default micro-ops per transaction.
+pub const DEFAULT_TXN_LENGTH: [u32; 2] = [1, 4];
+/// Default writes per key before it is replaced.
+pub const DEFAULT_MAX_WRITES_PER_KEY: u32 = 32;
+
 /// Relative weights of the op kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +101,7 @@ pub struct Mix {
     /// Weight of reads.
     #[serde(default)]
     pub read: u32,
-    /// Weight of writes.
+    /// Weight of writes (appends in list-append).
     #[serde(default)]
     pub write: u32,
     /// Weight of compare-and-sets.
@@ -69,9 +115,11 @@ pub struct Mix {
 pub struct WorkloadSpec {
     /// Name, used as the default test name.
     pub name: String,
-    /// Checker model name (`register`, `cas-register`, `kv`).
+    /// Checker model name (`register`, `cas-register`, `kv`; `list-append`, `rw-register` for
+    /// transactions).
     pub model: String,
-    /// Number of keys (`k0`, `k1`, ...). Each key is an independent register.
+    /// Number of keys (`k0`, `k1`, ...). Each key is an independent register. For transactions:
+    /// the keys in use at once (retired keys are replaced by fresh ones).
     #[serde(default = "one")]
     pub keys: u32,
     /// How keys are chosen.
@@ -80,11 +128,23 @@ pub struct WorkloadSpec {
     /// Exponent of the zipf distribution.
     #[serde(default = "one_f")]
     pub zipf_exponent: f64,
-    /// Inclusive range of values written and compared.
-    #[serde(default = "default_values")]
-    pub values: [i64; 2],
-    /// Op mix weights.
+    /// Inclusive range of values written and compared (default `[0, 4]`). Not for transactions,
+    /// whose values are unique per key (1, 2, 3, ... in the order generated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<[i64; 2]>,
+    /// Op mix weights; for transactions, of read and write micro-ops.
     pub mix: Mix,
+    /// Transactions: micro-ops per transaction, inclusive (default `[1, 4]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub txn_length: Option<[u32; 2]>,
+    /// Transactions: writes a key takes before a fresh key replaces it (default 32), so reads
+    /// stay short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_writes_per_key: Option<u32>,
+    /// Transactions: consistency models the history must satisfy (default
+    /// `["strict-serializable"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency_models: Option<Vec<String>>,
 }
 
 fn one() -> u32 {
@@ -93,9 +153,8 @@ fn one() -> u32 {
 fn one_f() -> f64 {
     1.0
 }
-fn default_values() -> [i64; 2] {
-    [0, 4]
-}
+/// Values single-key workloads write when the file does not say.
+const DEFAULT_VALUES: [i64; 2] = [0, 4];
 
 impl WorkloadSpec {
     /// Read and validate a workload file.
@@ -124,19 +183,7 @@ impl WorkloadSpec {
             field,
             message,
         };
-        let model = self.model_kind().map_err(|m| bad("model", m))?;
-        if !matches!(
-            model,
-            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
-        ) {
-            return Err(bad(
-                "model",
-                format!(
-                    "{:?} needs ops this workload cannot generate; use register, cas-register or kv",
-                    self.model
-                ),
-            ));
-        }
+        let kind = self.kind().map_err(|m| bad("model", m))?;
         if self.keys == 0 || self.keys > 100_000 {
             return Err(bad(
                 "keys",
@@ -146,9 +193,6 @@ impl WorkloadSpec {
         if !(self.zipf_exponent.is_finite() && self.zipf_exponent > 0.0) {
             return Err(bad("zipf_exponent", "must be a positive number".into()));
         }
-        if self.values[0] > self.values[1] {
-            return Err(bad("values", "write [min, max] with min <= max".into()));
-        }
         let Mix { read, write, cas } = self.mix;
         if read + write + cas == 0 {
             return Err(bad(
@@ -156,18 +200,98 @@ impl WorkloadSpec {
                 "at least one of read, write, cas must be > 0".into(),
             ));
         }
-        if cas > 0 && model == ModelKind::Register {
-            return Err(bad(
-                "mix.cas",
-                "the register model has no cas; set cas = 0 or model = \"cas-register\"".into(),
-            ));
+        match kind {
+            WorkloadKind::Single(model) => {
+                let txn_only = [
+                    ("txn_length", self.txn_length.is_some()),
+                    ("max_writes_per_key", self.max_writes_per_key.is_some()),
+                    ("consistency_models", self.consistency_models.is_some()),
+                ];
+                if let Some((field, _)) = txn_only.iter().find(|f| f.1) {
+                    return Err(bad(
+                        field,
+                        "applies to transaction workloads only (model = \"list-append\" or \"rw-register\")".into(),
+                    ));
+                }
+                let [lo, hi] = self.value_range();
+                if lo > hi {
+                    return Err(bad("values", "write [min, max] with min <= max".into()));
+                }
+                if cas > 0 && model == ModelKind::Register {
+                    return Err(bad(
+                        "mix.cas",
+                        "the register model has no cas; set cas = 0 or model = \"cas-register\""
+                            .into(),
+                    ));
+                }
+            }
+            WorkloadKind::Txn(shape) => {
+                if self.values.is_some() {
+                    return Err(bad(
+                        "values",
+                        "transactions write unique values per key (1, 2, 3, ...); remove the field"
+                            .into(),
+                    ));
+                }
+                if cas > 0 {
+                    return Err(bad(
+                        "mix.cas",
+                        "transactions have no cas micro-op; set cas = 0".into(),
+                    ));
+                }
+                let [lo, hi] = shape.length;
+                if lo == 0 || lo > hi || hi > 1000 {
+                    return Err(bad(
+                        "txn_length",
+                        format!("[{lo}, {hi}]: write [min, max] with 1 <= min <= max <= 1000"),
+                    ));
+                }
+                if shape.max_writes_per_key == 0 {
+                    return Err(bad("max_writes_per_key", "must be at least 1".into()));
+                }
+                if self.consistency_models.as_ref().is_some_and(Vec::is_empty) {
+                    return Err(bad(
+                        "consistency_models",
+                        "name at least one, e.g. [\"strict-serializable\"]".into(),
+                    ));
+                }
+            }
         }
         Ok(())
     }
 
-    /// The checker model.
-    pub fn model_kind(&self) -> Result<ModelKind, String> {
-        self.model.parse()
+    /// What this workload generates (from `model`); the error lists the known models.
+    pub fn kind(&self) -> Result<WorkloadKind, String> {
+        let txn = |kind| {
+            WorkloadKind::Txn(TxnShape {
+                kind,
+                length: self.txn_length.unwrap_or(DEFAULT_TXN_LENGTH),
+                max_writes_per_key: self
+                    .max_writes_per_key
+                    .unwrap_or(DEFAULT_MAX_WRITES_PER_KEY),
+            })
+        };
+        match self.model.as_str() {
+            "list-append" => return Ok(txn(TxnKind::ListAppend)),
+            "rw-register" => return Ok(txn(TxnKind::RwRegister)),
+            _ => {}
+        }
+        let model: ModelKind = self.model.parse()?;
+        if !matches!(
+            model,
+            ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv
+        ) {
+            return Err(format!(
+                "{:?} needs ops this workload cannot generate; use register, cas-register, kv, list-append or rw-register",
+                self.model
+            ));
+        }
+        Ok(WorkloadKind::Single(model))
+    }
+
+    /// The inclusive range single-key writes draw values from.
+    pub fn value_range(&self) -> [i64; 2] {
+        self.values.unwrap_or(DEFAULT_VALUES)
     }
 
     /// Every key this workload may touch, in order.
@@ -182,7 +306,7 @@ mod tests {
 
     #[test]
     fn bundled_workloads_load() {
-        for f in ["register", "cas-register", "kv"] {
+        for f in ["register", "cas-register", "kv", "list-append", "rw-register"] {
             let path = format!("{}/workloads/{f}.toml", env!("CARGO_MANIFEST_DIR"));
             let spec = WorkloadSpec::load(Path::new(&path)).unwrap();
             assert_eq!(spec.name, f);
@@ -199,5 +323,35 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("keyz"));
         let e = WorkloadSpec::parse("name='x'\nmodel='kv'\n[mix]\nread=0\n", "w.toml");
         assert!(e.unwrap_err().to_string().contains("`mix`"));
+    }
+
+    #[test]
+    fn transaction_fields_are_checked_and_kept_to_transaction_workloads() {
+        let ok = WorkloadSpec::parse(
+            "name='t'\nmodel='list-append'\nkeys=4\ntxn_length=[2,3]\nmax_writes_per_key=5\n[mix]\nread=1\nwrite=1\n",
+            "w.toml",
+        )
+        .unwrap();
+        let WorkloadKind::Txn(shape) = ok.kind().unwrap() else {
+            panic!("a transaction workload")
+        };
+        assert_eq!(
+            (shape.kind, shape.length, shape.max_writes_per_key),
+            (TxnKind::ListAppend, [2, 3], 5)
+        );
+        for (text, field) in [
+            ("model='kv'\ntxn_length=[1,2]", "`txn_length`"),
+            ("model='rw-register'\ntxn_length=[0,2]", "`txn_length`"),
+            ("model='rw-register'\ntxn_length=[3,2]", "`txn_length`"),
+            ("model='list-append'\nvalues=[0,4]", "`values`"),
+            ("model='list-append'\nmax_writes_per_key=0", "`max_writes_per_key`"),
+            ("model='list-append'\nconsistency_models=[]", "`consistency_models`"),
+        ] {
+            let e = WorkloadSpec::parse(&format!("name='x'\n{text}\n[mix]\nread=1\n"), "w.toml");
+            let e = e.unwrap_err().to_string();
+            assert!(e.contains(field), "{text}: {e}");
+        }
+        let e = WorkloadSpec::parse("name='x'\nmodel='list-append'\n[mix]\nread=1\ncas=1\n", "w.toml");
+        assert!(e.unwrap_err().to_string().contains("mix.cas"));
     }
 }

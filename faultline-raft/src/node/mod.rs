@@ -306,7 +306,9 @@ impl Driver {
         for e in committed {
             let result = self.kv.apply(&e.cmd);
             self.applied = e.index;
-            self.writes.applied(&e, result);
+            if let Some(next) = self.writes.applied(&e, result) {
+                self.propose_next_part(next);
+            }
         }
         for rs in reads {
             if let Some(w) = self.reads.remove(&rs.ctx) {

@@ -11,7 +11,7 @@ use crate::core::Role;
 use crate::protocol::MicroOp;
 use crate::request::Reply;
 use crate::types::Command;
-use crate::waiting::{txn_reply, ReadWhat};
+use crate::waiting::{txn_reply, NextPart, ReadWhat};
 
 impl Driver {
     /// A transaction: read-only ones are served like reads (ReadIndex), others are one log entry.
@@ -39,20 +39,23 @@ impl Driver {
         self.read_index(ReadWhat::Txn(ops), reply);
     }
 
-    /// Bug `txn-split`: propose each micro-op as its own transaction entry.
-    fn propose_split(&mut self, ops: Vec<MicroOp>, reply: oneshot::Sender<Reply>) {
-        let mut parts = Vec::with_capacity(ops.len());
-        for op in ops {
-            match self.core.propose(Command::Txn { ops: vec![op] }) {
-                Ok(at) => parts.push(at),
-                Err(_) => break,
+    /// Bug `txn-split`: propose the first micro-op as a transaction of its own; the others follow
+    /// one by one as each applies ([`Driver::propose_next_part`]).
+    fn propose_split(&mut self, mut ops: Vec<MicroOp>, reply: oneshot::Sender<Reply>) {
+        let rest = ops.split_off(1);
+        match self.core.propose(Command::Txn { ops }) {
+            Ok((index, term)) => self.writes.insert_split(index, term, rest, reply),
+            Err(_) => {
+                let _ = reply.send(self.not_leader());
             }
-        }
-        if parts.is_empty() {
-            let _ = reply.send(self.not_leader());
-        } else {
-            self.writes.insert_split(&parts, reply);
         }
     }
 
+    /// Bug `txn-split`: the part before `next` applied; propose `next` now.
+    pub(super) fn propose_next_part(&mut self, next: NextPart) {
+        match self.core.propose(Command::Txn { ops: vec![next.op] }) {
+            Ok((index, term)) => self.writes.part_proposed(next.group, index, term),
+            Err(_) => self.writes.abandon(next.group),
+        }
+    }
 }
