@@ -12,8 +12,18 @@ use tabled::settings::Style;
 
 use super::harness_run::{median, run_plan, runtime, scratch};
 use super::{BenchError, BenchOptions};
-use crate::checker::Verdict;
+use crate::exit::Outcome;
 use crate::plan::PlanInput;
+use crate::report::RunCheck;
+
+/// The anomaly classes of a transaction check (the failing key for a linearizability one is
+/// not a class: none).
+fn anomaly_names(check: &RunCheck) -> Vec<String> {
+    check
+        .txn()
+        .map(|r| r.anomaly_types.iter().map(|a| a.name().to_string()).collect())
+        .unwrap_or_default()
+}
 
 /// Concurrent CAS on few values: where decisions taken at propose time collide.
 const CAS_HEAVY: &str = "name = \"cas-heavy\"\nmodel = \"cas-register\"\nkeys = 1\nvalues = [0, 2]\n[mix]\nread = 1\nwrite = 1\ncas = 4\n";
@@ -31,8 +41,9 @@ const KILL_MAJORITY: &str = "name = \"kill-majority\"\nfaults = [\"kill\"]\ninte
 
 /// (bug, nemesis, workload, cluster): the fault that reveals each bug. forget-vote runs without
 /// pre-vote, which otherwise keeps two candidates from ever sharing a term (see
-/// `nemesis::vote_twice`); its correct-node runs use the same cluster.
-pub const CASES: [(&str, &str, &str, &str); 8] = [
+/// `nemesis::vote_twice`); its correct-node runs use the same cluster. The transaction bugs
+/// run the bundled `list-append` workload under bundled nemeses, for [`TXN_TIME_LIMIT`].
+pub const CASES: [(&str, &str, &str, &str); 11] = [
     ("stale-read", "partition-leader", "cas-register", "raft"),
     ("stale-leader", "leader-often", "read-heavy", "raft"),
     ("early-ack", "leader-often", "read-heavy", "raft"),
@@ -41,7 +52,14 @@ pub const CASES: [(&str, &str, &str, &str); 8] = [
     ("forget-vote", "vote-twice", "read-heavy", "raft-no-prevote"),
     ("no-truncate", "reelect-deposed", "wide-kv", "raft"),
     ("lease-read", "skew-isolate-leader", "read-heavy", "raft"),
+    ("txn-split", "none", "list-append", "raft"),
+    ("stale-txn-read", "none", "list-append", "raft"),
+    ("dirty-txn-read", "partition-leader", "list-append", "raft"),
 ];
+
+/// Run length of the transaction bugs' rows: `partition-leader` cuts the leader off at 5 s and
+/// every 10 s after, so 30 s give three leader changes.
+pub const TXN_TIME_LIMIT: &str = "30s";
 
 /// (nemesis, network backend): faults the correct node runs under on its own, read-heavy, on the
 /// bundled cluster. A fault the machine cannot do (no libfaketime, no root) is reported skipped.
@@ -80,6 +98,7 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
     }
     .max(1);
     let time_limit = if opts.quick { "10s" } else { "15s" };
+    let txn_time_limit = if opts.quick { "10s" } else { TXN_TIME_LIMIT };
     let mut b = Builder::default();
     b.push_record([
         "bug",
@@ -89,6 +108,7 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         "detected",
         "median violation at (s)",
         "median wall (s)",
+        "anomalies",
     ]);
     let mut false_positives = 0;
     let mut correct_runs = 0;
@@ -100,6 +120,7 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         }
         let mut at = Vec::new();
         let mut walls = Vec::new();
+        let mut classes = std::collections::BTreeSet::new();
         for (label, with_bug) in [("bug", true), ("correct", false)] {
             for seed in 1..=runs as u64 {
                 let dir = scratch()?;
@@ -110,28 +131,42 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
                     nodes: Some(3),
                     clients: Some(8),
                     rate: Some(300.0),
-                    time_limit: Some(time_limit.into()),
+                    time_limit: Some(
+                        if workload == "list-append" {
+                            txn_time_limit
+                        } else {
+                            time_limit
+                        }
+                        .into(),
+                    ),
                     seed: Some(seed),
                     bug: with_bug.then(|| bug.to_string()),
                     name: Some(format!("bench-{bug}-{label}")),
                     ..Default::default()
                 };
                 let done = run_plan(&rt, &dir.path().join("results"), input)?;
-                let verdict = &done.report.results.check.verdict;
+                let results = &done.report.results;
+                let check = &results.check;
                 if with_bug {
                     walls.push(done.wall.as_secs_f64());
-                    if let Verdict::Invalid { counterexample } = verdict {
-                        at.push(counterexample.op.time.unwrap_or(0) as f64 / 1e9);
+                    if check.is_invalid() {
+                        // A witness without timed ops (e.g. incompatible-order) counts as found
+                        // at the end of the workload.
+                        let ns = check
+                            .violation_at_ns()
+                            .unwrap_or((results.duration_s * 1e9) as i64);
+                        at.push(ns as f64 / 1e9);
+                        classes.extend(anomaly_names(check));
                     }
                 } else {
                     correct_runs += 1;
-                    if matches!(verdict, Verdict::Invalid { .. }) {
+                    if check.is_invalid() {
                         false_positives += 1;
                     }
                 }
                 eprintln!(
                     "bench bugs: {bug} ({label}) seed {seed}: {}",
-                    crate::report::summary::verdict_word(verdict)
+                    check.verdict_word()
                 );
             }
         }
@@ -147,13 +182,18 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
                 format!("{:.1}", median(at))
             },
             format!("{:.1}", median(walls)),
+            if classes.is_empty() {
+                "-".into()
+            } else {
+                classes.into_iter().collect::<Vec<_>>().join(", ")
+            },
         ]);
     }
     let mut table = b.build();
     table.with(Style::rounded());
     let alone = correct_only(&rt, runs, time_limit, &only)?;
     Ok(format!(
-        "{table}\ncorrect node: {false_positives} false positives in {correct_runs} runs (same nemeses, seeds and workloads)\n{alone}3 nodes, 8 clients, 300 ops/s, {time_limit} per run"
+        "{table}\ncorrect node: {false_positives} false positives in {correct_runs} runs (same nemeses, seeds and workloads)\n{alone}3 nodes, 8 clients, 300 ops/s, {time_limit} per run ({txn_time_limit} for list-append)"
     ))
 }
 
@@ -205,15 +245,15 @@ fn correct_only(
                 Err(e) => return Err(e),
             };
             walls.push(done.wall.as_secs_f64());
-            let verdict = &done.report.results.check.verdict;
-            match verdict {
-                Verdict::Valid => valid += 1,
-                Verdict::Invalid { .. } => invalid += 1,
-                Verdict::Unknown { .. } => unknown += 1,
+            let check = &done.report.results.check;
+            match check.outcome() {
+                Outcome::Valid => valid += 1,
+                Outcome::Invalid => invalid += 1,
+                _ => unknown += 1,
             }
             eprintln!(
                 "bench bugs: correct node under {nemesis} seed {seed}: {}",
-                crate::report::summary::verdict_word(verdict)
+                check.verdict_word()
             );
         }
         match skipped {

@@ -54,8 +54,8 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
                 Some(cpu) => format!("{:.0}%", 100.0 * cpu.as_secs_f64() / r.duration_s.max(1e-9)),
                 None => "?".into(),
             },
-            crate::report::summary::verdict_word(&r.check.verdict).to_string(),
-            format!("{:.1}", r.check.elapsed_ms as f64 / 1000.0),
+            r.check.verdict_word().to_string(),
+            format!("{:.1}", r.check.elapsed_ms() as f64 / 1000.0),
         ]);
     }
     let mut table = b.build();

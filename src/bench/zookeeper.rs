@@ -136,10 +136,10 @@ fn one_run(
     };
     let done = run_plan(rt, &dir.path().join("results"), input)?;
     let results = &done.report.results;
-    match &results.check.verdict {
-        Verdict::Valid => t.valid += 1,
-        Verdict::Unknown { .. } => t.unknown += 1,
-        Verdict::Invalid { counterexample } => {
+    match results.check.linear().map(|c| &c.verdict) {
+        Some(Verdict::Valid) => t.valid += 1,
+        Some(Verdict::Unknown { .. }) | None => t.unknown += 1,
+        Some(Verdict::Invalid { counterexample }) => {
             t.invalid += 1;
             t.violation_at
                 .push(counterexample.op.time.unwrap_or(0) as f64 / 1e9);
@@ -164,7 +164,7 @@ fn one_run(
     t.infos.push(count("all", OpType::Info));
     eprintln!(
         "bench zookeeper: {mode} reads, {nemesis}, seed {seed}: {}",
-        crate::report::summary::verdict_word(&results.check.verdict)
+        results.check.verdict_word()
     );
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::exit::Outcome;
 use crate::report::stored::{load_run, REPORT_HTML};
-use crate::report::write_report;
+use crate::report::write_run_report;
 
 /// Flags of `faultline report`.
 #[derive(Debug, Args)]
@@ -29,17 +29,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     }
     let stored = load_run(&args.dir)?;
     let out = args.dir.join(REPORT_HTML);
-    write_report(
-        &out,
-        &stored.history,
-        &stored.results.check,
-        Some(&stored.results),
-    )
-    .with_context(|| format!("writing {}", out.display()))?;
+    write_run_report(&out, &stored.history, &stored.results)
+        .with_context(|| format!("writing {}", out.display()))?;
     println!("{}", out.display());
-    Ok(match stored.results.check.verdict {
-        crate::checker::Verdict::Valid => Outcome::Valid,
-        crate::checker::Verdict::Invalid { .. } => Outcome::Invalid,
-        crate::checker::Verdict::Unknown { .. } => Outcome::Unknown,
-    })
+    Ok(stored.results.check.outcome())
 }

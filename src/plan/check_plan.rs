@@ -1,6 +1,7 @@
 //! What the run's history is checked against, decided by the workload: linearizability per key
 //! against a sequential model, or transactional isolation against consistency models.
 
+use crate::checker::txn::ConsistencyModel;
 use crate::checker::ModelKind;
 use crate::workload::TxnKind;
 
@@ -13,8 +14,8 @@ pub enum CheckPlan {
     Txn {
         /// The micro-ops' data model (`list-append` or `rw-register`).
         kind: TxnKind,
-        /// The consistency models the history must satisfy (checker names).
-        consistency_models: Vec<String>,
+        /// The consistency models the history must satisfy.
+        consistency_models: Vec<ConsistencyModel>,
     },
 }
 

@@ -223,12 +223,23 @@ impl Plan {
                         ),
                     ));
                 }
+                let names = workload
+                    .consistency_models
+                    .clone()
+                    .unwrap_or_else(|| vec![DEFAULT_CONSISTENCY_MODEL.to_string()]);
+                let consistency_models = names
+                    .iter()
+                    .map(|n| {
+                        n.parse().map_err(|message| WorkloadError::Invalid {
+                            path: workload_path.display().to_string(),
+                            field: "consistency_models",
+                            message,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 CheckPlan::Txn {
                     kind: shape.kind,
-                    consistency_models: workload
-                        .consistency_models
-                        .clone()
-                        .unwrap_or_else(|| vec![DEFAULT_CONSISTENCY_MODEL.to_string()]),
+                    consistency_models,
                 }
             }
         };

@@ -209,7 +209,7 @@ fn transaction_workloads_check_isolation_and_refuse_zookeeper() {
         p.check,
         CheckPlan::Txn {
             kind: crate::workload::TxnKind::ListAppend,
-            consistency_models: vec!["strict-serializable".into()],
+            consistency_models: vec![crate::checker::txn::ConsistencyModel::strict_serializable()],
         }
     );
     assert_eq!(p.config_pairs()["model"], "list-append");
@@ -220,4 +220,15 @@ fn transaction_workloads_check_isolation_and_refuse_zookeeper() {
     .unwrap_err()
     .to_string();
     assert!(e.starts_with("--workload") && e.contains("zookeeper"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.toml");
+    std::fs::write(
+        &w,
+        "name='w'\nmodel='list-append'\nconsistency_models=['serialisable']\n[mix]\nread=1\n",
+    )
+    .unwrap();
+    let e = resolve(|i| i.workload = Some(w.clone()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("consistency_models") && e.contains("w.toml"), "{e}");
 }

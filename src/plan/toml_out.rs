@@ -50,7 +50,8 @@ impl Plan {
             consistency_models, ..
         } = &self.check
         {
-            m.insert("consistency_models".into(), consistency_models.join(","));
+            let names: Vec<&str> = consistency_models.iter().map(|m| m.name()).collect();
+            m.insert("consistency_models".into(), names.join(","));
         }
         m.insert(
             "bug".into(),

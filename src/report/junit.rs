@@ -78,3 +78,15 @@ pub fn render_junit(check: &CheckReport, suite_name: &str) -> String {
 pub fn write_junit(path: &Path, check: &CheckReport, suite_name: &str) -> Result<(), ReportError> {
     write_atomically(path, render_junit(check, suite_name).as_bytes())
 }
+
+/// Write the JUnit XML of a run's check (linearizability or transactions) to `path`.
+pub fn write_run_junit(
+    path: &Path,
+    check: &crate::report::RunCheck,
+    suite_name: &str,
+) -> Result<(), ReportError> {
+    match check {
+        crate::report::RunCheck::Linear(c) => write_junit(path, c, suite_name),
+        crate::report::RunCheck::Txn(c) => write_txn_junit(path, c, suite_name),
+    }
+}

@@ -1,7 +1,8 @@
 //! Reporting: the `results.json` schema, the terminal summary table, the self-contained HTML report
 //! and JUnit XML. Renders what the runner and checker produced; never re-runs the checker.
 //!
-//! - [`results`]: `RunResults`, the `results.json` schema.
+//! - [`results`]: `RunResults`, the `results.json` schema; [`run_check`]: its `check`, the
+//!   linearizability or isolation report.
 //! - [`html`]: `render_html` / `write_report`, the self-contained HTML report.
 //! - [`junit`]: `render_junit` / `write_junit`, JUnit XML (one test case per checked key).
 //! - [`summary`]: run statistics from a history and the terminal summary table.
@@ -14,13 +15,15 @@ pub mod html;
 pub mod junit;
 pub mod progress;
 pub mod results;
+pub mod run_check;
 pub mod stored;
 pub mod summary;
 pub mod text;
 
 pub use error::ReportError;
 pub use escape::esc;
-pub use html::{render_html, write_report};
-pub use junit::{render_junit, write_junit};
+pub use html::{render_html, write_report, write_run_report};
+pub use junit::{render_junit, write_junit, write_run_junit};
 pub use results::RunResults;
+pub use run_check::RunCheck;
 pub use stored::{load_run, StoredRun};

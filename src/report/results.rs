@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checker::CheckReport;
 use crate::nemesis::coverage::Coverage;
+use crate::report::run_check::RunCheck;
 
 /// Latency percentiles of one op kind, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,7 +65,8 @@ pub struct RunResults {
     pub config: BTreeMap<String, String>,
     /// Test duration in seconds (workload phase, excluding setup and checking).
     pub duration_s: f64,
-    /// Completed client ops by outcome, per op kind (`read`, `write`, `cas`) and in total (`all`).
+    /// Completed client ops by outcome, per op kind (`read`, `write`, `cas`, `txn`) and in total
+    /// (`all`).
     pub outcomes: BTreeMap<String, Outcomes>,
     /// Latency per op kind and `all`, over ok completions.
     pub latency: BTreeMap<String, Latency>,
@@ -73,9 +74,11 @@ pub struct RunResults {
     pub throughput: f64,
     /// Faults injected, in order (also recorded as `nemesis` ops in `history.jsonl`).
     pub faults: Vec<FaultRecord>,
-    /// The checker's result: overall verdict (flattened: `verdict` plus `counterexample` or
-    /// `reason`), per-key verdicts and the counterexample. `faultline report` shows it as stored.
-    pub check: CheckReport,
+    /// The checker's result. Single-key workloads: overall verdict (flattened: `verdict` plus
+    /// `counterexample` or `reason`), per-key verdicts and the counterexample. Transaction
+    /// workloads: the isolation report (`valid`, `anomaly_types`, `not`, `also_not`, witnesses,
+    /// `stats`). `faultline report` shows it as stored.
+    pub check: RunCheck,
     /// Which faults hit which roles, and availability during each fault window (computed from
     /// the history's nemesis ops; empty for runs stored before it existed).
     #[serde(default)]

@@ -1,5 +1,8 @@
 //! The numbers of a run (outcomes by op kind, latency percentiles, faults) computed from its
 //! history, and the terminal summary table (tabled) printed at the end of `faultline test`.
+//! Transaction runs show a `txn` row and their anomaly classes (`txn.rs`).
+
+mod txn;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,7 +11,8 @@ use tabled::settings::Style;
 
 use super::results::{FaultRecord, Latency, Outcomes, RunResults};
 use super::text::op_text;
-use crate::checker::Verdict;
+use crate::checker::{CheckReport, Verdict};
+use crate::report::RunCheck;
 use crate::history::{History, OpType, Process};
 use crate::nemesis::coverage::{LEFT_OUT, WARNING};
 use crate::nemesis::note::describe;
@@ -201,7 +205,23 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
     for w in &r.coverage.warnings {
         out.push_str(&format!("warning     {w}\n"));
     }
-    let detail = match &r.check.verdict {
+    match &r.check {
+        RunCheck::Linear(check) => out.push_str(&linear_verdict_lines(check)),
+        RunCheck::Txn(check) => out.push_str(&txn::verdict_lines(check)),
+    }
+    if let Some(a) = &r.aborted {
+        out.push_str(&format!("aborted     {a}\n"));
+    }
+    out.push_str(&format!("seed        {}\n", r.seed));
+    out.push_str(&format!("results     {run_dir}\n"));
+    out
+}
+
+/// The verdict lines of a single-key run: the verdict, and for an invalid one the failing op,
+/// the last ok before it and the states the model could be in.
+fn linear_verdict_lines(check: &CheckReport) -> String {
+    let mut out = String::new();
+    let detail = match &check.verdict {
         Verdict::Unknown { reason } => format!(" ({reason})"),
         Verdict::Invalid { counterexample } => match &counterexample.key {
             Some(k) => format!(" (key {k}, op {})", counterexample.op.index),
@@ -211,11 +231,11 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
     };
     out.push_str(&format!(
         "verdict     {}{detail} [{} model, checked in {} ms]\n",
-        verdict_word(&r.check.verdict),
-        r.check.model.name(),
-        r.check.elapsed_ms
+        verdict_word(&check.verdict),
+        check.model.name(),
+        check.elapsed_ms
     ));
-    if let Verdict::Invalid { counterexample: ce } = &r.check.verdict {
+    if let Verdict::Invalid { counterexample: ce } = &check.verdict {
         // The evidence in two lines: the op that broke the model (who answered, what it said)
         // and the last ok before it; report.html has the full counterexample.
         out.push_str(&format!("failing op  {}\n", op_text(&ce.op)));
@@ -228,11 +248,6 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
         }
         out.push_str(&format!("states then {}\n", states.join(", ")));
     }
-    if let Some(a) = &r.aborted {
-        out.push_str(&format!("aborted     {a}\n"));
-    }
-    out.push_str(&format!("seed        {}\n", r.seed));
-    out.push_str(&format!("results     {run_dir}\n"));
     out
 }
 

@@ -11,6 +11,7 @@
 //! backend stop on drop). The runner has no checking, fault or rendering logic of its own: it
 //! calls `checker`, `nemesis` and `report`.
 
+mod check;
 pub mod preflight;
 mod setup;
 mod store;
@@ -20,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::checker::{CheckOptions, CheckReport, Verdict};
 use crate::clock::ClockControl;
 use crate::cluster::{Cluster, ClusterError};
 use crate::exit::Outcome;
@@ -29,7 +29,7 @@ use crate::nemesis::coverage::Coverage;
 use crate::net::NetError;
 use crate::plan::Plan;
 use crate::report::summary::{render_summary, RunStats};
-use crate::report::RunResults;
+use crate::report::{RunCheck, RunResults};
 use crate::workload::{final_reads, final_requests};
 
 pub use setup::Clients;
@@ -172,7 +172,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     let executed = execute(plan, &pre, &run_dir, recorder.clone(), abort_rx).await;
     ctrl_c.abort();
     let history = recorder.finish();
-    let base = |check: CheckReport,
+    let base = |check: RunCheck,
                 duration_s: f64,
                 aborted: Option<String>,
                 h: &crate::history::History| {
@@ -198,14 +198,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
             coverage: Coverage::from_history(h),
         }
     };
-    let unchecked = |reason: &str| CheckReport {
-        model: linear_model(plan),
-        verdict: Verdict::Unknown {
-            reason: reason.to_string(),
-        },
-        keys: vec![],
-        elapsed_ms: 0,
-    };
+    let unchecked = |reason: &str| check::unchecked(plan, reason);
 
     let (executed, history) = match (executed, history) {
         (Ok(e), Ok(h)) => (e, h),
@@ -242,17 +235,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
             RunEnd::Aborted(why.clone()),
         )
     } else {
-        let opts = CheckOptions {
-            model: linear_model(plan),
-            time_limit: Some(plan.check_time_limit),
-            ..Default::default()
-        };
-        let h = history.clone();
-        let checked = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
-            .await
-            .map_err(|e| RunError::Check(e.to_string()))
-            .and_then(|r| r.map_err(|e| RunError::Check(e.to_string())));
-        let report = match checked {
+        let report = match check::check(plan, &history).await {
             Ok(report) => report,
             Err(err) => {
                 // A checker bug is no verdict: keep the run's results and say why.
@@ -268,11 +251,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
                 return Err(fail(err));
             }
         };
-        let outcome = match report.verdict {
-            Verdict::Valid => Outcome::Valid,
-            Verdict::Invalid { .. } => Outcome::Invalid,
-            Verdict::Unknown { .. } => Outcome::Unknown,
-        };
+        let outcome = report.outcome();
         (report, RunEnd::Verdict(outcome))
     };
     let results = base(
@@ -284,16 +263,12 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     store::write_results(&run_dir, &results).map_err(fail)?;
     store::update_latest(&plan.results_dir, &run_dir).map_err(fail)?;
     let report_err = |e: crate::report::ReportError| fail(RunError::Report(e.to_string()));
-    crate::report::write_report(
-        &run_dir.join("report.html"),
-        &history,
-        &results.check,
-        Some(&results),
-    )
-    .map_err(report_err)?;
+    crate::report::write_run_report(&run_dir.join("report.html"), &history, &results)
+        .map_err(report_err)?;
     if let Some(junit) = &plan.junit {
         for path in [run_dir.join("junit.xml"), junit.clone()] {
-            crate::report::write_junit(&path, &results.check, &plan.name).map_err(report_err)?;
+            crate::report::write_run_junit(&path, &results.check, &plan.name)
+                .map_err(report_err)?;
         }
     }
     let summary = render_summary(&results, &run_dir.display().to_string());
@@ -304,14 +279,6 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         summary,
         workload_cpu: executed.workload_cpu,
     })
-}
-
-/// TEMPORARY until the transaction checker lands: the model for linear checks.
-fn linear_model(plan: &Plan) -> crate::checker::ModelKind {
-    match &plan.check {
-        crate::plan::CheckPlan::Linear(m) => *m,
-        crate::plan::CheckPlan::Txn { .. } => crate::checker::ModelKind::Kv,
-    }
 }
 
 /// Set up, run the workload under the nemesis, heal, recover, final reads, stop. Every process

@@ -76,6 +76,14 @@ impl TxnKind {
             TxnKind::RwRegister => "rw-register",
         }
     }
+
+    /// The transaction checker's data model of the same name.
+    pub fn checker_model(self) -> crate::checker::txn::TxnModel {
+        match self {
+            TxnKind::ListAppend => crate::checker::txn::TxnModel::ListAppend,
+            TxnKind::RwRegister => crate::checker::txn::TxnModel::RwRegister,
+        }
+    }
 }
 
 /// How transactions are generated.

@@ -111,6 +111,19 @@ pub fn write_report(
     write_atomically(path, render_html(history, check, run).as_bytes())
 }
 
+/// Render a stored run's report (linearizability or transactions, as its check says) and write
+/// it to `path`.
+pub fn write_run_report(
+    path: &Path,
+    history: &History,
+    run: &RunResults,
+) -> Result<(), ReportError> {
+    match &run.check {
+        crate::report::RunCheck::Linear(check) => write_report(path, history, check, Some(run)),
+        crate::report::RunCheck::Txn(check) => write_txn_report(path, history, check, Some(run)),
+    }
+}
+
 /// The client count from the run config, used to group Jepsen-style renumbered processes.
 fn group_mod(run: Option<&RunResults>) -> Option<u64> {
     let c = &run?.config;
