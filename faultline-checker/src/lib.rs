@@ -16,6 +16,7 @@
 //! - `compete.rs`: runs the contenders, picks the verdict, rebuilds evidence.
 //! - `counterexample.rs`, `render.rs`: Knossos-style counterexamples and their text form.
 //! - `budget.rs`: time / memory budgets and cancellation. [`synth`]: seeded history generator.
+//! - [`txn`]: Elle-style transactional isolation checking (list-append, rw-register).
 //!
 //! # Strategy
 //!
@@ -45,6 +46,7 @@ mod render;
 mod run;
 mod split;
 pub mod synth;
+pub mod txn;
 mod wgl;
 
 pub use budget::{Budget, Stop};

@@ -17,6 +17,7 @@ mod validate;
 pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
 pub use independent::lift_tuple_keys;
+pub(crate) use jsonl::parse_line;
 pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
 pub use load::{load, load_with_lines, Format, Loaded, MAX_EDN_BYTES};
 pub use recorder::Recorder;

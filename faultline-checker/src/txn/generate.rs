@@ -1,0 +1,1 @@
+//! Seeded transactional histories (placeholder).

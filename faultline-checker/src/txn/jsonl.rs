@@ -1,0 +1,322 @@
+//! The fast path from JSONL bytes to compact transactions: no `History`, no `serde_json::Value`
+//! per op. Each line is walked by a small scanner; anything the scanner does not handle (string
+//! escapes, a malformed line) goes through the same `serde_json` code as the slow path, so
+//! both paths accept the same files and report the same errors, with line numbers.
+
+use serde_json::Number;
+
+use super::atom::Atom;
+use super::from_history::{not_txn, Feed};
+use super::scan::{as_i64, as_u64, Odd, Scanner, Token};
+use super::txns::{Builder, MopKind, Txns};
+use super::{TxnError, TxnModel};
+use crate::history::{parse_line, HistoryError, Location, OpType, Process, MAX_LINE_BYTES};
+
+/// What reading produced.
+pub(crate) enum Parsed {
+    /// The whole history.
+    Done(Box<Txns>),
+    /// The memory budget ran out while reading; the reason.
+    OverBudget(String),
+}
+
+/// The fields of one op line the checker needs.
+struct Line<'a> {
+    index: Option<u64>,
+    time: Option<i64>,
+    process: Process,
+    kind: OpType,
+    f: &'a str,
+    /// The `value` field's bytes, if present.
+    value: Option<&'a [u8]>,
+}
+
+/// Read a whole JSONL history.
+pub(crate) fn read(bytes: &[u8], model: TxnModel, memory_limit: usize) -> Result<Parsed, TxnError> {
+    let mut b = Builder::new(model);
+    let mut position = 0u64;
+    for (n, raw) in bytes.split(|&c| c == b'\n').enumerate() {
+        let line_no = n as u64 + 1;
+        let line = raw.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        if line.len() > MAX_LINE_BYTES {
+            return Err(HistoryError::syntax(
+                Some(line_no),
+                format!(
+                    "line is longer than the {MAX_LINE_BYTES}-byte cap (1 MiB); one op per line \
+                     is expected. Is this really a JSONL history?"
+                ),
+            )
+            .into());
+        }
+        op(&mut b, line, position, line_no)?;
+        position += 1;
+        if position.is_multiple_of(65_536) && b.bytes() > memory_limit {
+            return Ok(Parsed::OverBudget(format!(
+                "memory limit of {} MiB reached while reading the history (line {line_no})",
+                memory_limit >> 20
+            )));
+        }
+    }
+    if position == 0 {
+        return Err(HistoryError::Empty {
+            at: Location::default(),
+        }
+        .into());
+    }
+    Ok(Parsed::Done(Box::new(b.finish())))
+}
+
+/// Read one op into the builder.
+fn op(b: &mut Builder, line: &[u8], position: u64, line_no: u64) -> Result<(), TxnError> {
+    let fields = match fields(line) {
+        Ok(f) => f,
+        // The slow path either explains what is wrong or reads what the scanner would not.
+        Err(Odd) => return slow(b, line, position, line_no),
+    };
+    let malformed = |message: String| -> TxnError {
+        HistoryError::Malformed {
+            at: Location::line(line_no),
+            index: position,
+            message,
+        }
+        .into()
+    };
+    let index = fields.index.unwrap_or(position);
+    if index != position {
+        return Err(malformed(format!(
+            "index is {index} but the op is at position {position}; indices must count ops \
+             from 0 in file order (or be omitted)"
+        )));
+    }
+    let Process::Client(p) = fields.process else {
+        return Ok(());
+    };
+    let bad = |message: String| TxnError::BadOp {
+        index,
+        line: Some(line_no),
+        message,
+    };
+    if fields.f != "txn" {
+        return Err(bad(not_txn(fields.f, b.model())));
+    }
+    let results = fields.kind == OpType::Ok;
+    if matches!(fields.kind, OpType::Invoke | OpType::Ok) {
+        let v = fields.value.unwrap_or(b"null");
+        if mops(b, v, results).is_err() {
+            b.clear_scratch();
+            return slow(b, line, position, line_no);
+        }
+    }
+    let r = match fields.kind {
+        OpType::Invoke => b.invoke(index, p, fields.time),
+        kind => b.complete(index, p, kind, fields.time),
+    };
+    r.map_err(malformed)
+}
+
+/// The slow path for one line: `serde_json` into an op, then the value path.
+fn slow(b: &mut Builder, line: &[u8], position: u64, line_no: u64) -> Result<(), TxnError> {
+    let op = parse_line(line, position).map_err(|m| HistoryError::syntax(Some(line_no), m))?;
+    if op.index != position {
+        return Err(HistoryError::Malformed {
+            at: Location::line(line_no),
+            index: position,
+            message: format!(
+                "index is {} but the op is at position {position}; indices must count ops \
+                 from 0 in file order (or be omitted)",
+                op.index
+            ),
+        }
+        .into());
+    }
+    super::from_history::feed(b, std::slice::from_ref(&op)).map_err(|e| match e {
+        Feed::Rule { index, message } => HistoryError::Malformed {
+            at: Location::line(line_no),
+            index,
+            message,
+        }
+        .into(),
+        Feed::Model { index, message } => TxnError::BadOp {
+            index,
+            line: Some(line_no),
+            message,
+        },
+    })
+}
+
+fn fields(line: &[u8]) -> Result<Line<'_>, Odd> {
+    let mut s = Scanner::new(line);
+    s.eat(b'{')?;
+    let (mut index, mut time, mut process, mut kind, mut f, mut value) =
+        (None, None, None, None, None, None);
+    if !s.eat_if(b'}') {
+        loop {
+            let key = s.string()?;
+            s.eat(b':')?;
+            match key {
+                "index" => index = Some(uint(&mut s)?),
+                "time" => {
+                    time = match s.scalar()? {
+                        Token::Null => None,
+                        Token::Num(n) => Some(as_i64(n).ok_or(Odd)?),
+                        _ => return Err(Odd),
+                    }
+                }
+                "process" => {
+                    process = Some(match s.scalar()? {
+                        Token::Num(n) => Process::Client(as_u64(n).ok_or(Odd)?),
+                        Token::Str("nemesis") => Process::Nemesis,
+                        _ => return Err(Odd),
+                    })
+                }
+                "type" => {
+                    kind = Some(match s.string()? {
+                        "invoke" => OpType::Invoke,
+                        "ok" => OpType::Ok,
+                        "fail" => OpType::Fail,
+                        "info" => OpType::Info,
+                        _ => return Err(Odd),
+                    })
+                }
+                "f" => f = Some(s.string()?),
+                "value" => {
+                    s.ws();
+                    let start = s.i;
+                    s.skip()?;
+                    value = Some(&line[start..s.i]);
+                }
+                "key" | "node" | "error" => {
+                    if s.peek() == Some(b'"') {
+                        s.string()?;
+                    } else {
+                        s.skip()?;
+                    }
+                }
+                _ => s.skip()?,
+            }
+            if s.eat_if(b'}') {
+                break;
+            }
+            s.eat(b',')?;
+        }
+    }
+    if !s.at_end() {
+        return Err(Odd);
+    }
+    Ok(Line {
+        index,
+        time,
+        process: process.ok_or(Odd)?,
+        kind: kind.ok_or(Odd)?,
+        f: f.ok_or(Odd)?,
+        value,
+    })
+}
+
+fn uint(s: &mut Scanner) -> Result<u64, Odd> {
+    match s.scalar()? {
+        Token::Num(n) => as_u64(n).ok_or(Odd),
+        _ => Err(Odd),
+    }
+}
+
+/// Push the micro-ops of a `value` field; `Err` means "let the slow path explain".
+fn mops(b: &mut Builder, v: &[u8], results: bool) -> Result<(), Odd> {
+    let mut s = Scanner::new(v);
+    s.eat(b'[')?;
+    if s.eat_if(b']') {
+        return Ok(());
+    }
+    loop {
+        mop(b, &mut s, results)?;
+        if s.eat_if(b']') {
+            return if s.at_end() { Ok(()) } else { Err(Odd) };
+        }
+        s.eat(b',')?;
+    }
+}
+
+fn mop(b: &mut Builder, s: &mut Scanner, results: bool) -> Result<(), Odd> {
+    s.eat(b'[')?;
+    let kind = b.kind(s.string()?).map_err(|_| Odd)?;
+    s.eat(b',')?;
+    let key = atom(b, s.scalar()?)?;
+    let has_arg = s.eat_if(b',');
+    match kind {
+        MopKind::Append | MopKind::Write => {
+            if !has_arg {
+                return Err(Odd);
+            }
+            let t = s.scalar()?;
+            if kind == MopKind::Write && t == Token::Null {
+                return Err(Odd);
+            }
+            let v = atom(b, t)?;
+            b.write(kind, key, v);
+        }
+        MopKind::Read if !results => {
+            if has_arg {
+                s.skip()?;
+            }
+            b.unknown_read(key);
+        }
+        MopKind::Read => match b.model() {
+            TxnModel::ListAppend => {
+                b.list_read(key);
+                if has_arg && !s.eat_if_null() {
+                    s.eat(b'[')?;
+                    if !s.eat_if(b']') {
+                        loop {
+                            let e = atom(b, s.scalar()?)?;
+                            b.element(e);
+                            if s.eat_if(b']') {
+                                break;
+                            }
+                            s.eat(b',')?;
+                        }
+                    }
+                }
+            }
+            TxnModel::RwRegister => {
+                let v = if has_arg {
+                    atom(b, s.scalar()?)?
+                } else {
+                    Atom::NULL
+                };
+                b.register_read(key, v);
+            }
+        },
+    }
+    s.eat(b']')
+}
+
+fn atom(b: &mut Builder, t: Token) -> Result<Atom, Odd> {
+    Ok(match t {
+        Token::Null => Atom::NULL,
+        Token::True => Atom::bool(true),
+        Token::False => Atom::bool(false),
+        Token::Str(s) => b.atoms().string(s),
+        Token::Num(n) => match as_i64(n).and_then(Atom::int) {
+            Some(a) => a,
+            None => {
+                let num: Number = serde_json::from_slice(n).map_err(|_| Odd)?;
+                b.atoms().number(&num)
+            }
+        },
+    })
+}
+
+impl Scanner<'_> {
+    /// Consume `null` if it is next.
+    fn eat_if_null(&mut self) -> bool {
+        if self.peek() == Some(b'n') && self.b[self.i..].starts_with(b"null") {
+            self.i += 4;
+            true
+        } else {
+            false
+        }
+    }
+}
