@@ -117,7 +117,11 @@ impl std::str::FromStr for ModelKind {
             .map(|(_, m)| *m)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                format!("unknown model {s:?}; known models: {}", names.join(", "))
+                format!(
+                    "unknown model {s:?}; known models: {}; for transactions: list-append, \
+                     rw-register",
+                    names.join(", ")
+                )
             })
     }
 }

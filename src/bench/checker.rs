@@ -1,7 +1,8 @@
 //! `faultline bench checker`: checker throughput on the Knossos fixtures and on generated
 //! cas-register histories (single key 10k / 100k ops, 1M ops over 1,000 keys), each valid and
 //! mutated invalid. Peak memory is the checker's own accounting of its search state (memo tables
-//! and configuration sets), not the process RSS.
+//! and configuration sets), not the process RSS. Then the transaction checker on 1M-transaction
+//! histories (`checker_txn.rs`), measured as a child process's time and peak RSS.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -202,9 +203,15 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-/// Run the checker suite and return its table.
+/// Run the checker suite and return its table: linearizability rows, then transaction rows.
 pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
     let mut rows = vec![knossos_row()?];
     rows.extend(synthetic_rows(opts.quick)?);
-    Ok(table(&rows))
+    let txn = super::checker_txn::rows(opts.quick)?;
+    Ok(format!(
+        "{}
+{}",
+        table(&rows),
+        super::checker_txn::table(&txn)
+    ))
 }

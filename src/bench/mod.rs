@@ -3,6 +3,7 @@
 
 pub mod bugs;
 pub mod checker;
+mod checker_txn;
 mod harness_run;
 pub mod raft;
 pub mod throughput;

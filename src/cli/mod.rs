@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod check_txn;
 mod report;
 mod test;
 
@@ -29,7 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Start a cluster, run a workload under a nemesis, record and check the history.
     Test(TestArgs),
-    /// Check a recorded history (JSONL or Jepsen EDN) for linearizability.
+    /// Check a recorded history (JSONL or Jepsen EDN) for linearizability, or transactions for
+    /// isolation anomalies (--model list-append|rw-register).
     Check(CheckArgs),
     /// Re-render the HTML report of a stored run.
     Report(ReportArgs),

@@ -6,15 +6,12 @@
 //! From the order: `ww` from the writer of each element to the writer of the next, `wr` from
 //! the writer of a read's last element to the reader, `rw` from every reader of a state to the
 //! writer of the element that came next. Non-cycle anomalies live in `append_checks.rs`,
-//! explanations of edges in `append_explain.rs`.
-
-use rustc_hash::FxHashMap;
+//! explanations of edges in `append_explain.rs`, building the indices in `append_index.rs`.
 
 use super::atom::Atom;
-use super::graph::{Edges, RW, WR, WW};
+use super::graph::{Edges, RW, WW};
 use super::report::Collector;
-use super::show;
-use super::txns::{MopKind, Status, Txns, NONE as NO_INDEX};
+use super::txns::{Status, Txns};
 use super::TxnError;
 
 /// "No such element / position / state".
@@ -38,23 +35,34 @@ pub(crate) struct Order {
     pub compatible: bool,
 }
 
-/// The indices built over a list-append history. States: state `s` of key `k` is "the list
-/// equals the first `s` elements of `k`'s order"; its global id is `state_base[k] + s`.
-#[derive(Debug)]
+/// The indices built over a list-append history. Elements (appended values) are numbered in
+/// append order; each key's elements are also kept sorted by value, so finding the element of
+/// a value is a binary search in one key's short slice rather than a probe into one huge hash
+/// table (cache misses dominated that). States: state `s` of key `k` is "the list equals the
+/// first `s` elements of `k`'s order"; its global id is `state_base[k] + s`.
+#[derive(Debug, Default)]
 pub(crate) struct Append {
-    /// (key, value) -> element id, for every appended value of any transaction.
-    pub elem_ids: FxHashMap<(u32, Atom), u32>,
     /// Element -> the transaction that appended it.
     pub writer: Vec<u32>,
     /// Element -> its global micro-op index.
     pub wmop: Vec<u32>,
+    /// Element -> its value.
+    pub evalue: Vec<Atom>,
+    /// Element -> how its writer ended (a compact copy: random access stays in cache).
+    pub estatus: Vec<Status>,
     /// Element -> appended again to the same key later in the same transaction.
     pub intermediate: Vec<bool>,
     /// Element -> position in its key's order, or [`NONE`] when never read.
     pub pos: Vec<u32>,
+    /// Key -> its elements sorted by value: `by_value[key_off[k]..key_off[k + 1]]`.
+    pub key_off: Vec<u32>,
+    pub by_value: Vec<u32>,
     /// Key -> order (absent: `len == 0`).
     pub orders: Vec<Order>,
     pub order_elems: Vec<Atom>,
+    /// Parallel to `order_elems`: the element at each position, or [`NONE`] for a value that
+    /// nobody appended.
+    pub order_ids: Vec<u32>,
     pub state_base: Vec<u32>,
     /// Readers of each state (compressed rows over global state ids).
     pub readers_off: Vec<u32>,
@@ -65,13 +73,23 @@ impl Append {
     /// The element id of `v` appended to `k`.
     #[inline]
     pub(crate) fn elem(&self, k: u32, v: Atom) -> Option<u32> {
-        self.elem_ids.get(&(k, v)).copied()
+        let s = &self.by_value
+            [self.key_off[k as usize] as usize..self.key_off[k as usize + 1] as usize];
+        s.binary_search_by(|&e| self.evalue[e as usize].cmp(&v))
+            .ok()
+            .map(|i| s[i])
     }
 
     /// The order of key `k`.
     pub(crate) fn order(&self, k: u32) -> &[Atom] {
         let o = &self.orders[k as usize];
         &self.order_elems[o.start as usize..(o.start + o.len) as usize]
+    }
+
+    /// The element at position `p` of key `k`'s order, if someone appended it.
+    pub(crate) fn order_id(&self, k: u32, p: u32) -> Option<u32> {
+        let id = self.order_ids[(self.orders[k as usize].start + p) as usize];
+        (id != NONE).then_some(id)
     }
 
     /// The state a read of `k` returning `list` observed: the position after its last element,
@@ -102,222 +120,56 @@ impl Append {
 
     /// Heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.elem_ids.capacity() * 24
-            + (self.writer.capacity() + self.wmop.capacity() + self.pos.capacity()) * 4
+        (self.writer.capacity() + self.wmop.capacity() + self.pos.capacity()) * 4
+            + self.evalue.capacity() * 8
+            + self.estatus.capacity()
             + self.intermediate.capacity()
+            + (self.key_off.capacity() + self.by_value.capacity()) * 4
             + self.orders.capacity() * std::mem::size_of::<Order>()
             + self.order_elems.capacity() * 8
+            + self.order_ids.capacity() * 4
             + (self.state_base.capacity() + self.readers_off.capacity() + self.readers.capacity())
                 * 4
     }
 }
 
-/// Build the indices, add the dependency edges and the non-cycle anomalies.
-pub(crate) fn analyze(t: &Txns, c: &mut Collector, edges: &mut Edges) -> Result<Append, TxnError> {
-    let mut a = index_appends(t)?;
-    build_orders(t, &mut a);
-    let reads = index_reads(t, &mut a, edges);
-    super::append_checks::check(t, &a, &reads, c);
-    write_edges(t, &a, edges);
-    Ok(a)
+/// One committed read whose result is known, for the non-cycle checks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Read {
+    pub txn: u32,
+    /// Global micro-op index.
+    pub mop: u32,
+    /// The list is a prefix of the key's longest read.
+    pub prefix: bool,
+    /// The element of its last value, or [`NONE`] (empty list, or nobody appended it).
+    pub last: u32,
 }
 
-/// Element ids for every append; unique appends are a requirement of the workload.
-fn index_appends(t: &Txns) -> Result<Append, TxnError> {
-    let mut a = Append {
-        elem_ids: FxHashMap::default(),
-        writer: Vec::new(),
-        wmop: Vec::new(),
-        intermediate: Vec::new(),
-        pos: Vec::new(),
-        orders: Vec::new(),
-        order_elems: Vec::new(),
-        state_base: Vec::new(),
-        readers_off: Vec::new(),
-        readers: Vec::new(),
-    };
-    a.elem_ids.reserve(t.mops.len() / 2);
-    for (ti, x) in t.txns.iter().enumerate() {
-        let ms = t.mops_of(ti as u32);
-        for (j, m) in ms.iter().enumerate() {
-            if m.kind != MopKind::Append {
-                continue;
-            }
-            let id = a.writer.len() as u32;
-            if let Some(&other) = a.elem_ids.get(&(m.key, m.value)) {
-                let first = &t.txns[a.writer[other as usize] as usize];
-                return Err(TxnError::BadOp {
-                    index: x.invoke,
-                    line: None,
-                    message: format!(
-                        "appends {} to key {}, which op {} also appends; list-append needs every \
-                         appended value to be unique per key",
-                        show::val(t, m.value),
-                        show::key(t, m.key),
-                        first.invoke
-                    ),
-                });
-            }
-            a.elem_ids.insert((m.key, m.value), id);
-            a.writer.push(ti as u32);
-            a.wmop.push(x.mops + j as u32);
-            let later = ms[j + 1..]
-                .iter()
-                .any(|n| n.kind == MopKind::Append && n.key == m.key);
-            a.intermediate.push(later);
-        }
-    }
-    a.pos = vec![NONE; a.writer.len()];
-    Ok(a)
+/// Build the indices and the `wr` edges; returns the committed reads for the checks.
+pub(crate) fn prepare(t: &Txns, edges: &mut Edges) -> Result<(Append, Vec<Read>), TxnError> {
+    let mut a = super::append_index::index_appends(t)?;
+    super::append_index::build_orders(t, &mut a);
+    let reads = super::append_index::index_reads(t, &mut a, edges);
+    Ok((a, reads))
 }
 
-/// Each key's order: its longest committed read, or its only append when nothing was read.
-fn build_orders(t: &Txns, a: &mut Append) {
-    let nk = t.keys.len();
-    let mut best = vec![(0u32, NONE); nk];
-    let mut appends = vec![(0u32, NONE); nk];
-    for (ti, x) in t.txns.iter().enumerate() {
-        let base = x.mops;
-        for (j, m) in t.mops_of(ti as u32).iter().enumerate() {
-            match m.kind {
-                MopKind::Read if x.status == Status::Ok && m.known_read() => {
-                    let b = &mut best[m.key as usize];
-                    if m.len > b.0 {
-                        *b = (m.len, base + j as u32);
-                    }
-                }
-                MopKind::Append if x.possible() => {
-                    let s = &mut appends[m.key as usize];
-                    s.0 += 1;
-                    s.1 = base + j as u32;
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut states = 0u32;
-    a.orders.reserve(nk);
-    a.state_base.reserve(nk);
-    for k in 0..nk {
-        let start = a.order_elems.len() as u32;
-        let (mut dup_at, mut fail_at, mut source) = (NONE, NONE, NONE);
-        if best[k].1 != NONE {
-            source = best[k].1;
-            let raw = t.list(&t.mops[source as usize]);
-            seen.clear();
-            for (i, &e) in raw.iter().enumerate() {
-                if !seen.insert(e) {
-                    dup_at = dup_at.min(i as u32);
-                    continue;
-                }
-                a.order_elems.push(e);
-                if fail_at == NONE {
-                    if let Some(id) = a.elem(k as u32, e) {
-                        if t.txns[a.writer[id as usize] as usize].status == Status::Fail {
-                            fail_at = i as u32;
-                        }
-                    }
-                }
-            }
-        } else if appends[k].0 == 1 {
-            a.order_elems.push(t.mops[appends[k].1 as usize].value);
-        }
-        let len = a.order_elems.len() as u32 - start;
-        for (p, &e) in a.order_elems[start as usize..].iter().enumerate() {
-            if let Some(id) = a.elem(k as u32, e) {
-                a.pos[id as usize] = p as u32;
-            }
-        }
-        a.orders.push(Order {
-            start,
-            len,
-            source,
-            dup_at,
-            fail_at,
-            compatible: true,
-        });
-        a.state_base.push(states);
-        states += len + 1;
-    }
-    a.state_base.push(states);
-}
-
-/// Per committed read: prefix check, its state, and its wr edge. Returns the reads for the
-/// non-cycle checks: (transaction, global micro-op index, is a prefix of the order source).
-pub(crate) type ReadInfo = Vec<(u32, u32, bool)>;
-
-fn index_reads(t: &Txns, a: &mut Append, edges: &mut Edges) -> ReadInfo {
-    let mut reads: ReadInfo = Vec::new();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for (ti, x) in t.txns.iter().enumerate() {
-        if x.status != Status::Ok {
-            continue;
-        }
-        for (j, m) in t.mops_of(ti as u32).iter().enumerate() {
-            if !m.known_read() {
-                continue;
-            }
-            let k = m.key as usize;
-            let list = t.list(m);
-            let o = a.orders[k];
-            let prefix = if o.source == NONE {
-                list.is_empty()
-            } else {
-                let longest = t.list(&t.mops[o.source as usize]);
-                list.len() <= longest.len() && longest[..list.len()] == *list
-            };
-            if !prefix {
-                a.orders[k].compatible = false;
-            }
-            reads.push((ti as u32, x.mops + j as u32, prefix));
-            if let Some(s) = a.read_state(m.key, list) {
-                pairs.push((a.state_base[k] + s, ti as u32));
-            }
-            if let Some(&last) = list.last() {
-                if let Some(e) = a.elem(m.key, last) {
-                    let w = a.writer[e as usize];
-                    if t.txns[w as usize].possible() {
-                        edges.link(w, ti as u32, WR);
-                    }
-                }
-            }
-        }
-    }
-    let n_states = *a.state_base.last().unwrap_or(&0) as usize;
-    let mut off = vec![0u32; n_states + 1];
-    for &(s, _) in &pairs {
-        off[s as usize + 1] += 1;
-    }
-    for i in 0..n_states {
-        off[i + 1] += off[i];
-    }
-    let mut fill = off.clone();
-    let mut readers = vec![0u32; pairs.len()];
-    for (s, r) in pairs {
-        readers[fill[s as usize] as usize] = r;
-        fill[s as usize] += 1;
-    }
-    a.readers_off = off;
-    a.readers = readers;
-    reads
+/// The non-cycle anomalies (independent of the edges, so they may run alongside them).
+pub(crate) fn checks(t: &Txns, a: &Append, reads: &[Read], c: &mut Collector) {
+    super::append_checks::check(t, a, reads, c);
 }
 
 /// ww and rw edges into every append of a transaction that may have happened.
-fn write_edges(t: &Txns, a: &Append, edges: &mut Edges) {
+pub(crate) fn write_edges(t: &Txns, a: &Append, edges: &mut Edges) {
     for (e, &w) in a.writer.iter().enumerate() {
-        let x = &t.txns[w as usize];
-        if !x.possible() {
+        if a.estatus[e] == Status::Fail {
             continue;
         }
         let m = &t.mops[a.wmop[e] as usize];
         let s = a.prev_state(m.key, e as u32);
         if s > 0 {
-            let prev = a.order(m.key)[s as usize - 1];
-            if let Some(pe) = a.elem(m.key, prev) {
-                let pw = a.writer[pe as usize];
-                if t.txns[pw as usize].possible() {
-                    edges.link(pw, w, WW);
+            if let Some(pe) = a.order_id(m.key, s - 1) {
+                if a.estatus[pe as usize] != Status::Fail {
+                    edges.link(a.writer[pe as usize], w, WW);
                 }
             }
         }
@@ -325,5 +177,4 @@ fn write_edges(t: &Txns, a: &Append, edges: &mut Edges) {
             edges.link(r, w, RW);
         }
     }
-    let _ = NO_INDEX;
 }

@@ -8,14 +8,14 @@ use std::hash::{Hash, Hasher};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use serde_json::Value;
 
-use super::append::{Append, ReadInfo, NONE};
+use super::append::{Append, Read, NONE};
 use super::atom::Atom;
 use super::report::{Collector, OpWitness, Witness};
 use super::show::{self, list_json, mop_json, txn_op};
 use super::txns::{Mop, MopKind, Status, Txns};
 
 /// Run every check and add what it finds to `c`.
-pub(crate) fn check(t: &Txns, a: &Append, reads: &ReadInfo, c: &mut Collector) {
+pub(crate) fn check(t: &Txns, a: &Append, reads: &[Read], c: &mut Collector) {
     per_read(t, a, reads, c);
     incompatible_orders(t, a, reads, c);
     for (ti, x) in t.txns.iter().enumerate() {
@@ -47,8 +47,9 @@ fn op_witness(
     }))
 }
 
-fn per_read(t: &Txns, a: &Append, reads: &ReadInfo, c: &mut Collector) {
-    for &(r, mi, prefix) in reads {
+fn per_read(t: &Txns, a: &Append, reads: &[Read], c: &mut Collector) {
+    for rd in reads {
+        let (r, mi, prefix) = (rd.txn, rd.mop, rd.prefix);
         let m = &t.mops[mi as usize];
         let list = t.list(m);
         let o = a.orders[m.key as usize];
@@ -57,7 +58,7 @@ fn per_read(t: &Txns, a: &Append, reads: &ReadInfo, c: &mut Collector) {
         } else {
             list.iter().copied().find(|&e| {
                 a.elem(m.key, e)
-                    .is_some_and(|id| t.txns[a.writer[id as usize] as usize].status == Status::Fail)
+                    .is_some_and(|id| a.estatus[id as usize] == Status::Fail)
             })
         };
         if let Some(e) = failed {
@@ -75,9 +76,11 @@ fn per_read(t: &Txns, a: &Append, reads: &ReadInfo, c: &mut Collector) {
             });
         }
         if let Some(&last) = list.last() {
-            if let Some(id) = a.elem(m.key, last) {
+            if let Some(id) =
+                (rd.last != NONE && a.intermediate[rd.last as usize]).then_some(rd.last)
+            {
                 let w = a.writer[id as usize];
-                if a.intermediate[id as usize] && w != r {
+                if w != r {
                     c.add("G1b", || {
                         let words = format!(
                             "{} read {} = {}, ending in {}, but {} appended more to {} after {}: \
@@ -137,10 +140,10 @@ fn duplicates(t: &Txns, r: u32, m: &Mop, list: &[Atom]) -> Witness {
     }))
 }
 
-fn incompatible_orders(t: &Txns, a: &Append, reads: &ReadInfo, c: &mut Collector) {
+fn incompatible_orders(t: &Txns, a: &Append, reads: &[Read], c: &mut Collector) {
     let mut by_key: FxHashMap<u32, Vec<&[Atom]>> = FxHashMap::default();
-    for &(_, mi, _) in reads {
-        let m = &t.mops[mi as usize];
+    for rd in reads {
+        let m = &t.mops[rd.mop as usize];
         if !a.orders[m.key as usize].compatible && m.len > 0 {
             by_key.entry(m.key).or_default().push(t.list(m));
         }
@@ -276,10 +279,11 @@ fn dirty_updates(t: &Txns, a: &Append, c: &mut Collector) {
         // The initial state counts as committed.
         let (mut t1, mut t1_status) = (None::<u32>, Status::Ok);
         let mut vs: Vec<Atom> = Vec::new();
-        for &v in a.order(k) {
+        for (p, &v) in a.order(k).iter().enumerate() {
             vs.push(v);
-            let w = a.elem(k, v).map(|e| a.writer[e as usize]);
-            let s2 = w.map_or(Status::Info, |w| t.txns[w as usize].status);
+            let id = a.order_id(k, p as u32);
+            let s2 = id.map_or(Status::Info, |e| a.estatus[e as usize]);
+            let w = id.map(|e| a.writer[e as usize]);
             match (t1_status, s2) {
                 (Status::Fail, Status::Ok) => {
                     if let (Some(f), Some(ok)) = (t1, w) {

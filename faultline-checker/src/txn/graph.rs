@@ -38,17 +38,49 @@ pub(crate) struct Edge {
     pub rel: Rel,
 }
 
-/// Edges collected by the inference passes.
+/// Edges collected by the inference passes: `(from << 32) | to` beside the relationship, so
+/// an edge costs 9 bytes rather than a padded 12.
 #[derive(Debug, Default)]
-pub(crate) struct Edges(pub Vec<Edge>);
+pub(crate) struct Edges {
+    ends: Vec<u64>,
+    rels: Vec<Rel>,
+}
 
 impl Edges {
     /// Add `from -> to` with `rel`. Self-edges are dropped: a transaction never depends on itself.
     #[inline]
     pub(crate) fn link(&mut self, from: u32, to: u32, rel: Rel) {
         if from != to {
-            self.0.push(Edge { from, to, rel });
+            self.ends.push(((from as u64) << 32) | to as u64);
+            self.rels.push(rel);
         }
+    }
+
+    /// Make room for `n` more edges.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.ends.reserve(n);
+        self.rels.reserve(n);
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.ends.capacity() * 8 + self.rels.capacity()
+    }
+
+    /// Move every edge of `other` here.
+    pub(crate) fn append(&mut self, mut other: Edges) {
+        self.ends.append(&mut other.ends);
+        self.rels.append(&mut other.rels);
+    }
+}
+
+impl From<Vec<Edge>> for Edges {
+    fn from(v: Vec<Edge>) -> Self {
+        let mut e = Edges::default();
+        for x in v {
+            e.link(x.from, x.to, x.rel);
+        }
+        e
     }
 }
 
@@ -65,44 +97,55 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    /// Build from an edge list; parallel edges merge their relationship sets.
-    pub(crate) fn build(n_txn: u32, n: u32, edges: Vec<Edge>) -> Graph {
+    /// Build from collected edges; parallel edges merge their relationship sets. Sorts each
+    /// vertex's targets (counting sort by source, then a small sort per row) and compacts the
+    /// duplicates in place.
+    pub(crate) fn build(n_txn: u32, n: u32, edges: Edges) -> Graph {
         let mut off = vec![0u32; n as usize + 1];
-        for e in &edges {
-            off[e.from as usize + 1] += 1;
+        for &e in &edges.ends {
+            off[(e >> 32) as usize + 1] += 1;
         }
         for i in 0..n as usize {
             off[i + 1] += off[i];
         }
         let mut fill = off.clone();
-        let mut pairs = vec![(0u32, 0u8); edges.len()];
-        for e in edges {
-            let slot = &mut fill[e.from as usize];
-            pairs[*slot as usize] = (e.to, e.rel);
+        // Targets with their relationship in the top byte, sorted per row below.
+        let mut row = vec![0u64; edges.ends.len()];
+        for (&e, &r) in edges.ends.iter().zip(&edges.rels) {
+            let slot = &mut fill[(e >> 32) as usize];
+            row[*slot as usize] = ((r as u64) << 32) | (e & 0xffff_ffff);
             *slot += 1;
         }
-        let mut to = Vec::with_capacity(pairs.len());
-        let mut rel = Vec::with_capacity(pairs.len());
-        let mut new_off = Vec::with_capacity(off.len());
-        new_off.push(0u32);
+        drop(fill);
+        drop(edges);
+        let mut to = vec![0u32; row.len()];
+        let mut rel = vec![0u8; row.len()];
+        let mut w = 0usize;
+        let mut start = 0usize;
         for v in 0..n as usize {
-            let adj = &mut pairs[off[v] as usize..off[v + 1] as usize];
-            adj.sort_unstable_by_key(|p| p.0);
-            for &(t, r) in adj.iter() {
-                if to.last() == Some(&t) && to.len() > *new_off.last().unwrap_or(&0) as usize {
-                    if let Some(last) = rel.last_mut() {
-                        *last |= r;
-                    }
+            let adj = &mut row[off[v] as usize..off[v + 1] as usize];
+            adj.sort_unstable_by_key(|p| p & 0xffff_ffff);
+            for &p in adj.iter() {
+                let (t, r) = ((p & 0xffff_ffff) as u32, (p >> 32) as Rel);
+                if w > start && to[w - 1] == t {
+                    rel[w - 1] |= r;
                 } else {
-                    to.push(t);
-                    rel.push(r);
+                    to[w] = t;
+                    rel[w] = r;
+                    w += 1;
                 }
             }
-            new_off.push(to.len() as u32);
+            off[v] = start as u32;
+            start = w;
         }
+        off[n as usize] = w as u32;
+        to.truncate(w);
+        rel.truncate(w);
+        to.shrink_to_fit();
+        rel.shrink_to_fit();
         Graph {
             n_txn,
-            off: new_off,
+            off,
             to,
             rel,
         }
@@ -203,7 +246,7 @@ mod tests {
         let g = Graph::build(
             3,
             4,
-            vec![e(0, 2, WW), e(0, 1, RW), e(0, 2, WR), e(3, 0, REALTIME)],
+            vec![e(0, 2, WW), e(0, 1, RW), e(0, 2, WR), e(3, 0, REALTIME)].into(),
         );
         assert_eq!(g.out(0).collect::<Vec<_>>(), vec![(1, RW), (2, WW | WR)]);
         assert_eq!(g.out(1).count(), 0);

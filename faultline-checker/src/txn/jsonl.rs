@@ -3,6 +3,8 @@
 //! escapes, a malformed line) goes through the same `serde_json` code as the slow path, so
 //! both paths accept the same files and report the same errors, with line numbers.
 
+use std::io::Read;
+
 use serde_json::Number;
 
 use super::atom::Atom;
@@ -27,54 +29,170 @@ struct Line<'a> {
     process: Process,
     kind: OpType,
     f: &'a str,
-    /// The `value` field's bytes, if present.
-    value: Option<&'a [u8]>,
+    value: ValueField<'a>,
 }
 
-/// Read a whole JSONL history.
-pub(crate) fn read(bytes: &[u8], model: TxnModel, memory_limit: usize) -> Result<Parsed, TxnError> {
-    let mut b = Builder::new(model);
-    let mut position = 0u64;
-    for (n, raw) in bytes.split(|&c| c == b'\n').enumerate() {
-        let line_no = n as u64 + 1;
-        let line = raw.trim_ascii();
-        if line.is_empty() {
-            continue;
+/// Where the `value` field stands after the line was walked.
+enum ValueField<'a> {
+    /// No `value` field.
+    Absent,
+    /// Its micro-ops are already in the builder (type and f came first, as usual).
+    Pushed,
+    /// Its text, to parse once type and f are known.
+    Later(&'a str),
+}
+
+/// Bytes read from a stream at a time.
+const CHUNK: usize = 4 << 20;
+
+/// Reading state carried across chunks.
+struct Lines {
+    b: Builder,
+    position: u64,
+    line_no: u64,
+    memory_limit: usize,
+}
+
+impl Lines {
+    /// Read every line of `data` (complete lines; the last may lack its newline).
+    fn feed(&mut self, data: &[u8]) -> Result<Option<String>, TxnError> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (raw, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            self.line_no += 1;
+            let line = raw.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            if line.len() > MAX_LINE_BYTES {
+                return Err(too_long(self.line_no));
+            }
+            op(&mut self.b, line, self.position, self.line_no)?;
+            self.position += 1;
+            if self.position.is_multiple_of(65_536) && self.b.bytes() > self.memory_limit {
+                return Ok(Some(format!(
+                    "memory limit of {} MiB reached while reading the history (line {})",
+                    self.memory_limit >> 20,
+                    self.line_no
+                )));
+            }
         }
-        if line.len() > MAX_LINE_BYTES {
-            return Err(HistoryError::syntax(
-                Some(line_no),
-                format!(
-                    "line is longer than the {MAX_LINE_BYTES}-byte cap (1 MiB); one op per line \
-                     is expected. Is this really a JSONL history?"
-                ),
-            )
+        Ok(None)
+    }
+
+    fn finish(self) -> Result<Parsed, TxnError> {
+        if self.position == 0 {
+            return Err(HistoryError::Empty {
+                at: Location::default(),
+            }
             .into());
         }
-        op(&mut b, line, position, line_no)?;
-        position += 1;
-        if position.is_multiple_of(65_536) && b.bytes() > memory_limit {
-            return Ok(Parsed::OverBudget(format!(
-                "memory limit of {} MiB reached while reading the history (line {line_no})",
-                memory_limit >> 20
-            )));
+        Ok(Parsed::Done(Box::new(self.b.finish())))
+    }
+}
+
+fn too_long(line_no: u64) -> TxnError {
+    HistoryError::syntax(
+        Some(line_no),
+        format!(
+            "line is longer than the {MAX_LINE_BYTES}-byte cap (1 MiB); one op per line is \
+             expected. Is this really a JSONL history?"
+        ),
+    )
+    .into()
+}
+
+/// Read a whole JSONL history held in memory.
+pub(crate) fn read(bytes: &[u8], model: TxnModel, memory_limit: usize) -> Result<Parsed, TxnError> {
+    let mut l = Lines {
+        b: Builder::new(model),
+        position: 0,
+        line_no: 0,
+        memory_limit,
+    };
+    if let Some(reason) = l.feed(bytes)? {
+        return Ok(Parsed::OverBudget(reason));
+    }
+    l.finish()
+}
+
+/// Read a JSONL history from a stream, a few MiB at a time (the file is never held whole).
+pub(crate) fn read_stream<R: Read>(
+    r: R,
+    model: TxnModel,
+    memory_limit: usize,
+) -> Result<Parsed, TxnError> {
+    read_chunked(r, model, memory_limit, CHUNK)
+}
+
+/// [`read_stream`] with a given chunk size (tests use tiny ones).
+pub(crate) fn read_chunked<R: Read>(
+    mut r: R,
+    model: TxnModel,
+    memory_limit: usize,
+    chunk: usize,
+) -> Result<Parsed, TxnError> {
+    let mut l = Lines {
+        b: Builder::new(model),
+        position: 0,
+        line_no: 0,
+        memory_limit,
+    };
+    let mut buf = vec![0u8; chunk.max(1)];
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if buf.len() > MAX_LINE_BYTES + chunk {
+                return Err(too_long(l.line_no + 1));
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = match r.read(&mut buf[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(
+                    HistoryError::syntax(Some(l.line_no + 1), format!("cannot read: {e}")).into(),
+                )
+            }
+        };
+        filled += n;
+        let eof = n == 0;
+        let complete = if eof {
+            filled
+        } else {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        if let Some(reason) = l.feed(&buf[..complete])? {
+            return Ok(Parsed::OverBudget(reason));
+        }
+        buf.copy_within(complete..filled, 0);
+        filled -= complete;
+        if eof {
+            return l.finish();
         }
     }
-    if position == 0 {
-        return Err(HistoryError::Empty {
-            at: Location::default(),
-        }
-        .into());
-    }
-    Ok(Parsed::Done(Box::new(b.finish())))
 }
 
 /// Read one op into the builder.
 fn op(b: &mut Builder, line: &[u8], position: u64, line_no: u64) -> Result<(), TxnError> {
-    let fields = match fields(line) {
+    let walked = std::str::from_utf8(line)
+        .map_err(|_| Odd)
+        .and_then(|text| fields(b, text));
+    let fields = match walked {
         Ok(f) => f,
         // The slow path either explains what is wrong or reads what the scanner would not.
-        Err(Odd) => return slow(b, line, position, line_no),
+        Err(Odd) => {
+            b.clear_scratch();
+            return slow(b, line, position, line_no);
+        }
     };
     let malformed = |message: String| -> TxnError {
         HistoryError::Malformed {
@@ -100,15 +218,22 @@ fn op(b: &mut Builder, line: &[u8], position: u64, line_no: u64) -> Result<(), T
         message,
     };
     if fields.f != "txn" {
+        b.clear_scratch();
         return Err(bad(not_txn(fields.f, b.model())));
     }
     let results = fields.kind == OpType::Ok;
     if matches!(fields.kind, OpType::Invoke | OpType::Ok) {
-        let v = fields.value.unwrap_or(b"null");
-        if mops(b, v, results).is_err() {
+        let parsed = match fields.value {
+            ValueField::Pushed => Ok(()),
+            ValueField::Absent => Err(Odd),
+            ValueField::Later(v) => mops(b, &mut Scanner::new(v), results).and_then(|_| end(v)),
+        };
+        if parsed.is_err() {
             b.clear_scratch();
             return slow(b, line, position, line_no);
         }
+    } else {
+        b.clear_scratch();
     }
     let r = match fields.kind {
         OpType::Invoke => b.invoke(index, p, fields.time),
@@ -147,11 +272,24 @@ fn slow(b: &mut Builder, line: &[u8], position: u64, line_no: u64) -> Result<(),
     })
 }
 
-fn fields(line: &[u8]) -> Result<Line<'_>, Odd> {
+/// True when only blanks follow a value's text.
+fn end(v: &str) -> Result<(), Odd> {
+    let mut s = Scanner::new(v);
+    s.skip()?;
+    if s.at_end() {
+        Ok(())
+    } else {
+        Err(Odd)
+    }
+}
+
+/// Walk one op object; when `type` and `f` come before `value`, its micro-ops go straight into
+/// the builder.
+fn fields<'a>(b: &mut Builder, line: &'a str) -> Result<Line<'a>, Odd> {
     let mut s = Scanner::new(line);
     s.eat(b'{')?;
-    let (mut index, mut time, mut process, mut kind, mut f, mut value) =
-        (None, None, None, None, None, None);
+    let (mut index, mut time, mut process, mut kind, mut f) = (None, None, None, None, None);
+    let mut value = ValueField::Absent;
     if !s.eat_if(b'}') {
         loop {
             let key = s.string()?;
@@ -161,12 +299,14 @@ fn fields(line: &[u8]) -> Result<Line<'_>, Odd> {
                 "time" => {
                     time = match s.scalar()? {
                         Token::Null => None,
+                        Token::Int(i) => Some(i),
                         Token::Num(n) => Some(as_i64(n).ok_or(Odd)?),
                         _ => return Err(Odd),
                     }
                 }
                 "process" => {
                     process = Some(match s.scalar()? {
+                        Token::Int(i) => Process::Client(u64::try_from(i).map_err(|_| Odd)?),
                         Token::Num(n) => Process::Client(as_u64(n).ok_or(Odd)?),
                         Token::Str("nemesis") => Process::Nemesis,
                         _ => return Err(Odd),
@@ -185,8 +325,17 @@ fn fields(line: &[u8]) -> Result<Line<'_>, Odd> {
                 "value" => {
                     s.ws();
                     let start = s.i;
-                    s.skip()?;
-                    value = Some(&line[start..s.i]);
+                    let client = matches!(process, Some(Process::Client(_)));
+                    match kind {
+                        Some(k @ (OpType::Invoke | OpType::Ok)) if client && f == Some("txn") => {
+                            mops(b, &mut s, k == OpType::Ok)?;
+                            value = ValueField::Pushed;
+                        }
+                        _ => {
+                            s.skip()?;
+                            value = ValueField::Later(&line[start..s.i]);
+                        }
+                    }
                 }
                 "key" | "node" | "error" => {
                     if s.peek() == Some(b'"') {
@@ -218,22 +367,22 @@ fn fields(line: &[u8]) -> Result<Line<'_>, Odd> {
 
 fn uint(s: &mut Scanner) -> Result<u64, Odd> {
     match s.scalar()? {
+        Token::Int(i) => u64::try_from(i).map_err(|_| Odd),
         Token::Num(n) => as_u64(n).ok_or(Odd),
         _ => Err(Odd),
     }
 }
 
 /// Push the micro-ops of a `value` field; `Err` means "let the slow path explain".
-fn mops(b: &mut Builder, v: &[u8], results: bool) -> Result<(), Odd> {
-    let mut s = Scanner::new(v);
+fn mops(b: &mut Builder, s: &mut Scanner, results: bool) -> Result<(), Odd> {
     s.eat(b'[')?;
     if s.eat_if(b']') {
         return Ok(());
     }
     loop {
-        mop(b, &mut s, results)?;
+        mop(b, s, results)?;
         if s.eat_if(b']') {
-            return if s.at_end() { Ok(()) } else { Err(Odd) };
+            return Ok(());
         }
         s.eat(b',')?;
     }
@@ -299,6 +448,10 @@ fn atom(b: &mut Builder, t: Token) -> Result<Atom, Odd> {
         Token::True => Atom::bool(true),
         Token::False => Atom::bool(false),
         Token::Str(s) => b.atoms().string(s),
+        Token::Int(i) => match Atom::int(i) {
+            Some(a) => a,
+            None => b.atoms().number(&Number::from(i)),
+        },
         Token::Num(n) => match as_i64(n).and_then(Atom::int) {
             Some(a) => a,
             None => {

@@ -38,11 +38,13 @@
 mod append;
 mod append_checks;
 mod append_explain;
+mod append_index;
 mod atom;
 mod cycles;
 mod explain;
 mod from_history;
 pub mod generate;
+mod generate_store;
 mod graph;
 mod jsonl;
 pub mod lattice;
@@ -188,6 +190,19 @@ pub fn check(history: &History, opts: &TxnOptions) -> Result<TxnReport, TxnError
 pub fn check_jsonl(bytes: &[u8], opts: &TxnOptions) -> Result<TxnReport, TxnError> {
     let start = Instant::now();
     match jsonl::read(bytes, opts.model, opts.memory_limit)? {
+        jsonl::Parsed::Done(txns) => run::run(*txns, opts, start),
+        jsonl::Parsed::OverBudget(reason) => Ok(run::over_budget(opts, reason, start)),
+    }
+}
+
+/// Like [`check_jsonl`], reading the JSONL history from a stream (a file, standard input) a
+/// few MiB at a time, so the file is never held in memory whole.
+pub fn check_jsonl_read<R: std::io::Read>(
+    reader: R,
+    opts: &TxnOptions,
+) -> Result<TxnReport, TxnError> {
+    let start = Instant::now();
+    match jsonl::read_stream(reader, opts.model, opts.memory_limit)? {
         jsonl::Parsed::Done(txns) => run::run(*txns, opts, start),
         jsonl::Parsed::OverBudget(reason) => Ok(run::over_budget(opts, reason, start)),
     }

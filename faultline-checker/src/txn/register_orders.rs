@@ -102,7 +102,7 @@ pub(crate) fn cyclic_keys(
         edges.push(Edge { from, to, rel: 1 });
     }
     let n = names.len() as u32;
-    let g = Graph::build(n, n, edges);
+    let g = Graph::build(n, n, edges.into());
     let mut out = Vec::new();
     tarjan(&Masked { g: &g, mask: 1 }, |comp| {
         let k = names[comp[0] as usize].0;

@@ -294,6 +294,16 @@ impl Collector {
         }
     }
 
+    /// Add everything `other` found.
+    pub(crate) fn merge(&mut self, other: Collector) {
+        for (t, (n, ws)) in other.found {
+            let e = self.found.entry(t).or_default();
+            e.0 += n;
+            let room = self.max.saturating_sub(e.1.len());
+            e.1.extend(ws.into_iter().take(room));
+        }
+    }
+
     /// Every type found.
     pub(crate) fn types(&self) -> Vec<AnomalyType> {
         self.found.keys().copied().collect()

@@ -47,6 +47,47 @@ impl Budget {
     }
 }
 
+/// Which ordering edges the requested models need.
+#[derive(Clone, Copy)]
+struct Order {
+    process: bool,
+    realtime: bool,
+}
+
+/// The dependency graph, or why the budget stopped before it.
+struct Built {
+    graph: Option<Graph>,
+    reason: Option<String>,
+}
+
+/// Add the ordering edges and build the graph, within the memory budget.
+fn graph(t: &Txns, mut edges: Edges, order: Order, data_bytes: usize, budget: &Budget) -> Built {
+    if order.process {
+        ordering::process_edges(t, &mut edges);
+    }
+    let aux = if order.realtime {
+        let mut rt = Edges::default();
+        let aux = ordering::realtime_edges(t, &mut rt);
+        edges.append(rt);
+        aux
+    } else {
+        0
+    };
+    let bytes = t.bytes() + data_bytes + edges.bytes();
+    if let Some(reason) = budget.spent(bytes, "inferring dependencies") {
+        return Built {
+            graph: None,
+            reason: Some(reason),
+        };
+    }
+    let n_txn = t.txns.len() as u32;
+    let graph = Graph::build(n_txn, n_txn + aux, edges);
+    Built {
+        graph: Some(graph),
+        reason: None,
+    }
+}
+
 /// Run the whole check on compact transactions.
 pub(crate) fn run(t: Txns, opts: &TxnOptions, start: Instant) -> Result<TxnReport, TxnError> {
     let budget = Budget {
@@ -61,35 +102,41 @@ pub(crate) fn run(t: Txns, opts: &TxnOptions, start: Instant) -> Result<TxnRepor
     let wants = |suffix: &str| prohibited.iter().any(|a| a.name().contains(suffix));
     let realtime = opts.linearizable_keys || wants("-realtime");
     let process = realtime || opts.sequential_keys || wants("-process");
-    let mut c = Collector::new(opts.max_witnesses.max(1));
+    let max = opts.max_witnesses.max(1);
+    let mut c = Collector::new(max);
     let mut stats = stats_of(&t);
     let mut edges = Edges::default();
-    let data: Box<dyn Explainer> = match t.model {
-        TxnModel::ListAppend => Box::new(append::analyze(&t, &mut c, &mut edges)?),
+    edges.reserve(t.mops.len() + 4 * t.txns.len());
+    let order = Order { process, realtime };
+    // The data model's edges and the ordering edges, then the graph. For list-append, the
+    // non-cycle checks run on the other core meanwhile (they only read the indices).
+    let (data, built): (Box<dyn Explainer + Sync>, Built) = match t.model {
+        TxnModel::ListAppend => {
+            let (a, reads) = append::prepare(&t, &mut edges)?;
+            let mut found = Collector::new(max);
+            let ((), built) = rayon::join(
+                || append::checks(&t, &a, &reads, &mut found),
+                || {
+                    append::write_edges(&t, &a, &mut edges);
+                    graph(&t, edges, order, a.bytes(), &budget)
+                },
+            );
+            c.merge(found);
+            (Box::new(a), built)
+        }
         TxnModel::RwRegister => {
             let sources = register::Sources {
                 wfr: opts.wfr_keys,
                 sequential: opts.sequential_keys,
                 linearizable: opts.linearizable_keys,
             };
-            Box::new(register::analyze(&t, sources, &mut c, &mut edges)?)
+            let r = register::analyze(&t, sources, &mut c, &mut edges)?;
+            let built = graph(&t, edges, order, r.bytes(), &budget);
+            (Box::new(r), built)
         }
     };
-    if process {
-        ordering::process_edges(&t, &mut edges);
-    }
-    let aux = if realtime {
-        ordering::realtime_edges(&t, &mut edges)
-    } else {
-        0
-    };
-    let mut reason = budget.spent(
-        t.bytes() + data.bytes() + edges.0.capacity() * 12,
-        "inferring dependencies",
-    );
-    if reason.is_none() {
-        let n_txn = t.txns.len() as u32;
-        let graph = Graph::build(n_txn, n_txn + aux, std::mem::take(&mut edges.0));
+    let mut reason = built.reason;
+    if let Some(graph) = built.graph {
         stats.edges = graph.edge_count();
         if graph.edge_count() == 0 {
             c.add("empty-transaction-graph", || Witness::EmptyGraph {

@@ -12,23 +12,30 @@ pub(crate) struct Odd;
 pub(crate) enum Token<'a> {
     /// A string without escapes (contents, validated UTF-8).
     Str(&'a str),
-    /// A number's text.
+    /// An integer written plainly (no leading zeros, no `-0`, fits `i64`).
+    Int(i64),
+    /// Any other number's text.
     Num(&'a [u8]),
     True,
     False,
     Null,
 }
 
-/// A cursor into one line.
+/// A cursor into one line, already validated as UTF-8 (so strings are sliced, not re-checked).
 pub(crate) struct Scanner<'a> {
+    s: &'a str,
     pub b: &'a [u8],
     pub i: usize,
 }
 
 impl<'a> Scanner<'a> {
-    /// A scanner at the start of `b`.
-    pub(crate) fn new(b: &'a [u8]) -> Self {
-        Scanner { b, i: 0 }
+    /// A scanner at the start of `s`.
+    pub(crate) fn new(s: &'a str) -> Self {
+        Scanner {
+            s,
+            b: s.as_bytes(),
+            i: 0,
+        }
     }
 
     #[inline]
@@ -73,7 +80,7 @@ impl<'a> Scanner<'a> {
         while let Some(&c) = self.b.get(self.i) {
             match c {
                 b'"' => {
-                    let s = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Odd)?;
+                    let s = self.s.get(start..self.i).ok_or(Odd)?;
                     self.i += 1;
                     return Ok(s);
                 }
@@ -92,7 +99,7 @@ impl<'a> Scanner<'a> {
             b't' => self.word(b"true").map(|_| Token::True),
             b'f' => self.word(b"false").map(|_| Token::False),
             b'n' => self.word(b"null").map(|_| Token::Null),
-            b'-' | b'0'..=b'9' => self.number().map(Token::Num),
+            b'-' | b'0'..=b'9' => self.number(),
             _ => Err(Odd),
         }
     }
@@ -106,9 +113,43 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A number's text (validated loosely; `serde_json` re-parses non-integers).
-    fn number(&mut self) -> Result<&'a [u8], Odd> {
+    /// A number: plain integers are parsed on the way; anything else is returned as text
+    /// (validated loosely; `serde_json` re-parses it).
+    fn number(&mut self) -> Result<Token<'a>, Odd> {
         let start = self.i;
+        let neg = self.b.get(self.i) == Some(&b'-');
+        if neg {
+            self.i += 1;
+        }
+        let digits = self.i;
+        let mut v: u64 = 0;
+        let mut fits = true;
+        while let Some(&c) = self.b.get(self.i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            match v
+                .checked_mul(10)
+                .and_then(|x| x.checked_add((c - b'0') as u64))
+            {
+                Some(x) => v = x,
+                None => fits = false,
+            }
+            self.i += 1;
+        }
+        let n = self.i - digits;
+        let plain = n > 0 && fits && !(n > 1 && self.b[digits] == b'0') && !(neg && v == 0);
+        let more = matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E' | b'+' | b'-'));
+        if plain && !more {
+            let i = if neg {
+                0i64.checked_sub_unsigned(v)
+            } else {
+                i64::try_from(v).ok()
+            };
+            if let Some(i) = i {
+                return Ok(Token::Int(i));
+            }
+        }
         while let Some(&c) = self.b.get(self.i) {
             if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E') {
                 self.i += 1;
@@ -119,7 +160,7 @@ impl<'a> Scanner<'a> {
         if self.i == start {
             Err(Odd)
         } else {
-            Ok(&self.b[start..self.i])
+            Ok(Token::Num(&self.b[start..self.i]))
         }
     }
 
@@ -194,11 +235,24 @@ mod tests {
 
     #[test]
     fn scans_and_skips() {
-        let mut s = Scanner::new(br#" {"a": [1, {"b": null}], "c": "x"} "#);
+        let mut s = Scanner::new(r#" {"a": [1, {"b": null}], "c": "x"} "#);
         s.skip().expect("object");
         assert!(s.at_end());
-        let mut s = Scanner::new(br#""esc\"aped""#);
+        let mut s = Scanner::new(r#""esc\"aped""#);
         assert_eq!(s.string(), Err(Odd));
+        fn num(t: &str) -> Result<Token<'_>, Odd> {
+            Scanner::new(t).scalar()
+        }
+        assert_eq!(num("-12"), Ok(Token::Int(-12)));
+        assert_eq!(num("9223372036854775807"), Ok(Token::Int(i64::MAX)));
+        assert_eq!(num("-9223372036854775808"), Ok(Token::Int(i64::MIN)));
+        assert_eq!(
+            num("9223372036854775808"),
+            Ok(Token::Num(b"9223372036854775808"))
+        );
+        assert_eq!(num("-0"), Ok(Token::Num(b"-0")));
+        assert_eq!(num("012"), Ok(Token::Num(b"012")));
+        assert_eq!(num("1.5e3"), Ok(Token::Num(b"1.5e3")));
         assert_eq!(as_i64(b"-12"), Some(-12));
         assert_eq!(as_i64(b"012"), None);
         assert_eq!(as_i64(b"-0"), None);

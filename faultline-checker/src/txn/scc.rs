@@ -141,11 +141,11 @@ mod tests {
     use crate::txn::graph::{Edge, WR, WW};
 
     fn graph(n: u32, edges: &[(u32, u32, Rel)]) -> Graph {
-        let e = edges
+        let e: Vec<Edge> = edges
             .iter()
             .map(|&(from, to, rel)| Edge { from, to, rel })
             .collect();
-        Graph::build(n, n, e)
+        Graph::build(n, n, e.into())
     }
 
     fn components<G: Digraph>(g: &G) -> Vec<Vec<u32>> {

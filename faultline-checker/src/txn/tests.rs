@@ -431,5 +431,70 @@ fn jsonl_fast_path_agrees_with_history_path() {
     assert_eq!(a, b);
 }
 
+#[test]
+fn streaming_reader_agrees_across_chunk_boundaries() {
+    let c = generate::GenConfig {
+        txns: 60,
+        inject: Some(generate::Inject::G1c),
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    generate::generate_jsonl(&c, &mut bytes).expect("jsonl");
+    bytes.extend_from_slice(b"\n\n");
+    let whole = match jsonl::read(&bytes, TxnModel::ListAppend, usize::MAX).expect("read") {
+        jsonl::Parsed::Done(t) => t,
+        jsonl::Parsed::OverBudget(r) => panic!("{r}"),
+    };
+    for chunk in [1, 7, 100, 4096] {
+        let t = match jsonl::read_chunked(bytes.as_slice(), TxnModel::ListAppend, usize::MAX, chunk)
+            .expect("read")
+        {
+            jsonl::Parsed::Done(t) => t,
+            jsonl::Parsed::OverBudget(r) => panic!("{r}"),
+        };
+        assert_eq!(
+            (t.txns.len(), t.mops.clone(), t.elems.clone()),
+            (whole.txns.len(), whole.mops.clone(), whole.elems.clone()),
+            "chunk {chunk}"
+        );
+    }
+    let opts = TxnOptions::default();
+    let mut a = check_jsonl(&bytes, &opts).expect("bytes");
+    let mut b = check_jsonl_read(bytes.as_slice(), &opts).expect("stream");
+    a.stats.elapsed_ms = 0;
+    b.stats.elapsed_ms = 0;
+    assert_eq!(a, b);
+    assert_eq!(a.valid, TxnVerdict::Invalid);
+}
+
+#[test]
+fn bad_lines_name_their_line() {
+    let text = "{\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"append\",\"x\",1]]}\n\n{\"process\":0,\"type\":\"ok\",\"f\":\"txn\",\"value\":[[\"w\",\"x\",1]]}\n";
+    let e = check_jsonl(text.as_bytes(), &TxnOptions::default()).expect_err("bad mop");
+    let s = e.to_string();
+    assert!(
+        s.starts_with("line 3: micro-op 1") && s.contains("use --model rw-register"),
+        "{s}"
+    );
+    let e = check_jsonl(
+        b"{\"process\":0,\"type\":\"ok\",\"f\":\"txn\",\"value\":[]}\n",
+        &TxnOptions::default(),
+    )
+    .expect_err("no invoke");
+    assert!(
+        e.to_string()
+            .contains("line 1: completion (ok) for process 0 has no pending invoke"),
+        "{e}"
+    );
+    let e = check_jsonl(
+        b"{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n",
+        &TxnOptions::default(),
+    )
+    .expect_err("not txn");
+    assert!(e.to_string().contains("f is \"read\""), "{e}");
+    let e = check_jsonl(b"{\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"append\",\"\\u0078\",1]]}\n{\"process\":0", &TxnOptions::default()).expect_err("truncated");
+    assert!(e.to_string().starts_with("line 2: bad JSON"), "{e}");
+}
+
 #[path = "register_tests.rs"]
 mod register;

@@ -56,6 +56,10 @@ impl Mop {
     }
 }
 
+/// `Mop::start` of a list read stored as a prefix of its key's canonical list
+/// (`Txns::canon`): most reads are, and sharing the list saves most of the memory.
+pub(crate) const CANON: u32 = u32::MAX;
+
 /// Sentinel for "no completion" / "no time".
 pub(crate) const NONE: u64 = u64::MAX;
 
@@ -96,8 +100,10 @@ pub(crate) struct Txns {
     pub model: TxnModel,
     pub txns: Vec<Txn>,
     pub mops: Vec<Mop>,
-    /// List-read elements.
+    /// List-read elements of reads that are not prefixes of their key's canonical list.
     pub elems: Vec<Atom>,
+    /// Key -> the longest list read so far of which every earlier read was a prefix.
+    pub canon: Vec<Vec<Atom>>,
     pub atoms: Atoms,
     /// Key id -> key.
     pub keys: Vec<Atom>,
@@ -117,6 +123,9 @@ impl Txns {
         if m.len == UNKNOWN {
             return &[];
         }
+        if m.start == CANON {
+            return &self.canon[m.key as usize][..m.len as usize];
+        }
         &self.elems[m.start as usize..(m.start + m.len) as usize]
     }
 
@@ -125,6 +134,11 @@ impl Txns {
         self.txns.capacity() * std::mem::size_of::<Txn>()
             + self.mops.capacity() * std::mem::size_of::<Mop>()
             + self.elems.capacity() * 8
+            + self
+                .canon
+                .iter()
+                .map(|c| c.capacity() * 8 + 24)
+                .sum::<usize>()
             + self.keys.capacity() * 24
             + self.oks_by_completion.capacity() * 4
             + self.atoms.bytes()
@@ -166,6 +180,7 @@ impl Builder {
                 txns: Vec::new(),
                 mops: Vec::new(),
                 elems: Vec::new(),
+                canon: Vec::new(),
                 atoms: Atoms::default(),
                 keys: Vec::new(),
                 oks_by_completion: Vec::new(),
@@ -375,10 +390,10 @@ impl Builder {
         for i in 0..self.scratch.len() {
             let raw = self.scratch[i];
             let slot = (txn.mops as usize) + i;
-            let key = self.key_id(raw.key);
             let m = self.out.mops[slot];
+            let key = m.key;
             if m.kind != raw.kind
-                || m.key != key
+                || self.out.keys[key as usize] != raw.key
                 || (m.kind != MopKind::Read && m.value != raw.value)
             {
                 return Err(format!(
@@ -388,9 +403,8 @@ impl Builder {
                 ));
             }
             if raw.kind == MopKind::Read {
-                let start = self.out.elems.len() as u32;
                 let range = raw.start as usize..(raw.start + raw.len) as usize;
-                self.out.elems.extend_from_slice(&self.scratch_elems[range]);
+                let start = self.store_list(key, range);
                 self.out.mops[slot] = Mop {
                     value: raw.value,
                     start,
@@ -400,6 +414,29 @@ impl Builder {
             }
         }
         Ok(())
+    }
+
+    /// Store a list read of `key` (scratch elements `range`): as a prefix of the key's
+    /// canonical list when it is one or extends it ([`CANON`]), else in the arena.
+    fn store_list(&mut self, key: u32, range: std::ops::Range<usize>) -> u32 {
+        if self.out.model != TxnModel::ListAppend {
+            return 0;
+        }
+        let l = &self.scratch_elems[range];
+        if self.out.canon.len() <= key as usize {
+            self.out.canon.resize_with(key as usize + 1, Vec::new);
+        }
+        let c = &mut self.out.canon[key as usize];
+        let n = c.len().min(l.len());
+        if c[..n] == l[..n] {
+            if l.len() > c.len() {
+                c.extend_from_slice(&l[n..]);
+            }
+            return CANON;
+        }
+        let start = self.out.elems.len() as u32;
+        self.out.elems.extend_from_slice(l);
+        start
     }
 
     fn key_id(&mut self, key: Atom) -> u32 {
