@@ -20,6 +20,8 @@ pub(super) struct TxnRow {
     pub bytes: u64,
     pub verdict: String,
     pub time: Duration,
+    /// User + system CPU time of the check (load on the machine inflates `time`, not this).
+    pub cpu: Duration,
     pub rss_kib: u64,
 }
 
@@ -32,8 +34,16 @@ impl Drop for TempHistory {
     }
 }
 
-/// Run `faultline check` on `path` in a child; its wall time, peak RSS and JSON report.
-fn check_child(path: &Path, model: TxnModel) -> Result<(Duration, u64, Value), BenchError> {
+/// What one child check measured.
+struct Measured {
+    time: Duration,
+    cpu: Duration,
+    rss_kib: u64,
+    report: Value,
+}
+
+/// Run `faultline check` on `path` in a child; its wall and CPU time, peak RSS and JSON report.
+fn check_child(path: &Path, model: TxnModel) -> Result<Measured, BenchError> {
     let exe =
         std::env::current_exe().map_err(|e| BenchError(format!("cannot find faultline: {e}")))?;
     let start = Instant::now();
@@ -53,17 +63,30 @@ fn check_child(path: &Path, model: TxnModel) -> Result<(Duration, u64, Value), B
         .map_err(|e| BenchError(format!("cannot run faultline check: {e}")))?;
     let out = wait_rusage(child)?;
     let time = start.elapsed();
-    let report: Value = serde_json::from_slice(&out.0).map_err(|e| {
+    let report: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
         BenchError(format!(
             "faultline check printed no report ({e}): {}",
-            String::from_utf8_lossy(&out.1).trim()
+            String::from_utf8_lossy(&out.stderr).trim()
         ))
     })?;
-    Ok((time, out.2, report))
+    Ok(Measured {
+        time,
+        cpu: out.cpu,
+        rss_kib: out.rss_kib,
+        report,
+    })
 }
 
-/// Read a child's output and reap it with `wait4`, which also returns its peak RSS (KiB).
-fn wait_rusage(mut child: std::process::Child) -> Result<(Vec<u8>, Vec<u8>, u64), BenchError> {
+/// A reaped child's output and resource usage.
+struct Reaped {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    cpu: Duration,
+    rss_kib: u64,
+}
+
+/// Read a child's output and reap it with `wait4`, which also returns its CPU time and peak RSS.
+fn wait_rusage(mut child: std::process::Child) -> Result<Reaped, BenchError> {
     {
         let pid = child.id() as libc::pid_t;
         use std::io::Read;
@@ -91,8 +114,17 @@ fn wait_rusage(mut child: std::process::Child) -> Result<(Vec<u8>, Vec<u8>, u64)
                 std::io::Error::last_os_error()
             )));
         }
+        let tv = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec.max(0) as u64)
+                + Duration::from_micros(t.tv_usec.max(0) as u64)
+        };
         // ru_maxrss is in KiB on Linux.
-        Ok((out, err, usage.ru_maxrss.max(0) as u64))
+        Ok(Reaped {
+            stdout: out,
+            stderr: err,
+            cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+            rss_kib: usage.ru_maxrss.max(0) as u64,
+        })
     }
 }
 
@@ -108,7 +140,12 @@ fn row(case: &str, cfg: &GenConfig) -> Result<TxnRow, BenchError> {
     generate_jsonl(cfg, std::io::BufWriter::with_capacity(1 << 20, file))
         .map_err(|e| BenchError(format!("{}: {e}", guard.0.display())))?;
     let bytes = std::fs::metadata(&guard.0).map(|m| m.len()).unwrap_or(0);
-    let (time, rss_kib, report) = check_child(&guard.0, cfg.model)?;
+    let Measured {
+        time,
+        cpu,
+        rss_kib,
+        report,
+    } = check_child(&guard.0, cfg.model)?;
     let valid = match &report["valid"] {
         Value::Bool(true) => "valid".to_string(),
         Value::Bool(false) => "invalid".to_string(),
@@ -131,6 +168,7 @@ fn row(case: &str, cfg: &GenConfig) -> Result<TxnRow, BenchError> {
         bytes,
         verdict,
         time,
+        cpu,
         rss_kib,
     })
 }
@@ -168,25 +206,27 @@ pub(super) fn rows(quick: bool) -> Result<Vec<TxnRow>, BenchError> {
 /// The rows as a table.
 pub(super) fn table(rows: &[TxnRow]) -> String {
     let mut out = format!(
-        "{:<28} {:>9} {:>8}  {:<34} {:>9} {:>11} {:>9}\n",
-        "transactions", "txns", "MB", "verdict", "time", "txns/s", "peak RSS"
+        "{:<28} {:>9} {:>6}  {:<26} {:>9} {:>9} {:>11} {:>9}\n",
+        "transactions", "txns", "MB", "verdict", "time", "cpu", "txns/s", "peak RSS"
     );
     for r in rows {
         let secs = r.time.as_secs_f64().max(1e-9);
         out.push_str(&format!(
-            "{:<28} {:>9} {:>8.0}  {:<34} {:>7.3} s {:>11.0} {:>5.0} MiB\n",
+            "{:<28} {:>9} {:>6.0}  {:<26} {:>7.3} s {:>7.3} s {:>11.0} {:>5.0} MiB\n",
             r.case,
             r.txns,
             r.bytes as f64 / 1e6,
             r.verdict,
             secs,
+            r.cpu.as_secs_f64(),
             r.txns as f64 / secs,
             r.rss_kib as f64 / 1024.0
         ));
     }
     out.push_str(
-        "time and RSS: `faultline check --json --model M FILE` in a child process, reading and \
-         parsing the JSONL file included; default consistency model strict-serializable\n",
+        "time, cpu (user + system) and peak RSS of `faultline check --json --model M FILE` in a \
+         child process, reading and parsing the JSONL file included; txns/s = txns / time; \
+         default consistency model strict-serializable\n",
     );
     out
 }

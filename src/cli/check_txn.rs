@@ -34,7 +34,15 @@ pub(super) fn run(args: &CheckArgs, model: TxnModel) -> anyhow::Result<Outcome> 
         if format.is_none() && Format::sniff(head) == Format::Edn {
             slow(args, &opts, Some(Format::Edn))?
         } else {
-            let r = txn::check_jsonl_read(input, &opts).map_err(|e| placed(e, &name, None))?;
+            let r = txn::check_jsonl_read(input, &opts).map_err(|e| {
+                let lines = match &e {
+                    TxnError::BadOp {
+                        index, line: None, ..
+                    } => line_of(&args.history, *index),
+                    _ => None,
+                };
+                placed(e, &name, lines.as_deref())
+            })?;
             (r, None)
         }
     } else {
@@ -100,6 +108,25 @@ fn open(path: &Path) -> anyhow::Result<BufReader<Box<dyn Read>>> {
     }
     let f = std::fs::File::open(path).map_err(|cause| HistoryError::Io { file: name, cause })?;
     Ok(BufReader::with_capacity(1 << 16, Box::new(f)))
+}
+
+/// Line numbers (indexed by op position) up to op `index`, found by reading the file again:
+/// the fast path keeps no line table. `None` for standard input.
+fn line_of(path: &Path, index: u64) -> Option<Vec<u64>> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut lines = Vec::new();
+    for (n, line) in BufReader::new(f).split(b'\n').enumerate() {
+        if !line.ok()?.trim_ascii().is_empty() {
+            lines.push(n as u64 + 1);
+            if lines.len() as u64 > index {
+                break;
+            }
+        }
+    }
+    Some(lines)
 }
 
 /// A checker error as one line that starts with `file:line:`.

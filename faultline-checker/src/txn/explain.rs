@@ -107,13 +107,13 @@ pub(crate) fn cycle_witness(
         let s = step(t, data, a, b, rel, &names[i], &names[j]);
         let line = if i + 1 == n {
             format!(
-                "  - However, {} < {}, because {}: a contradiction!",
-                names[i], names[j], s.explanation
+                "  - However, {} < {}, because {} ({}): a contradiction!",
+                names[i], names[j], s.explanation, s.rel
             )
         } else {
             format!(
-                "  - {} < {}, because {}.",
-                names[i], names[j], s.explanation
+                "  - {} < {}, because {} ({}).",
+                names[i], names[j], s.explanation, s.rel
             )
         };
         lines.push(line);

@@ -4,6 +4,7 @@
 //! both paths accept the same files and report the same errors, with line numbers.
 
 use std::io::Read;
+use std::time::Instant;
 
 use serde_json::Number;
 
@@ -42,6 +43,26 @@ enum ValueField<'a> {
     Later(&'a str),
 }
 
+/// The budgets reading must respect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Bytes the compact form may grow to.
+    pub memory: usize,
+    /// When time is up.
+    pub deadline: Option<Instant>,
+}
+
+impl Limits {
+    /// No limits (tests).
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
+        Limits {
+            memory: usize::MAX,
+            deadline: None,
+        }
+    }
+}
+
 /// Bytes read from a stream at a time.
 const CHUNK: usize = 4 << 20;
 
@@ -51,6 +72,7 @@ struct Lines {
     position: u64,
     line_no: u64,
     memory_limit: usize,
+    deadline: Option<Instant>,
 }
 
 impl Lines {
@@ -73,12 +95,20 @@ impl Lines {
             }
             op(&mut self.b, line, self.position, self.line_no)?;
             self.position += 1;
-            if self.position.is_multiple_of(65_536) && self.b.bytes() > self.memory_limit {
-                return Ok(Some(format!(
-                    "memory limit of {} MiB reached while reading the history (line {})",
-                    self.memory_limit >> 20,
-                    self.line_no
-                )));
+            if self.position.is_multiple_of(65_536) {
+                if self.b.bytes() > self.memory_limit {
+                    return Ok(Some(format!(
+                        "memory limit of {} MiB reached while reading the history (line {})",
+                        self.memory_limit >> 20,
+                        self.line_no
+                    )));
+                }
+                if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(Some(format!(
+                        "time limit reached while reading the history (line {})",
+                        self.line_no
+                    )));
+                }
             }
         }
         Ok(None)
@@ -107,12 +137,13 @@ fn too_long(line_no: u64) -> TxnError {
 }
 
 /// Read a whole JSONL history held in memory.
-pub(crate) fn read(bytes: &[u8], model: TxnModel, memory_limit: usize) -> Result<Parsed, TxnError> {
+pub(crate) fn read(bytes: &[u8], model: TxnModel, budget: Limits) -> Result<Parsed, TxnError> {
     let mut l = Lines {
         b: Builder::new(model),
         position: 0,
         line_no: 0,
-        memory_limit,
+        memory_limit: budget.memory,
+        deadline: budget.deadline,
     };
     if let Some(reason) = l.feed(bytes)? {
         return Ok(Parsed::OverBudget(reason));
@@ -124,23 +155,24 @@ pub(crate) fn read(bytes: &[u8], model: TxnModel, memory_limit: usize) -> Result
 pub(crate) fn read_stream<R: Read>(
     r: R,
     model: TxnModel,
-    memory_limit: usize,
+    budget: Limits,
 ) -> Result<Parsed, TxnError> {
-    read_chunked(r, model, memory_limit, CHUNK)
+    read_chunked(r, model, budget, CHUNK)
 }
 
 /// [`read_stream`] with a given chunk size (tests use tiny ones).
 pub(crate) fn read_chunked<R: Read>(
     mut r: R,
     model: TxnModel,
-    memory_limit: usize,
+    budget: Limits,
     chunk: usize,
 ) -> Result<Parsed, TxnError> {
     let mut l = Lines {
         b: Builder::new(model),
         position: 0,
         line_no: 0,
-        memory_limit,
+        memory_limit: budget.memory,
+        deadline: budget.deadline,
     };
     let mut buf = vec![0u8; chunk.max(1)];
     let mut filled = 0;

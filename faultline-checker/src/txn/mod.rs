@@ -177,6 +177,13 @@ pub enum TxnError {
     },
 }
 
+fn limits(opts: &TxnOptions, start: Instant) -> jsonl::Limits {
+    jsonl::Limits {
+        memory: opts.memory_limit,
+        deadline: opts.time_limit.map(|d| start + d),
+    }
+}
+
 /// Check a loaded history of transactions (`f = "txn"`) against `opts`.
 pub fn check(history: &History, opts: &TxnOptions) -> Result<TxnReport, TxnError> {
     let start = Instant::now();
@@ -189,7 +196,7 @@ pub fn check(history: &History, opts: &TxnOptions) -> Result<TxnReport, TxnError
 /// (indices, one op at a time per process); errors carry the line number.
 pub fn check_jsonl(bytes: &[u8], opts: &TxnOptions) -> Result<TxnReport, TxnError> {
     let start = Instant::now();
-    match jsonl::read(bytes, opts.model, opts.memory_limit)? {
+    match jsonl::read(bytes, opts.model, limits(opts, start))? {
         jsonl::Parsed::Done(txns) => run::run(*txns, opts, start),
         jsonl::Parsed::OverBudget(reason) => Ok(run::over_budget(opts, reason, start)),
     }
@@ -202,7 +209,7 @@ pub fn check_jsonl_read<R: std::io::Read>(
     opts: &TxnOptions,
 ) -> Result<TxnReport, TxnError> {
     let start = Instant::now();
-    match jsonl::read_stream(reader, opts.model, opts.memory_limit)? {
+    match jsonl::read_stream(reader, opts.model, limits(opts, start))? {
         jsonl::Parsed::Done(txns) => run::run(*txns, opts, start),
         jsonl::Parsed::OverBudget(reason) => Ok(run::over_budget(opts, reason, start)),
     }

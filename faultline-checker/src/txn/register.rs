@@ -60,10 +60,38 @@ pub(crate) struct Write {
 pub(crate) struct Register {
     /// (key, value) -> its unique write.
     pub writes: FxHashMap<(u32, Atom), Write>,
-    /// (key, value) -> committed transactions that read it externally.
-    pub readers: FxHashMap<(u32, Atom), Vec<u32>>,
-    /// Accepted version edges: (key, earlier, later) -> why.
-    pub versions: FxHashMap<(u32, Atom, Atom), Source>,
+    /// Committed external reads as (key, value, transaction), sorted.
+    pub readers: Vec<(u32, Atom, u32)>,
+    /// Accepted version edges (key, earlier, later, why), sorted and unique by the first three.
+    pub versions: Vec<(u32, Atom, Atom, Source)>,
+}
+
+impl Register {
+    /// Why `a < b` in `k`'s version order, if it is an accepted version edge.
+    pub(crate) fn version(&self, k: u32, a: Atom, b: Atom) -> Option<Source> {
+        let i = self
+            .versions
+            .partition_point(|e| (e.0, e.1, e.2) < (k, a, b));
+        self.versions
+            .get(i)
+            .filter(|e| (e.0, e.1, e.2) == (k, a, b))
+            .map(|e| e.3)
+    }
+
+    /// The accepted version edges of the keys in `keys` (sorted, distinct).
+    fn versions_of(&self, keys: &[u32]) -> Vec<(u32, Atom, Atom)> {
+        let mut out = Vec::new();
+        for &k in keys {
+            let lo = self.versions.partition_point(|e| e.0 < k);
+            out.extend(
+                self.versions[lo..]
+                    .iter()
+                    .take_while(|e| e.0 == k)
+                    .map(|e| (e.0, e.1, e.2)),
+            );
+        }
+        out
+    }
 }
 
 /// Which version-order sources to use beyond the initial state.
@@ -123,15 +151,26 @@ pub(crate) fn analyze(
         let Some(&(_, _, _, src)) = layer.first() else {
             continue;
         };
-        let mut trial = r.versions.clone();
-        for &(k, a, b, s) in &layer {
-            if a != b {
-                trial.entry((k, a, b)).or_insert(s);
-            }
-        }
-        let cycles = super::register_orders::cyclic_keys(&trial);
+        let mut new: Vec<(u32, Atom, Atom, Source)> = layer
+            .into_iter()
+            .filter(|&(k, a, b, _)| a != b && r.version(k, a, b).is_none())
+            .collect();
+        new.sort_unstable_by_key(|e| (e.0, e.1, e.2));
+        new.dedup_by_key(|e| (e.0, e.1, e.2));
+        // Only keys this layer touches can become cyclic; the initial state alone cannot
+        // (every edge leaves null).
+        let cycles = if src == Source::Initial && r.versions.is_empty() {
+            Vec::new()
+        } else {
+            let mut keys: Vec<u32> = new.iter().map(|e| e.0).collect();
+            keys.dedup();
+            let mut all = r.versions_of(&keys);
+            all.extend(new.iter().map(|e| (e.0, e.1, e.2)));
+            super::register_orders::cyclic_keys(&all)
+        };
         if cycles.is_empty() {
-            r.versions = trial;
+            r.versions.extend(new);
+            r.versions.sort_unstable_by_key(|e| (e.0, e.1, e.2));
             used.push(src.name());
             continue;
         }
@@ -141,7 +180,13 @@ pub(crate) fn analyze(
             c.add("cyclic-versions", || cyclic(t, k, &scc, &names));
         }
     }
-    for (&(k, a, b), _) in r.versions.iter() {
+    // Version edges sorted like the readers, so the readers of each earlier version are found
+    // by walking both lists once rather than by a search per edge.
+    let mut ri = 0;
+    for &(k, a, b, _) in &r.versions {
+        while ri < r.readers.len() && (r.readers[ri].0, r.readers[ri].1) < (k, a) {
+            ri += 1;
+        }
         let later = match r.writes.get(&(k, b)) {
             Some(w) if w.external && t.txns[w.txn as usize].possible() => w.txn,
             _ => continue,
@@ -151,17 +196,14 @@ pub(crate) fn analyze(
                 edges.link(w.txn, later, WW);
             }
         }
-        for &reader in r.readers.get(&(k, a)).into_iter().flatten() {
+        for &(_, _, reader) in r.readers[ri..].iter().take_while(|x| (x.0, x.1) == (k, a)) {
             edges.link(reader, later, RW);
         }
     }
-    for (&(k, v), rs) in r.readers.iter_mut() {
-        rs.sort_unstable();
+    for &(k, v, reader) in &r.readers {
         if let Some(w) = r.writes.get(&(k, v)) {
             if w.external && t.txns[w.txn as usize].possible() {
-                for &reader in rs.iter() {
-                    edges.link(w.txn, reader, WR);
-                }
+                edges.link(w.txn, reader, WR);
             }
         }
     }
@@ -206,15 +248,13 @@ fn index(t: &Txns) -> Result<Register, TxnError> {
                         && !read.contains(&m.key) =>
                 {
                     read.push(m.key);
-                    r.readers
-                        .entry((m.key, m.value))
-                        .or_default()
-                        .push(ti as u32);
+                    r.readers.push((m.key, m.value, ti as u32));
                 }
                 _ => {}
             }
         }
     }
+    r.readers.sort_unstable();
     Ok(r)
 }
 
@@ -227,8 +267,8 @@ fn initial(t: &Txns, r: &Register) -> Vec<(u32, Atom, Atom, Source)> {
         .map(|(&(k, v), _)| (k, Atom::NULL, v, Source::Initial))
         .chain(
             r.readers
-                .keys()
-                .map(|&(k, v)| (k, Atom::NULL, v, Source::Initial)),
+                .iter()
+                .map(|&(k, v, _)| (k, Atom::NULL, v, Source::Initial)),
         )
         .filter(|e| e.2 != Atom::NULL)
         .collect();

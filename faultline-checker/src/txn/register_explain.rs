@@ -41,11 +41,11 @@ fn ext_reads(t: &Txns, ti: u32) -> Vec<(usize, u32, Atom)> {
 
 impl Register {
     fn why(&self, t: &Txns, k: u32, a: Atom, b: Atom) -> Option<String> {
-        let src = self.versions.get(&(k, a, b))?;
+        let src = self.version(k, a, b)?;
         let key = show::key(t, k);
         let (va, vb) = (show::val(t, a), show::val(t, b));
         let idx = |x: u32| t.txns[x as usize].index();
-        Some(match *src {
+        Some(match src {
             Source::Initial => format!("{key} = {vb} came after the initial null"),
             Source::WritesFollowReads(x) => {
                 format!(
@@ -163,6 +163,6 @@ impl Explainer for Register {
     }
 
     fn bytes(&self) -> usize {
-        self.writes.capacity() * 32 + self.readers.capacity() * 48 + self.versions.capacity() * 40
+        self.writes.capacity() * 32 + self.readers.capacity() * 16 + self.versions.capacity() * 24
     }
 }

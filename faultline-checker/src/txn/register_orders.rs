@@ -85,9 +85,7 @@ pub(crate) fn linearizable(t: &Txns) -> Vec<(u32, Atom, Atom, Source)> {
 }
 
 /// Keys whose version graph has a cycle, with the values on it.
-pub(crate) fn cyclic_keys(
-    versions: &FxHashMap<(u32, Atom, Atom), Source>,
-) -> Vec<(u32, Vec<Atom>)> {
+pub(crate) fn cyclic_keys(versions: &[(u32, Atom, Atom)]) -> Vec<(u32, Vec<Atom>)> {
     let mut ids: FxHashMap<(u32, Atom), u32> = FxHashMap::default();
     let mut names: Vec<(u32, Atom)> = Vec::new();
     let mut id = |k: u32, v: Atom| {
@@ -97,7 +95,7 @@ pub(crate) fn cyclic_keys(
         })
     };
     let mut edges = Vec::with_capacity(versions.len());
-    for &(k, a, b) in versions.keys() {
+    for &(k, a, b) in versions {
         let (from, to) = (id(k, a), id(k, b));
         edges.push(Edge { from, to, rel: 1 });
     }

@@ -441,13 +441,19 @@ fn streaming_reader_agrees_across_chunk_boundaries() {
     let mut bytes = Vec::new();
     generate::generate_jsonl(&c, &mut bytes).expect("jsonl");
     bytes.extend_from_slice(b"\n\n");
-    let whole = match jsonl::read(&bytes, TxnModel::ListAppend, usize::MAX).expect("read") {
-        jsonl::Parsed::Done(t) => t,
-        jsonl::Parsed::OverBudget(r) => panic!("{r}"),
-    };
+    let whole =
+        match jsonl::read(&bytes, TxnModel::ListAppend, jsonl::Limits::none()).expect("read") {
+            jsonl::Parsed::Done(t) => t,
+            jsonl::Parsed::OverBudget(r) => panic!("{r}"),
+        };
     for chunk in [1, 7, 100, 4096] {
-        let t = match jsonl::read_chunked(bytes.as_slice(), TxnModel::ListAppend, usize::MAX, chunk)
-            .expect("read")
+        let t = match jsonl::read_chunked(
+            bytes.as_slice(),
+            TxnModel::ListAppend,
+            jsonl::Limits::none(),
+            chunk,
+        )
+        .expect("read")
         {
             jsonl::Parsed::Done(t) => t,
             jsonl::Parsed::OverBudget(r) => panic!("{r}"),

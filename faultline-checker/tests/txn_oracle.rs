@@ -7,11 +7,11 @@
 //! - complete for list-append histories whose reads are consistent with one order of appends:
 //!   whenever no forbidden anomaly is found, such an order exists.
 //!
-//! `FAULTLINE_TXN_ORACLE_CASES=20000 cargo test --release --test checker_txn_oracle` runs deeper.
+//! `FAULTLINE_TXN_ORACLE_CASES=20000 cargo test --release -p faultline-checker --test txn_oracle` runs deeper.
 
-use faultline::checker::txn::oracle::{self, Order};
-use faultline::checker::txn::{check, TxnModel, TxnOptions, TxnVerdict};
-use faultline::history::{History, Op, OpType, Process};
+use faultline_checker::history::{History, Op, OpType, Process};
+use faultline_checker::txn::oracle::{self, Order};
+use faultline_checker::txn::{check, TxnModel, TxnOptions, TxnVerdict};
 use proptest::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
