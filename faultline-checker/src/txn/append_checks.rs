@@ -7,6 +7,7 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use serde_json::Value;
+use smallvec::SmallVec;
 
 use super::append::{Append, Read, NONE};
 use super::atom::Atom;
@@ -174,47 +175,67 @@ fn incompatible_orders(t: &Txns, a: &Append, reads: &[Read], c: &mut Collector) 
     }
 }
 
-/// What a transaction expects to read next from a key, given its own earlier micro-ops.
+/// What a transaction expects to read next from a key, given its own earlier micro-ops: a
+/// list it read (borrowed) followed by its own appends since, or an unknown prefix followed by
+/// its own appends.
 #[derive(Clone)]
-enum Expect {
-    /// Exactly this list (a previous read, then its own appends).
-    Known(Vec<Atom>),
-    /// Some unknown prefix, then its own appends.
-    Suffix(Vec<Atom>),
+struct Expect<'a> {
+    base: Option<&'a [Atom]>,
+    tail: SmallVec<[Atom; 4]>,
+}
+
+impl Expect<'_> {
+    fn matches(&self, list: &[Atom]) -> bool {
+        let n = self.tail.len();
+        match self.base {
+            Some(b) => {
+                list.len() == b.len() + n
+                    && list[..b.len()] == *b
+                    && list[b.len()..] == self.tail[..]
+            }
+            None => list.len() >= n && list[list.len() - n..] == self.tail[..],
+        }
+    }
 }
 
 fn internal(t: &Txns, ti: u32, c: &mut Collector) {
     let ms = t.mops_of(ti);
-    if ms.len() < 2 {
+    // Only a read of a key the transaction touched before can contradict it.
+    let repeats = ms
+        .iter()
+        .enumerate()
+        .any(|(i, m)| m.known_read() && ms[..i].iter().any(|p| p.key == m.key));
+    if !repeats {
         return;
     }
-    let mut state: Vec<(u32, Expect)> = Vec::new();
+    let mut state: SmallVec<[(u32, Expect); 6]> = SmallVec::new();
     for m in ms {
         let slot = state.iter().position(|(k, _)| *k == m.key);
         match m.kind {
             MopKind::Append => match slot {
-                Some(i) => match &mut state[i].1 {
-                    Expect::Known(l) | Expect::Suffix(l) => l.push(m.value),
-                },
-                None => state.push((m.key, Expect::Suffix(vec![m.value]))),
+                Some(i) => state[i].1.tail.push(m.value),
+                None => state.push((
+                    m.key,
+                    Expect {
+                        base: None,
+                        tail: SmallVec::from_slice(&[m.value]),
+                    },
+                )),
             },
             MopKind::Read if m.known_read() => {
                 let list = t.list(m);
-                if let Some(i) = slot {
-                    let ok = match &state[i].1 {
-                        Expect::Known(l) => l.as_slice() == list,
-                        Expect::Suffix(s) => {
-                            list.len() >= s.len() && list[list.len() - s.len()..] == *s
-                        }
-                    };
-                    if !ok {
+                let fresh = Expect {
+                    base: Some(list),
+                    tail: SmallVec::new(),
+                };
+                match slot {
+                    Some(i) if !state[i].1.matches(list) => {
                         let exp = state[i].1.clone();
                         c.add("internal", || internal_witness(t, ti, m, &exp));
                         return;
                     }
-                    state[i].1 = Expect::Known(list.to_vec());
-                } else {
-                    state.push((m.key, Expect::Known(list.to_vec())));
+                    Some(i) => state[i].1 = fresh,
+                    None => state.push((m.key, fresh)),
                 }
             }
             _ => {}
@@ -223,12 +244,15 @@ fn internal(t: &Txns, ti: u32, c: &mut Collector) {
 }
 
 fn internal_witness(t: &Txns, ti: u32, m: &Mop, exp: &Expect) -> Witness {
-    let (expected, shown) = match exp {
-        Expect::Known(l) => (list_json(t, l), show::list(t, l)),
-        Expect::Suffix(s) => {
+    let (expected, shown) = match exp.base {
+        Some(b) => {
+            let l: Vec<Atom> = b.iter().chain(exp.tail.iter()).copied().collect();
+            (list_json(t, &l), show::list(t, &l))
+        }
+        None => {
             let mut v = vec![Value::String("...".into())];
-            v.extend(s.iter().map(|a| t.atoms.json(*a)));
-            let inner = show::list(t, s);
+            v.extend(exp.tail.iter().map(|a| t.atoms.json(*a)));
+            let inner = show::list(t, &exp.tail);
             (Value::Array(v), format!("[... {}", &inner[1..]))
         }
     };
@@ -318,8 +342,8 @@ fn lost_updates(t: &Txns, c: &mut Collector) {
             continue;
         }
         let ms = t.mops_of(ti as u32);
-        let mut read: Vec<(u32, u32)> = Vec::new();
-        let mut wrote: Vec<u32> = Vec::new();
+        let mut read: SmallVec<[(u32, u32); 6]> = SmallVec::new();
+        let mut wrote: SmallVec<[u32; 6]> = SmallVec::new();
         for (j, m) in ms.iter().enumerate() {
             if m.known_read() && !read.iter().any(|r| r.0 == m.key) && !wrote.contains(&m.key) {
                 read.push((m.key, j as u32));

@@ -322,10 +322,28 @@ fn fields<'a>(b: &mut Builder, line: &'a str) -> Result<Line<'a>, Odd> {
     s.eat(b'{')?;
     let (mut index, mut time, mut process, mut kind, mut f) = (None, None, None, None, None);
     let mut value = ValueField::Absent;
+    // serde_json rejects a repeated field; so does the scanner (the slow path explains).
+    let mut seen = 0u16;
     if !s.eat_if(b'}') {
         loop {
             let key = s.string()?;
             s.eat(b':')?;
+            let bit = match key {
+                "index" => 1,
+                "time" => 2,
+                "process" => 4,
+                "type" => 8,
+                "f" => 16,
+                "value" => 32,
+                "key" => 64,
+                "node" => 128,
+                "error" => 256,
+                _ => 0,
+            };
+            if seen & bit != 0 {
+                return Err(Odd);
+            }
+            seen |= bit;
             match key {
                 "index" => index = Some(uint(&mut s)?),
                 "time" => {
@@ -369,13 +387,11 @@ fn fields<'a>(b: &mut Builder, line: &'a str) -> Result<Line<'a>, Odd> {
                         }
                     }
                 }
-                "key" | "node" | "error" => {
-                    if s.peek() == Some(b'"') {
-                        s.string()?;
-                    } else {
-                        s.skip()?;
-                    }
-                }
+                // These must be strings (or null) for serde too.
+                "key" | "node" | "error" => match s.scalar()? {
+                    Token::Str(_) | Token::Null => {}
+                    _ => return Err(Odd),
+                },
                 _ => s.skip()?,
             }
             if s.eat_if(b'}') {

@@ -214,8 +214,8 @@ fn index(t: &Txns) -> Result<Register, TxnError> {
     let mut r = Register::default();
     for (ti, x) in t.txns.iter().enumerate() {
         let ms = t.mops_of(ti as u32);
-        let mut written: Vec<u32> = Vec::new();
-        let mut read: Vec<u32> = Vec::new();
+        let mut written: smallvec::SmallVec<[u32; 6]> = smallvec::SmallVec::new();
+        let mut read: smallvec::SmallVec<[u32; 6]> = smallvec::SmallVec::new();
         for (j, m) in ms.iter().enumerate() {
             match m.kind {
                 MopKind::Write => {

@@ -4,6 +4,7 @@
 //! lost-update (committed transactions that read the same version of a key and all wrote it).
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::atom::Atom;
 use super::register::Register;
@@ -21,8 +22,8 @@ pub(crate) fn check(t: &Txns, r: &Register, c: &mut Collector) {
         let ti = ti as u32;
         internal(t, ti, c);
         let ms = t.mops_of(ti);
-        let mut read: Vec<(u32, Atom)> = Vec::new();
-        let mut wrote: Vec<u32> = Vec::new();
+        let mut read: SmallVec<[(u32, Atom); 6]> = SmallVec::new();
+        let mut wrote: SmallVec<[u32; 6]> = SmallVec::new();
         for m in ms {
             match m.kind {
                 MopKind::Read if m.known_read() => {
@@ -124,7 +125,7 @@ fn internal(t: &Txns, ti: u32, c: &mut Collector) {
     if ms.len() < 2 {
         return;
     }
-    let mut state: Vec<(u32, Atom)> = Vec::new();
+    let mut state: SmallVec<[(u32, Atom); 6]> = SmallVec::new();
     for m in ms {
         let slot = state.iter().position(|p| p.0 == m.key);
         match m.kind {

@@ -157,10 +157,12 @@ impl<'a> Scanner<'a> {
                 break;
             }
         }
-        if self.i == start {
+        let text = &self.b[start..self.i];
+        // Checked here so that no malformed number passes the fast path unnoticed.
+        if self.i == start || serde_json::from_slice::<serde_json::Number>(text).is_err() {
             Err(Odd)
         } else {
-            Ok(Token::Num(&self.b[start..self.i]))
+            Ok(Token::Num(text))
         }
     }
 
@@ -251,7 +253,7 @@ mod tests {
             Ok(Token::Num(b"9223372036854775808"))
         );
         assert_eq!(num("-0"), Ok(Token::Num(b"-0")));
-        assert_eq!(num("012"), Ok(Token::Num(b"012")));
+        assert_eq!(num("012"), Err(Odd));
         assert_eq!(num("1.5e3"), Ok(Token::Num(b"1.5e3")));
         assert_eq!(as_i64(b"-12"), Some(-12));
         assert_eq!(as_i64(b"012"), None);

@@ -260,3 +260,38 @@ pub(crate) fn cycle_svg(c: &CycleWitness) -> String {
     out.push_str("</svg>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::checker::txn::{check, TxnModel, TxnOptions};
+    use crate::history::read_jsonl;
+
+    #[test]
+    fn keys_and_values_from_the_history_are_escaped() {
+        let k = r#"</svg><script>alert(1)</script>"#;
+        let jsonl = format!(
+            r#"{{"process":0,"type":"invoke","f":"txn","value":[["append","{k}",1],["r","y",null]]}}
+{{"process":1,"type":"invoke","f":"txn","value":[["append","{k}",2],["append","y",1]]}}
+{{"process":0,"type":"ok","f":"txn","value":[["append","{k}",1],["r","y",[1]]]}}
+{{"process":1,"type":"ok","f":"txn","value":[["append","{k}",2],["append","y",1]]}}
+{{"process":2,"type":"invoke","f":"txn","value":[["r","{k}",null]]}}
+{{"process":2,"type":"ok","f":"txn","value":[["r","{k}",[1,2]]]}}"#
+        );
+        let h = read_jsonl(jsonl.as_bytes()).expect("parse");
+        let r = check(
+            &h,
+            &TxnOptions {
+                model: TxnModel::ListAppend,
+                ..TxnOptions::default()
+            },
+        )
+        .expect("check");
+        let page = super::super::render_txn_html(&h, &r, None);
+        assert!(
+            !page.contains("<script>alert"),
+            "unescaped key in the report"
+        );
+        assert!(page.contains("&lt;/svg&gt;"));
+        assert_eq!(page.matches("<svg class=\"plot txn-cycle\"").count(), 1);
+    }
+}
