@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::txns::{Builder, MopKind, Txns};
+use super::builder::Builder;
+use super::txns::{MopKind, Txns};
 use super::{TxnError, TxnModel};
 use crate::history::{History, Op, OpType, Process};
 
