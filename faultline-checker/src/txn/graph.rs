@@ -40,20 +40,55 @@ pub(crate) struct Edge {
 
 /// Edges collected by the inference passes: `(from << 32) | to` beside the relationship, so
 /// an edge costs 9 bytes rather than a padded 12.
-#[derive(Debug, Default)]
+/// Past `limit` edges, further ones are dropped and the set is marked over budget (so a
+/// quadratic blow-up, e.g. thousands of readers of one state before thousands of unread
+/// appends, ends in `unknown`, not an out-of-memory kill).
+#[derive(Debug)]
 pub(crate) struct Edges {
     ends: Vec<u64>,
     rels: Vec<Rel>,
+    limit: usize,
+    over: bool,
+}
+
+impl Default for Edges {
+    fn default() -> Self {
+        Edges::with_limit(usize::MAX)
+    }
 }
 
 impl Edges {
+    /// An empty set that holds at most `limit` edges.
+    pub(crate) fn with_limit(limit: usize) -> Self {
+        Edges {
+            ends: Vec::new(),
+            rels: Vec::new(),
+            limit,
+            over: false,
+        }
+    }
+
     /// Add `from -> to` with `rel`. Self-edges are dropped: a transaction never depends on itself.
     #[inline]
     pub(crate) fn link(&mut self, from: u32, to: u32, rel: Rel) {
         if from != to {
+            if self.ends.len() >= self.limit {
+                self.over = true;
+                return;
+            }
             self.ends.push(((from as u64) << 32) | to as u64);
             self.rels.push(rel);
         }
+    }
+
+    /// True when edges were dropped at the limit.
+    pub(crate) fn over_limit(&self) -> bool {
+        self.over
+    }
+
+    /// Number of edges held.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
     }
 
     /// Make room for `n` more edges.
@@ -67,8 +102,14 @@ impl Edges {
         self.ends.capacity() * 8 + self.rels.capacity()
     }
 
-    /// Move every edge of `other` here.
+    /// Move every edge of `other` here (within the limit).
     pub(crate) fn append(&mut self, mut other: Edges) {
+        let room = self.limit.saturating_sub(self.ends.len());
+        if other.ends.len() > room || other.over {
+            self.over = true;
+            other.ends.truncate(room);
+            other.rels.truncate(room);
+        }
         self.ends.append(&mut other.ends);
         self.rels.append(&mut other.rels);
     }

@@ -22,18 +22,20 @@
 //!
 //! # Layout
 //!
-//! - `txns.rs`: the compact form (transactions, micro-ops, atoms); `from_history.rs` and
-//!   `jsonl.rs` fill it from a [`History`] or straight from JSONL bytes (the fast path).
-//! - `append.rs` (+ `append_checks.rs`, `append_explain.rs`): list-append inference.
+//! - `txns.rs`: the compact form (transactions, micro-ops, shared lists); `atom.rs`: keys and
+//!   values as interned atoms; `builder.rs` fills the compact form, enforcing the history rules;
+//!   `from_history.rs` reads a [`History`], `jsonl.rs` (+ `jsonl_fields.rs`, `scan.rs`) reads
+//!   JSONL bytes or a stream directly (the fast path).
+//! - `append.rs` (+ `append_index.rs`, `append_checks.rs`, `append_explain.rs`): list-append.
 //! - `register.rs` (+ `register_orders.rs`, `register_checks.rs`, `register_explain.rs`):
-//!   rw-register inference.
+//!   rw-register.
 //! - `ordering.rs`: process and real-time edges; `graph.rs`: the dependency graph;
 //!   `scc.rs`: Tarjan; `search.rs`: shortest witness cycles per class; `cycles.rs`: the
 //!   per-component analysis; `explain.rs`, `show.rs`: explanations.
 //! - [`lattice`]: consistency models and anomalies (Elle's tables in `lattice_data.rs`).
 //! - `report.rs`: [`TxnReport`]; `render.rs`: its text form; `run.rs`: the pipeline.
-//! - [`generate`]: seeded histories from a simulated store, with injected anomalies;
-//!   [`oracle`]: brute-force serializability for small histories (tests).
+//! - [`generate`] (+ `generate_store.rs`): seeded histories from a simulated store, with
+//!   injected anomalies; [`oracle`]: brute-force serializability for small histories (tests).
 
 mod append;
 mod append_checks;

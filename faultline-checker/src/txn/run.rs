@@ -74,6 +74,17 @@ fn graph(t: &Txns, mut edges: Edges, order: Order, data_bytes: usize, budget: &B
         0
     };
     let bytes = t.bytes() + data_bytes + edges.bytes();
+    if edges.over_limit() {
+        let reason = format!(
+            "memory limit of {} MiB reached while inferring dependencies (more than {} edges)",
+            budget.memory >> 20,
+            edges.len()
+        );
+        return Built {
+            graph: None,
+            reason: Some(reason),
+        };
+    }
     if let Some(reason) = budget.spent(bytes, "inferring dependencies") {
         return Built {
             graph: None,
@@ -105,8 +116,10 @@ pub(crate) fn run(t: Txns, opts: &TxnOptions, start: Instant) -> Result<TxnRepor
     let max = opts.max_witnesses.max(1);
     let mut c = Collector::new(max);
     let mut stats = stats_of(&t);
-    let mut edges = Edges::default();
-    edges.reserve(t.mops.len() + 4 * t.txns.len());
+    // Each edge costs about 9 bytes collected and 5 in the graph.
+    let room = opts.memory_limit.saturating_sub(t.bytes()) / 14;
+    let mut edges = Edges::with_limit(room);
+    edges.reserve((t.mops.len() + 4 * t.txns.len()).min(room));
     let order = Order { process, realtime };
     // The data model's edges and the ordering edges, then the graph. For list-append, the
     // non-cycle checks run on the other core meanwhile (they only read the indices).

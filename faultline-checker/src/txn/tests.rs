@@ -463,3 +463,38 @@ fn g_single_hidden_among_g2_cycles_is_still_found() {
     };
     assert_eq!(c.cycle.len() as u64, n);
 }
+
+/// Hundreds of readers of an empty list and hundreds of appends nobody read: every reader
+/// anti-depends on every append. Past the memory budget that is `unknown`, not an OOM kill.
+#[test]
+fn quadratic_edges_stop_at_the_memory_budget() {
+    let mut h = H::new(TxnModel::ListAppend);
+    let n = 300u64;
+    let value = |i: u64, done: bool| {
+        if i < n {
+            json!([["r", "x", if done { json!([]) } else { Value::Null }]])
+        } else {
+            json!([["append", "x", i]])
+        }
+    };
+    for i in 0..2 * n {
+        h.push(i, OpType::Invoke, value(i, false));
+    }
+    for i in 0..2 * n {
+        h.push(i, OpType::Ok, value(i, true));
+    }
+    let hist = crate::history::History { ops: h.ops.clone() };
+    let r = check(&hist, &TxnOptions::default()).expect("check");
+    assert!(r.stats.edges >= (n * n) as usize, "{:?}", r.stats);
+    let small = TxnOptions {
+        memory_limit: 512 << 10,
+        ..TxnOptions::default()
+    };
+    let r = check(&hist, &small).expect("check");
+    assert_eq!(r.valid, TxnVerdict::Unknown, "{:?}", r.unknown_reason);
+    let why = r.unknown_reason.unwrap_or_default();
+    assert!(
+        why.contains("memory limit") && why.contains("edges"),
+        "{why}"
+    );
+}
