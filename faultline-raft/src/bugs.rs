@@ -21,10 +21,12 @@ pub enum Bug {
     SplitCas,
     /// A leader cut off from the majority keeps serving local reads and ignores higher terms.
     StaleLeader,
+    /// Storage never fsyncs: writes are acknowledged from the page cache.
+    NoFsync,
 }
 
 /// Every bug with its name, the rule it breaks and the fault that reveals it.
-pub const ALL: [(Bug, &str, &str, &str); 7] = [
+pub const ALL: [(Bug, &str, &str, &str); 8] = [
     (
         Bug::StaleRead,
         "stale-read",
@@ -66,6 +68,12 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         "stale-leader",
         "step down on a higher term or without a quorum, but an isolated leader keeps serving local reads",
         "isolating the leader (it answers reads from an old state)",
+    ),
+    (
+        Bug::NoFsync,
+        "no-fsync",
+        "fsync the log before acknowledging, but storage never fsyncs (acknowledged writes live in the page cache)",
+        "lose-unfsynced (power loss on a majority: acknowledged writes vanish); kill -9 alone cannot, the page cache survives it",
     ),
 ];
 

@@ -80,7 +80,13 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
         // Bug `memory-log`: the data dir is ignored.
         Box::new(MemStorage::default())
     } else {
-        Box::new(FileStorage::open(&cfg.data_dir)?)
+        let storage = FileStorage::open(&cfg.data_dir)?;
+        if cfg.bugs.has(Bug::NoFsync) {
+            // Bug `no-fsync`: acknowledged writes are only in the page cache.
+            Box::new(storage.without_fsync())
+        } else {
+            Box::new(storage)
+        }
     };
     let rec = storage.recover()?;
     let kv = Kv::restore(&rec.snapshot.data).map_err(|e| NodeError::Snapshot {

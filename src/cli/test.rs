@@ -20,7 +20,7 @@ pub struct TestArgs {
     pub workload: Option<PathBuf>,
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
-    /// election-flap, vote-twice, mixed).
+    /// election-flap, vote-twice, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].

@@ -11,10 +11,12 @@
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
 //!   `election-flap`, `vote-twice`).
+//! - `disk`: power loss, torn writes, EIO and ENOSPC through the run's lazy filesystems.
 //! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
 
 #![warn(missing_docs)]
 
+mod disk;
 pub mod partition;
 pub mod plan;
 pub mod probe;
@@ -24,7 +26,7 @@ mod verbs;
 mod vote_twice;
 
 pub use partition::Partition;
-pub use plan::{LeaderAction, PlannedFault, Planner};
+pub use plan::{DiskFault, LeaderAction, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
 pub use schedule::{FaultKind, NemesisSchedule, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};

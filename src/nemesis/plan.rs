@@ -20,6 +20,15 @@ pub enum PlannedFault {
     Pause(Vec<NodeId>),
     /// Cut these links (heal at the end).
     Partition(Partition),
+    /// A disk fault on these nodes' lazy filesystems.
+    Disk {
+        /// Which one.
+        fault: DiskFault,
+        /// The nodes.
+        nodes: Vec<NodeId>,
+        /// Seeds where a torn write is cut.
+        seed: u64,
+    },
     /// Act on whoever leads when the fault starts; `fallback` if no leader is known.
     OnLeader {
         /// What to do to the leader.
@@ -27,6 +36,31 @@ pub enum PlannedFault {
         /// Node acted on when the leader is unknown.
         fallback: NodeId,
     },
+}
+
+/// A fault of the lazy filesystem (see `crate::disk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskFault {
+    /// Kill, discard unsynced writes, restart at the end.
+    LoseUnfsynced,
+    /// Kill, discard unsynced writes but a prefix of the last, restart at the end.
+    TornWrite,
+    /// Writes and fsyncs fail with EIO until the end.
+    Error,
+    /// Writes fail with ENOSPC until the end.
+    Full,
+}
+
+impl DiskFault {
+    /// The history verb (`lose-unfsynced`, `torn-write`, `disk-error`, `disk-full`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            DiskFault::LoseUnfsynced => "lose-unfsynced",
+            DiskFault::TornWrite => "torn-write",
+            DiskFault::Error => "disk-error",
+            DiskFault::Full => "disk-full",
+        }
+    }
 }
 
 /// A fault aimed at the current leader.
@@ -48,9 +82,10 @@ pub enum LeaderAction {
 }
 
 impl PlannedFault {
-    /// The schedule-level verb (`kill`, `pause`, `partition`).
+    /// The schedule-level verb (`kill`, `pause`, `partition`, or the disk fault's).
     pub fn verb(&self) -> &'static str {
         match self {
+            PlannedFault::Disk { fault, .. } => fault.verb(),
             PlannedFault::Kill(_)
             | PlannedFault::OnLeader {
                 action: LeaderAction::Kill | LeaderAction::Flap,
@@ -144,6 +179,24 @@ impl Iterator for Planner {
                 action: LeaderAction::VoteTwice,
                 fallback: shuffled[0].clone(),
             },
+            FaultKind::LoseUnfsynced
+            | FaultKind::TornWrite
+            | FaultKind::DiskError
+            | FaultKind::DiskFull => {
+                let fault = match kind {
+                    FaultKind::LoseUnfsynced => DiskFault::LoseUnfsynced,
+                    FaultKind::TornWrite => DiskFault::TornWrite,
+                    FaultKind::DiskError => DiskFault::Error,
+                    _ => DiskFault::Full,
+                };
+                // Only disk faults draw this, so other schedules' sequences stay as they were.
+                let seed = self.rng.random();
+                PlannedFault::Disk {
+                    fault,
+                    nodes: pick(self.targets.count(self.nodes.len())),
+                    seed,
+                }
+            }
         })
     }
 }
@@ -204,6 +257,26 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn disk_faults_hit_the_targets() {
+        let s = NemesisSchedule::parse(
+            "name='d'\nfaults=['lose-unfsynced','torn-write','disk-error','disk-full']\ntargets='majority'\n",
+            Path::new("d.toml"),
+        )
+        .unwrap();
+        assert!(s.needs_lazyfs());
+        let plan: Vec<_> = Planner::new(&s, &nodes(), 5).take(12).collect();
+        let verbs: std::collections::BTreeSet<&str> = plan.iter().map(|f| f.verb()).collect();
+        assert_eq!(verbs.len(), 4, "{verbs:?}");
+        for f in &plan {
+            let PlannedFault::Disk { nodes, .. } = f else {
+                panic!("unexpected {f:?}")
+            };
+            assert_eq!(nodes.len(), 3);
+        }
+        assert!(!mixed().needs_lazyfs());
     }
 
     #[test]

@@ -46,11 +46,20 @@ pub enum FaultKind {
     /// Steer one election so that a majority votes, restarts, and is asked again in the same term
     /// by a second candidate (see `nemesis::vote_twice`; needs a node without pre-vote).
     VoteTwice,
+    /// Power loss: SIGKILL some nodes, discard every write their lazy filesystem holds that was
+    /// not fsynced, restart them when the fault ends (see `disk`; needs root and FUSE).
+    LoseUnfsynced,
+    /// Like [`FaultKind::LoseUnfsynced`], but a prefix of the last unsynced write reaches the disk.
+    TornWrite,
+    /// Writes and fsyncs on some nodes' data directories fail with EIO while the fault lasts.
+    DiskError,
+    /// Writes on some nodes' data directories fail with ENOSPC while the fault lasts.
+    DiskFull,
 }
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 12] = [
+    pub const ALL: [(FaultKind, &'static str); 16] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
@@ -63,7 +72,23 @@ impl FaultKind {
         (FaultKind::ReelectDeposed, "reelect-deposed"),
         (FaultKind::ElectionFlap, "election-flap"),
         (FaultKind::VoteTwice, "vote-twice"),
+        (FaultKind::LoseUnfsynced, "lose-unfsynced"),
+        (FaultKind::TornWrite, "torn-write"),
+        (FaultKind::DiskError, "disk-error"),
+        (FaultKind::DiskFull, "disk-full"),
     ];
+
+    /// Whether this fault acts through the lazy filesystem (mounted over every node's data
+    /// directory; needs [`crate::disk::requirements`]).
+    pub fn needs_lazyfs(self) -> bool {
+        matches!(
+            self,
+            FaultKind::LoseUnfsynced
+                | FaultKind::TornWrite
+                | FaultKind::DiskError
+                | FaultKind::DiskFull
+        )
+    }
 
     /// The name used in schedule files.
     pub fn name(self) -> &'static str {
@@ -194,6 +219,26 @@ impl NemesisSchedule {
             source,
         })?;
         Self::parse(&text, path)
+    }
+
+    /// Whether any fault of this schedule needs the lazy filesystem.
+    pub fn needs_lazyfs(&self) -> bool {
+        self.faults.iter().any(|f| f.needs_lazyfs())
+    }
+
+    /// Check that this host can inject every fault of the schedule; the error names the fault,
+    /// the schedule file and what is missing.
+    pub fn check_requirements(&self) -> Result<(), crate::disk::Missing> {
+        if let Some(f) = self.faults.iter().find(|f| f.needs_lazyfs()) {
+            crate::disk::requirements().map_err(|m| {
+                crate::disk::Missing(format!(
+                    "{}: fault \"{f}\" {} (it mounts a FUSE lazy filesystem over each node's data directory); run as root with fuse3 installed, or leave the disk faults out",
+                    self.source.display(),
+                    m.0
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// A schedule that injects nothing.

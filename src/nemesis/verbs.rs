@@ -10,7 +10,9 @@ use super::partition::Partition;
 use super::plan::{LeaderAction, PlannedFault, Planner};
 use super::schedule::NemesisSchedule;
 use super::{LeaderProbe, NemesisError};
+use super::plan::DiskFault;
 use crate::cluster::Cluster;
+use crate::disk::LazyDisks;
 use crate::history::{Op, OpType, Process, Recorder};
 use crate::net::{Link, NetBackend, NodeId};
 
@@ -29,17 +31,19 @@ pub struct Nemesis {
     net: Arc<dyn NetBackend>,
     recorder: Arc<Recorder>,
     pub(super) probe: Arc<dyn LeaderProbe>,
+    /// The run's lazy filesystems, when the schedule has disk faults.
+    pub(super) disks: Option<Arc<LazyDisks>>,
     /// Links currently cut by this nemesis.
     cuts: Mutex<BTreeSet<Link>>,
     errors: Mutex<Vec<String>>,
 }
 
-fn list(nodes: &[NodeId]) -> String {
+pub(super) fn list(nodes: &[NodeId]) -> String {
     format!("[{}]", nodes.join(" "))
 }
 
 /// `[n1 n2]`, followed by `note` if there is one.
-fn noted(nodes: &[NodeId], note: &str) -> String {
+pub(super) fn noted(nodes: &[NodeId], note: &str) -> String {
     if note.is_empty() {
         list(nodes)
     } else {
@@ -61,12 +65,19 @@ impl Nemesis {
             net,
             recorder,
             probe,
+            disks: None,
             cuts: Mutex::new(BTreeSet::new()),
             errors: Mutex::new(Vec::new()),
         }
     }
 
-    fn record(&self, f: &str, value: String, error: Option<String>) {
+    /// Act on these lazy filesystems for disk faults (mounted over every node's data dir).
+    pub fn with_disks(mut self, disks: Arc<LazyDisks>) -> Nemesis {
+        self.disks = Some(disks);
+        self
+    }
+
+    pub(super) fn record(&self, f: &str, value: String, error: Option<String>) {
         tracing::info!(f, value = %value, "nemesis");
         self.recorder.record(Op {
             index: 0,
@@ -82,7 +93,7 @@ impl Nemesis {
     }
 
     /// Record the end of a verb, with the failures joined into `error`.
-    fn done(&self, f: &str, value: String, failures: Vec<String>) {
+    pub(super) fn done(&self, f: &str, value: String, failures: Vec<String>) {
         let error = (!failures.is_empty()).then(|| failures.join("; "));
         if let Some(e) = &error {
             tracing::warn!("nemesis {f} {value}: {e}");
@@ -105,7 +116,7 @@ impl Nemesis {
 
     /// Record verb `f` on `nodes` (with `note`), apply `act` to each node, and record the end
     /// with the nodes it failed on.
-    fn per_node(
+    pub(super) fn per_node(
         &self,
         f: &str,
         nodes: &[NodeId],
@@ -194,8 +205,8 @@ impl Nemesis {
         Ok(())
     }
 
-    /// Undo everything: heal partitions, resume paused nodes, restart dead ones (including nodes
-    /// that crashed on their own). Records only what it actually does. Idempotent.
+    /// Undo everything: heal partitions and failing disks, resume paused nodes, restart dead ones
+    /// (including nodes that crashed on their own). Records only what it actually does. Idempotent.
     pub async fn heal_all(&self) -> Result<(), NemesisError> {
         let cut = !self
             .cuts
@@ -208,6 +219,10 @@ impl Nemesis {
             // Nothing recorded as cut, but make sure the backend agrees.
             self.set_cuts(&BTreeSet::new())
         };
+        let failing = self.failing_disks();
+        if !failing.is_empty() {
+            self.disk_heal(&failing).await;
+        }
         let ids = self.cluster.node_ids();
         let paused: Vec<NodeId> = ids
             .iter()
@@ -243,6 +258,20 @@ impl Nemesis {
                 self.partition(p)?;
                 Undo::Heal
             }
+            PlannedFault::Disk { fault, nodes, seed } => match fault {
+                DiskFault::LoseUnfsynced => {
+                    self.lose_unfsynced(nodes, None);
+                    Undo::Restart(nodes.clone())
+                }
+                DiskFault::TornWrite => {
+                    self.lose_unfsynced(nodes, Some(*seed));
+                    Undo::Restart(nodes.clone())
+                }
+                DiskFault::Error | DiskFault::Full => {
+                    self.disk_fail(nodes, *fault);
+                    Undo::DiskHeal(nodes.clone())
+                }
+            },
             PlannedFault::OnLeader { action, fallback } => {
                 let ids = self.cluster.node_ids();
                 let leader = self.probe.leader().await.filter(|l| ids.contains(l));
@@ -289,6 +318,7 @@ impl Nemesis {
             Undo::Restart(nodes) => self.restart(&nodes).await,
             Undo::Resume(nodes) => self.resume(&nodes),
             Undo::Heal => self.heal()?,
+            Undo::DiskHeal(nodes) => self.disk_heal(&nodes).await,
             Undo::All => self.heal_all().await?,
         }
         Ok(())
@@ -365,6 +395,8 @@ enum Undo {
     Restart(Vec<NodeId>),
     Resume(Vec<NodeId>),
     Heal,
+    /// Make these nodes' disks work again and restart those that died.
+    DiskHeal(Vec<NodeId>),
     /// Heal, resume and restart whatever is still cut, paused or down.
     All,
 }

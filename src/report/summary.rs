@@ -21,12 +21,14 @@ pub struct RunStats {
     pub faults: Vec<FaultRecord>,
 }
 
-/// Which undo verb ends which fault verb.
-fn ends(undo: &str) -> Option<&'static str> {
+/// Which undo verb ends which fault verbs (a restart ends a kill and the power losses, which
+/// kill too).
+fn ends(undo: &str) -> Option<&'static [&'static str]> {
     match undo {
-        "restart" => Some("kill"),
-        "resume" => Some("pause"),
-        "heal" => Some("partition"),
+        "restart" => Some(&["kill", "lose-unfsynced", "torn-write"]),
+        "resume" => Some(&["pause"]),
+        "heal" => Some(&["partition"]),
+        "disk-heal" => Some(&["disk-error", "disk-full"]),
         _ => None,
     }
 }
@@ -91,11 +93,11 @@ impl RunStats {
                     *s = !*s;
                     let is_start = *s;
                     let t = op.time.unwrap_or(0);
-                    if let Some(fault) = ends(&op.f) {
+                    if let Some(ended) = ends(&op.f) {
                         if !is_start {
                             for r in faults
                                 .iter_mut()
-                                .filter(|r| r.f == fault && r.end_ns.is_none())
+                                .filter(|r| ended.contains(&r.f.as_str()) && r.end_ns.is_none())
                             {
                                 r.end_ns = Some(t);
                             }

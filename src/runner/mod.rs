@@ -53,6 +53,9 @@ pub enum RunError {
     /// The client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// A disk fault's lazy filesystem could not be set up, or this host cannot run it.
+    #[error(transparent)]
+    Disk(#[from] crate::disk::DiskError),
     /// The nemesis failed.
     #[error(transparent)]
     Nemesis(#[from] crate::nemesis::NemesisError),
@@ -123,6 +126,13 @@ struct Executed {
 
 /// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
 pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
+    // Before anything is created: a schedule whose faults this host cannot inject stops here.
+    plan.nemesis
+        .check_requirements()
+        .map_err(|m| RunFailed {
+            run_dir: plan.results_dir.clone(),
+            error: RunError::Disk(crate::disk::DiskError::Missing(m)),
+        })?;
     let (run_dir, started_at) =
         store::create_run_dir(&plan.results_dir, &plan.name).map_err(|error| RunFailed {
             run_dir: plan.results_dir.clone(),
@@ -277,6 +287,19 @@ async fn execute(
     mut abort: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Executed, RunError> {
     let net = setup::backend(plan)?;
+    // Mounted before the nodes start and declared before the cluster, so that on every path the
+    // nodes are stopped (the cluster drops) before their filesystems are unmounted.
+    let disks = if plan.nemesis.needs_lazyfs() {
+        let ids = plan.cluster.node_ids();
+        let data = run_dir.join("data");
+        Some(Arc::new(
+            tokio::task::spawn_blocking(move || crate::disk::LazyDisks::mount(&data, &ids))
+                .await
+                .map_err(|e| RunError::Client(format!("mounting lazy filesystems: {e}")))??,
+        ))
+    } else {
+        None
+    };
     let cluster = tokio::select! {
         c = Cluster::start(&plan.cluster, net.as_ref(), run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
@@ -285,8 +308,15 @@ async fn execute(
         }
     };
     let cpu0 = process_cpu();
-    let result =
-        workload_phase::run(plan, &cluster, net.clone(), recorder.clone(), abort.clone()).await;
+    let result = workload_phase::run(
+        plan,
+        &cluster,
+        net.clone(),
+        disks.clone(),
+        recorder.clone(),
+        abort.clone(),
+    )
+    .await;
     let (duration_s, next_process) = match result {
         Ok(r) => r,
         Err(e) => {
@@ -327,6 +357,7 @@ async fn execute(
         }
     }
     cluster.stop_all();
+    drop(disks);
     net.shutdown()?;
     for e in cluster.unexpected_exits() {
         tracing::info!("node exited on its own: {e:?}");

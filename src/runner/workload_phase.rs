@@ -12,6 +12,7 @@ use super::setup::Clients;
 use super::RunError;
 use crate::client::Client;
 use crate::cluster::Cluster;
+use crate::disk::LazyDisks;
 use crate::history::Recorder;
 use crate::nemesis::Nemesis;
 use crate::net::NetBackend;
@@ -25,13 +26,17 @@ pub async fn run(
     plan: &Plan,
     cluster: &Arc<Cluster>,
     net: Arc<dyn NetBackend>,
+    disks: Option<Arc<LazyDisks>>,
     recorder: Arc<Recorder>,
     abort: watch::Receiver<bool>,
 ) -> Result<(f64, u64), RunError> {
     let clients = Clients::new(plan, cluster)?;
     let workers: Vec<Arc<dyn Client>> = (0..plan.clients).map(|i| clients.for_home(i)).collect();
     let probe = clients.leader_probe(cluster.client_addrs());
-    let nemesis = Nemesis::new(cluster.clone(), net, recorder.clone(), probe);
+    let mut nemesis = Nemesis::new(cluster.clone(), net, recorder.clone(), probe);
+    if let Some(d) = disks {
+        nemesis = nemesis.with_disks(d);
+    }
 
     let start = Instant::now();
     let deadline = start + plan.time_limit;

@@ -28,6 +28,8 @@ pub struct FileStorage {
     pending: Vec<u8>,
     /// Mirror of what the files hold, to rewrite the log after a snapshot.
     state: Recovered,
+    /// Bug `no-fsync`: every fsync below is skipped.
+    no_fsync: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -86,9 +88,16 @@ impl FileStorage {
             log,
             pending: Vec::new(),
             state: Recovered::default(),
+            no_fsync: false,
         };
         st.load()?;
         Ok(st)
+    }
+
+    /// Seeded bug `no-fsync`: never fsync (writes still reach the page cache).
+    pub fn without_fsync(mut self) -> Self {
+        self.no_fsync = true;
+        self
     }
 
     fn load(&mut self) -> Result<(), StorageError> {
@@ -156,10 +165,14 @@ impl FileStorage {
         }
         let mut f = File::create(&tmp).map_err(io(&tmp))?;
         f.write_all(&buf).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
+        if !self.no_fsync {
+            f.sync_all().map_err(io(&tmp))?;
+        }
         let log_path = self.dir.join("log");
         fs::rename(&tmp, &log_path).map_err(io(&log_path))?;
-        sync_dir(&self.dir)?;
+        if !self.no_fsync {
+            sync_dir(&self.dir)?;
+        }
         self.log = OpenOptions::new()
             .append(true)
             .open(&log_path)
@@ -199,10 +212,14 @@ impl Storage for FileStorage {
         let bytes = serde_json::to_vec(snap).unwrap_or_default();
         let mut f = File::create(&tmp).map_err(io(&tmp))?;
         f.write_all(&bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
+        if !self.no_fsync {
+            f.sync_all().map_err(io(&tmp))?;
+        }
         let path = self.dir.join("snapshot");
         fs::rename(&tmp, &path).map_err(io(&path))?;
-        sync_dir(&self.dir)?;
+        if !self.no_fsync {
+            sync_dir(&self.dir)?;
+        }
         if keep_log {
             self.state.entries.retain(|e| e.index > snap.index);
         } else {
@@ -218,7 +235,9 @@ impl Storage for FileStorage {
         }
         let path = self.dir.join("log");
         self.log.write_all(&self.pending).map_err(io(&path))?;
-        self.log.sync_data().map_err(io(&path))?;
+        if !self.no_fsync {
+            self.log.sync_data().map_err(io(&path))?;
+        }
         self.pending.clear();
         Ok(())
     }

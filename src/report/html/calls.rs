@@ -170,7 +170,8 @@ pub(crate) fn derive(h: &History) -> Derived {
 /// Which fault a nemesis verb starts (`Some(true, kind)`) or ends (`Some(false, kind)`).
 fn classify(f: &str) -> Option<(bool, &'static str)> {
     Some(match f {
-        "kill" | "crash" => (true, "kill"),
+        // A power loss kills the node too; the restart ends both.
+        "kill" | "crash" | "lose-unfsynced" | "torn-write" => (true, "kill"),
         "restart" | "recover" | "revive" => (false, "kill"),
         "pause" | "stop-process" => (true, "pause"),
         "resume" | "cont" | "continue" => (false, "pause"),
@@ -178,6 +179,8 @@ fn classify(f: &str) -> Option<(bool, &'static str)> {
         "heal" | "stop" | "partition-stop" => (false, "partition"),
         "clock-skew" | "skew" | "bump-clock" | "strobe-clock" => (true, "clock"),
         "reset-clock" | "clock-reset" => (false, "clock"),
+        "disk-error" | "disk-full" => (true, "disk"),
+        "disk-heal" => (false, "disk"),
         _ => return None,
     })
 }
@@ -271,6 +274,7 @@ pub(crate) fn band_color(kind: &str) -> &'static str {
         "pause" => "#9467bd",
         "partition" => "#7f7f7f",
         "clock" => "#2ca02c",
+        "disk" => "#ff7f0e",
         _ => "#8c564b",
     }
 }
