@@ -92,6 +92,8 @@ impl TestArgs {
 /// Run `faultline test`.
 pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     let plan = Plan::resolve(&args.to_input())?;
+    // A fault this host cannot inject stops the run before anything is created.
+    plan.nemesis.check_requirements()?;
     if plan.seed_was_random {
         println!(
             "seed {} (random; rerun with --seed {})",

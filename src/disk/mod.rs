@@ -69,9 +69,12 @@ pub fn requirements() -> Result<(), Missing> {
         .write(true)
         .open("/dev/fuse")
     {
-        missing.push(format!(
-            "/dev/fuse ({e}; install fuse3 and load the fuse module: `modprobe fuse`)"
-        ));
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            "; install fuse3 and load the fuse module: `modprobe fuse`"
+        } else {
+            ""
+        };
+        missing.push(format!("a usable /dev/fuse ({e}{hint})"));
     }
     if missing.is_empty() {
         Ok(())
