@@ -56,12 +56,30 @@ cas = 1
 "#;
 
 /// `faultline test` on 3 bundled nodes for `secs` seconds; returns the exit code and history.
-fn run_raft(dir: &Path, nemesis: &str, bug: Option<&str>, extra: &[&str], secs: u32) -> (i32, String) {
+fn run_raft(
+    dir: &Path,
+    nemesis: &str,
+    bug: Option<&str>,
+    extra: &[&str],
+    secs: u32,
+) -> (i32, String) {
     let workload = write(dir, "read-heavy.toml", READ_HEAVY);
     let limit = format!("{secs}s");
     let mut args = vec![
-        "--nemesis", nemesis, "--workload", &workload, "--nodes", "3", "--clients", "6",
-        "--rate", "200", "--time-limit", &limit, "--seed", "3",
+        "--nemesis",
+        nemesis,
+        "--workload",
+        &workload,
+        "--nodes",
+        "3",
+        "--clients",
+        "6",
+        "--rate",
+        "200",
+        "--time-limit",
+        &limit,
+        "--seed",
+        "3",
     ];
     if let Some(b) = bug {
         args.extend(["--bug", b]);
@@ -83,12 +101,18 @@ fn no_fsync_is_valid_under_kill_and_invalid_under_power_loss() {
     let dir = tempfile::tempdir().unwrap();
     let kill = write(dir.path(), "kill-all.toml", KILL_ALL);
     let (code, history) = run_raft(dir.path(), &kill, Some("no-fsync"), &[], 5);
-    assert_eq!(code, 0, "the page cache survives kill -9: no-fsync must pass");
+    assert_eq!(
+        code, 0,
+        "the page cache survives kill -9: no-fsync must pass"
+    );
     assert!(history.contains("\"f\":\"kill\""));
     let loss = write(dir.path(), "power-loss.toml", POWER_LOSS);
     let (code, history) = run_raft(dir.path(), &loss, Some("no-fsync"), &[], 5);
     assert!(history.contains("\"f\":\"lose-unfsynced\""), "{history}");
-    assert_eq!(code, 1, "a power loss must reveal acknowledged writes that were never fsynced");
+    assert_eq!(
+        code, 1,
+        "a power loss must reveal acknowledged writes that were never fsynced"
+    );
 }
 
 #[test]
@@ -101,7 +125,13 @@ fn the_correct_node_is_valid_under_every_disk_fault() {
     let all = write(dir.path(), "all-disk-faults.toml", ALL_DISK_FAULTS);
     let (code, history) = run_raft(dir.path(), &all, None, &[], 9);
     assert_eq!(code, 0, "the correct node fsyncs before it acknowledges");
-    for f in ["lose-unfsynced", "torn-write", "disk-error", "disk-full", "disk-heal"] {
+    for f in [
+        "lose-unfsynced",
+        "torn-write",
+        "disk-error",
+        "disk-full",
+        "disk-heal",
+    ] {
         assert!(
             history.contains(&format!("\"f\":\"{f}\"")),
             "seed 3 should draw {f}: {history}"
@@ -159,8 +189,20 @@ fn run_foreign(dir: &Path, nemesis: &str, fsync: bool) -> (i32, String) {
     let out = run_test(
         dir,
         &[
-            "--cluster", &spec, "--nemesis", nemesis, "--workload", &workload, "--clients", "4",
-            "--rate", "150", "--time-limit", "4s", "--seed", "5",
+            "--cluster",
+            &spec,
+            "--nemesis",
+            nemesis,
+            "--workload",
+            &workload,
+            "--clients",
+            "4",
+            "--rate",
+            "150",
+            "--time-limit",
+            "4s",
+            "--seed",
+            "5",
         ],
     );
     assert_no_mounts_under(dir);
@@ -178,11 +220,19 @@ fn a_foreign_node_that_appends_without_fsync_loses_writes_only_to_power_loss() {
     let dir = tempfile::tempdir().unwrap();
     let kill = write(dir.path(), "kill-all.toml", KILL_ALL);
     let loss = write(dir.path(), "power-loss.toml", POWER_LOSS);
-    assert_eq!(run_foreign(dir.path(), &kill, false).0, 0, "kill -9 keeps the page cache");
+    assert_eq!(
+        run_foreign(dir.path(), &kill, false).0,
+        0,
+        "kill -9 keeps the page cache"
+    );
     let (code, history) = run_foreign(dir.path(), &loss, false);
     assert!(history.contains("\"f\":\"lose-unfsynced\""), "{history}");
     assert_eq!(code, 1, "acknowledged, never fsynced writes vanish");
-    assert_eq!(run_foreign(dir.path(), &loss, true).0, 0, "with --fsync it survives");
+    assert_eq!(
+        run_foreign(dir.path(), &loss, true).0,
+        0,
+        "with --fsync it survives"
+    );
 }
 
 #[test]
@@ -196,7 +246,16 @@ fn mounts_of_a_controller_killed_with_9_are_swept_by_the_next_run() {
     let loss = write(dir.path(), "power-loss.toml", POWER_LOSS);
     let mut child = test_cmd(
         dir.path(),
-        &["--nemesis", &loss, "--nodes", "3", "--time-limit", "60s", "--seed", "1"],
+        &[
+            "--nemesis",
+            &loss,
+            "--nodes",
+            "3",
+            "--time-limit",
+            "60s",
+            "--seed",
+            "1",
+        ],
     )
     .stdout(Stdio::null())
     .stderr(Stdio::null())
@@ -204,7 +263,10 @@ fn mounts_of_a_controller_killed_with_9_are_swept_by_the_next_run() {
     .expect("start faultline");
     let deadline = Instant::now() + Duration::from_secs(30);
     while mounts_under(dir.path()).len() < 3 {
-        assert!(Instant::now() < deadline, "the run never mounted its 3 filesystems");
+        assert!(
+            Instant::now() < deadline,
+            "the run never mounted its 3 filesystems"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().expect("kill -9");
@@ -214,7 +276,16 @@ fn mounts_of_a_controller_killed_with_9_are_swept_by_the_next_run() {
     assert_eq!(mounts_under(dir.path()).len(), 3);
     let out = run_test(
         dir.path(),
-        &["--nemesis", "disk-full", "--nodes", "1", "--time-limit", "1s", "--seed", "1"],
+        &[
+            "--nemesis",
+            "disk-full",
+            "--nodes",
+            "1",
+            "--time-limit",
+            "1s",
+            "--seed",
+            "1",
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
     assert_no_mounts_under(dir.path());
@@ -225,7 +296,10 @@ fn disk_faults_without_root_stop_before_the_run_starts() {
     if unsafe { libc::geteuid() } != 0 {
         // Not root: the plain command already lacks what it needs.
         let dir = tempfile::tempdir().unwrap();
-        let out = run_test(dir.path(), &["--nemesis", "lose-unfsynced", "--time-limit", "1s"]);
+        let out = run_test(
+            dir.path(),
+            &["--nemesis", "lose-unfsynced", "--time-limit", "1s"],
+        );
         assert_eq!(out.status.code(), Some(3));
         return;
     }
@@ -233,13 +307,28 @@ fn disk_faults_without_root_stop_before_the_run_starts() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
     std::fs::create_dir(&results).unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    std::fs::set_permissions(&results, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &results,
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let out = std::process::Command::new("setpriv")
         .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
         .arg(faultline())
         .current_dir(repo())
-        .args(["test", "--nemesis", "disk-error", "--time-limit", "1s", "--results-dir"])
+        .args([
+            "test",
+            "--nemesis",
+            "disk-error",
+            "--time-limit",
+            "1s",
+            "--results-dir",
+        ])
         .arg(&results)
         .output()
         .expect("run setpriv (util-linux)");

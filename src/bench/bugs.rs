@@ -119,9 +119,9 @@ fn run_case(
                 row.walls.push(done.wall.as_secs_f64());
             }
             match (with_bug, verdict) {
-                (Some(_), Verdict::Invalid { counterexample }) => {
-                    row.at.push(counterexample.op.time.unwrap_or(0) as f64 / 1e9)
-                }
+                (Some(_), Verdict::Invalid { counterexample }) => row
+                    .at
+                    .push(counterexample.op.time.unwrap_or(0) as f64 / 1e9),
                 (None, Verdict::Invalid { .. }) => row.false_positives += 1,
                 _ => {}
             }

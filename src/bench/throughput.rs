@@ -33,7 +33,11 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         "check (s)",
     ]);
     let lazyfs = crate::disk::requirements();
-    let disks: &[bool] = if lazyfs.is_ok() { &[false, true] } else { &[false] };
+    let disks: &[bool] = if lazyfs.is_ok() {
+        &[false, true]
+    } else {
+        &[false]
+    };
     for (clients, lazy) in [16i64, 64]
         .into_iter()
         .flat_map(|c| disks.iter().map(move |d| (c, *d)))

@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
-    LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
-    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, LockOwner,
+    OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty,
+    ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
 
 use super::cache::{PageCache, PendingOp};
@@ -90,7 +90,12 @@ impl Shared {
             .ok_or(Errno::ENOENT)
     }
 
-    fn child(&self, st: &State, parent: INodeNo, name: &OsStr) -> Result<(PathBuf, PathBuf), Errno> {
+    fn child(
+        &self,
+        st: &State,
+        parent: INodeNo,
+        name: &OsStr,
+    ) -> Result<(PathBuf, PathBuf), Errno> {
         let rel = st.paths.get(&parent.0).ok_or(Errno::ENOENT)?.join(name);
         Ok((self.backing.join(&rel), rel))
     }
@@ -160,7 +165,8 @@ fn backing_size(file: &File) -> Result<u64, Errno> {
 /// Open a backing file for the FUSE handle: always read-write when allowed (fsync replays writes
 /// through whichever descriptor it comes on), never `O_APPEND` (the kernel gives offsets).
 fn open_backing(path: &Path, flags: i32) -> std::io::Result<File> {
-    let keep = flags & !(libc::O_ACCMODE | libc::O_APPEND | libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
+    let keep =
+        flags & !(libc::O_ACCMODE | libc::O_APPEND | libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -325,7 +331,8 @@ impl Filesystem for LazyFs {
                 std::os::unix::fs::lchown(&path, uid, gid).map_err(Errno::from)?;
             }
             if let Some(size) = size {
-                if s.mode() == DiskMode::Full && size > st.cache.get(&ino.0).map_or(0, |d| d.size()) {
+                if s.mode() == DiskMode::Full && size > st.cache.get(&ino.0).map_or(0, |d| d.size())
+                {
                     return Err(Errno::ENOSPC);
                 }
                 let durable = std::fs::metadata(&path).map_err(Errno::from)?.len();
@@ -500,7 +507,13 @@ impl Filesystem for LazyFs {
                     size: st.cache.get(&attr.ino.0).map_or(attr.size, |d| d.size()),
                     ..attr
                 };
-                reply.created(&TTL, &attr, Generation(0), FileHandle(fh), FopenFlags::empty());
+                reply.created(
+                    &TTL,
+                    &attr,
+                    Generation(0),
+                    FileHandle(fh),
+                    FopenFlags::empty(),
+                );
             }
             Err(e) => reply.error(e),
         }
@@ -598,7 +611,14 @@ impl Filesystem for LazyFs {
         reply.ok();
     }
 
-    fn fsync(&self, _req: &Request, ino: INodeNo, fh: FileHandle, datasync: bool, reply: ReplyEmpty) {
+    fn fsync(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        datasync: bool,
+        reply: ReplyEmpty,
+    ) {
         let s = &self.shared;
         let mut st = s.lock();
         let Some(file) = st.handles.get(&fh.0).cloned() else {
@@ -638,7 +658,8 @@ impl Filesystem for LazyFs {
         });
         match res {
             Ok(entries) => {
-                for (i, (ino, kind, name)) in entries.into_iter().enumerate().skip(offset as usize) {
+                for (i, (ino, kind, name)) in entries.into_iter().enumerate().skip(offset as usize)
+                {
                     if reply.add(INodeNo(ino), (i + 1) as u64, kind, name) {
                         break;
                     }
@@ -649,17 +670,25 @@ impl Filesystem for LazyFs {
         }
     }
 
-    fn fsyncdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, _datasync: bool, reply: ReplyEmpty) {
+    fn fsyncdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
         // Namespace changes reach the backing directory at once; sync it for real.
         let s = &self.shared;
         if s.mode() == DiskMode::Eio {
             return reply.error(Errno::EIO);
         }
         let st = s.lock();
-        match s
-            .path(&st, ino)
-            .and_then(|p| File::open(p).and_then(|d| d.sync_all()).map_err(Errno::from))
-        {
+        match s.path(&st, ino).and_then(|p| {
+            File::open(p)
+                .and_then(|d| d.sync_all())
+                .map_err(Errno::from)
+        }) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }

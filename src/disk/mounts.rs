@@ -153,6 +153,9 @@ mod tests {
         drop(disks);
         assert!(!reg.list().iter().any(|r| r.run_id == run_id));
         let left = registry::our_mounts();
-        assert!(!left.contains(&canon.join("n1")) && !left.contains(&canon.join("n2")), "{left:?}");
+        assert!(
+            !left.contains(&canon.join("n1")) && !left.contains(&canon.join("n2")),
+            "{left:?}"
+        );
     }
 }

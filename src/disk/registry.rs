@@ -168,7 +168,9 @@ pub fn parse_mountinfo(text: &str) -> Vec<PathBuf> {
             if !fstype.starts_with("fuse") || source != FS_NAME {
                 return None;
             }
-            left.split_whitespace().nth(4).map(|m| PathBuf::from(unescape(m)))
+            left.split_whitespace()
+                .nth(4)
+                .map(|m| PathBuf::from(unescape(m)))
         })
         .collect()
 }
@@ -179,7 +181,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::partition::Partition;
+use super::plan::DiskFault;
 use super::plan::{LeaderAction, PlannedFault, Planner};
 use super::schedule::NemesisSchedule;
 use super::{LeaderProbe, NemesisError};
-use super::plan::DiskFault;
 use crate::cluster::Cluster;
 use crate::disk::LazyDisks;
 use crate::history::{Op, OpType, Process, Recorder};

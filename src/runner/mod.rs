@@ -127,12 +127,10 @@ struct Executed {
 /// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
 pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     // Before anything is created: a schedule whose faults this host cannot inject stops here.
-    plan.nemesis
-        .check_requirements()
-        .map_err(|m| RunFailed {
-            run_dir: plan.results_dir.clone(),
-            error: RunError::Disk(crate::disk::DiskError::Missing(m)),
-        })?;
+    plan.nemesis.check_requirements().map_err(|m| RunFailed {
+        run_dir: plan.results_dir.clone(),
+        error: RunError::Disk(crate::disk::DiskError::Missing(m)),
+    })?;
     let (run_dir, started_at) =
         store::create_run_dir(&plan.results_dir, &plan.name).map_err(|error| RunFailed {
             run_dir: plan.results_dir.clone(),
