@@ -292,6 +292,67 @@ fn mounts_of_a_controller_killed_with_9_are_swept_by_the_next_run() {
 }
 
 #[test]
+fn ctrl_c_during_a_disk_fault_unmounts_everything() {
+    if !lazyfs_available("ctrl_c_during_a_disk_fault_unmounts_everything") {
+        return;
+    }
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // A disk error still in force when the run is interrupted.
+    let long = write(
+        dir.path(),
+        "long-error.toml",
+        "name = \"long-error\"\nfaults = [\"disk-error\"]\ninterval = \"300ms\"\nduration = \"30s\"\n",
+    );
+    let mut child = test_cmd(
+        dir.path(),
+        &[
+            "--nemesis",
+            &long,
+            "--nodes",
+            "3",
+            "--time-limit",
+            "60s",
+            "--seed",
+            "1",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("start faultline");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let history = std::fs::read_dir(dir.path().join("results"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| std::fs::read_dir(e.path()).ok()?.next()?.ok())
+            .and_then(|run| std::fs::read_to_string(run.path().join("history.jsonl")).ok())
+            .unwrap_or_default();
+        if history.matches("\"f\":\"disk-error\"").count() >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the disk error never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(mounts_under(dir.path()).len(), 3);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "an interrupted run is a harness error"
+    );
+    assert_no_nodes_left(dir.path());
+    assert_no_mounts_under(dir.path());
+}
+
+#[test]
 fn disk_faults_without_root_stop_before_the_run_starts() {
     if unsafe { libc::geteuid() } != 0 {
         // Not root: the plain command already lacks what it needs.
