@@ -3,9 +3,14 @@
 //! node is valid under every disk fault, a foreign node that appends its log without fsync is
 //! caught the same way, `--net netns` works too, a schedule with disk faults fails before it
 //! starts without root, and no mount, node or namespace outlives a run, including a controller
-//! killed with -9 (the next run sweeps its mounts). Needs root and /dev/fuse.
+//! killed with -9 (the next run sweeps its mounts). The lazy filesystem's own behaviour is in
+//! `disk/lazyfs.rs`. Needs root and /dev/fuse.
 
+#[path = "disk/support.rs"]
 mod disk_support;
+/// The lazy filesystem on its own, without a cluster.
+#[path = "disk/lazyfs.rs"]
+mod lazyfs;
 mod run_support;
 mod support;
 

@@ -1,15 +1,13 @@
-//! The lazy filesystem itself, mounted for real: what was fsynced survives a power loss and the
+//! The lazy filesystem itself, mounted for real (part of the `disk_faults` test binary): what was fsynced survives a power loss and the
 //! rest is gone; a torn write keeps a prefix; EIO and ENOSPC reach the writer; renames and
 //! creates are durable at once while contents stay lazy; nothing stays mounted afterwards.
 //! Needs root and /dev/fuse: under `CI=true` a missing requirement fails the test.
-
-mod disk_support;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use disk_support::{assert_no_mounts_under, lazyfs_available};
+use super::disk_support::{assert_no_mounts_under, lazyfs_available};
 use faultline::disk::{DiskControl, DiskMode, LazyDisks};
 
 /// One mounted lazy filesystem in a tempdir: (disks, mountpoint, backing dir, tempdir).
