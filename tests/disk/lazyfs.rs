@@ -167,3 +167,40 @@ fn truncation_is_lazy_until_fsync() {
     assert_eq!(read(&backing.join("f")), b"0123");
     done(disks, dir);
 }
+
+#[test]
+fn an_unlinked_open_file_stays_readable_and_is_forgotten() {
+    if !lazyfs_available("an_unlinked_open_file_stays_readable_and_is_forgotten") {
+        return;
+    }
+    let (disks, mnt, backing, dir) = mounted();
+    let path = mnt.join("scratch");
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"temporary").unwrap();
+    fs::remove_file(&path).unwrap();
+    assert!(!backing.join("scratch").exists());
+    assert_eq!(f.metadata().unwrap().len(), 9);
+    let mut back = String::new();
+    std::io::Seek::rewind(&mut f).unwrap();
+    f.read_to_string(&mut back).unwrap();
+    assert_eq!(back, "temporary");
+    drop(f);
+    // Once the kernel releases the last descriptor (asynchronously, after close returns),
+    // nothing of the deleted file is left to lose.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while control(&disks).unsynced() != (0, 0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            control(&disks).unsynced()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    done(disks, dir);
+}

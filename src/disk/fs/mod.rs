@@ -49,10 +49,20 @@ struct Shared {
 struct State {
     /// FUSE inode → path relative to the backing root ("" for the root).
     paths: HashMap<u64, PathBuf>,
-    /// Open files: handle → backing file.
-    handles: HashMap<u64, Arc<File>>,
+    /// Open files: handle → (FUSE inode, backing file).
+    handles: HashMap<u64, (u64, Arc<File>)>,
     next_fh: u64,
     cache: PageCache<u64>,
+}
+
+impl State {
+    /// Drop the unsynced data of `ino` once it has no name and no open descriptor: nothing of
+    /// it can reach the disk any more.
+    fn forget_if_gone(&mut self, ino: u64) {
+        if !self.paths.contains_key(&ino) && !self.handles.values().any(|(i, _)| *i == ino) {
+            self.cache.forget(&ino);
+        }
+    }
 }
 
 impl Shared {
@@ -196,8 +206,8 @@ impl Shared {
         std::fs::rename(&from, &to).map_err(Errno::from)?;
         if let Some(old) = replaced.filter(|m| m.nlink() <= 1 && !m.is_dir()) {
             let ino = s.swap(old.ino());
-            st.cache.forget(&ino);
             st.paths.remove(&ino);
+            st.forget_if_gone(ino);
         }
         // Re-point the moved inode and, for a directory, everything under it.
         for rel in st.paths.values_mut() {

@@ -28,14 +28,21 @@ impl Filesystem for LazyFs {
         }
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         let s = &self.shared;
         let st = s.lock();
-        let res = s.path(&st, ino).and_then(|p| {
-            std::fs::symlink_metadata(p)
-                .map(|m| s.attr(&st, &m))
-                .map_err(Errno::from)
-        });
+        // A file unlinked while open has no path any more: answer through a descriptor of it.
+        let open = || {
+            fh.and_then(|fh| st.handles.get(&fh.0))
+                .or_else(|| st.handles.values().find(|(i, _)| *i == ino.0))
+                .map(|(_, f)| f.metadata())
+        };
+        let res = match (s.path(&st, ino), open()) {
+            (Ok(p), _) => std::fs::symlink_metadata(p).map_err(Errno::from),
+            (Err(_), Some(meta)) => meta.map_err(Errno::from),
+            (Err(e), None) => Err(e),
+        }
+        .map(|m| s.attr(&st, &m));
         match res {
             Ok(attr) => reply.attr(&TTL, &attr),
             Err(e) => reply.error(e),
@@ -100,8 +107,8 @@ impl Filesystem for LazyFs {
             let ino = s.swap(meta.ino());
             if meta.nlink() <= 1 {
                 // The inode is gone from the namespace: nothing of it can reach the disk.
-                st.cache.forget(&ino);
                 st.paths.remove(&ino);
+                st.forget_if_gone(ino);
             }
             Ok(())
         });
@@ -152,7 +159,7 @@ impl Filesystem for LazyFs {
             Ok(f) => {
                 let fh = st.next_fh;
                 st.next_fh += 1;
-                st.handles.insert(fh, Arc::new(f));
+                st.handles.insert(fh, (ino.0, Arc::new(f)));
                 reply.opened(FileHandle(fh), FopenFlags::empty());
             }
             Err(e) => reply.error(e),
@@ -189,7 +196,7 @@ impl Filesystem for LazyFs {
             Ok((f, attr)) => {
                 let fh = st.next_fh;
                 st.next_fh += 1;
-                st.handles.insert(fh, Arc::new(f));
+                st.handles.insert(fh, (attr.ino.0, Arc::new(f)));
                 let attr = FileAttr {
                     size: st.cache.get(&attr.ino.0).map_or(attr.size, |d| d.size()),
                     ..attr
@@ -219,7 +226,7 @@ impl Filesystem for LazyFs {
     ) {
         let s = &self.shared;
         let st = s.lock();
-        let Some(file) = st.handles.get(&fh.0).cloned() else {
+        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
             return reply.error(Errno::EBADF);
         };
         let mut buf = vec![0u8; size as usize];
@@ -258,7 +265,7 @@ impl Filesystem for LazyFs {
             DiskMode::Healthy => {}
         }
         let mut st = s.lock();
-        let Some(file) = st.handles.get(&fh.0).cloned() else {
+        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
             return reply.error(Errno::EBADF);
         };
         let durable = if st.cache.get(&ino.0).is_some() {
@@ -294,7 +301,10 @@ impl Filesystem for LazyFs {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.shared.lock().handles.remove(&fh.0);
+        let mut st = self.shared.lock();
+        if let Some((ino, _)) = st.handles.remove(&fh.0) {
+            st.forget_if_gone(ino);
+        }
         reply.ok();
     }
 
@@ -308,7 +318,7 @@ impl Filesystem for LazyFs {
     ) {
         let s = &self.shared;
         let mut st = s.lock();
-        let Some(file) = st.handles.get(&fh.0).cloned() else {
+        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
             return reply.error(Errno::EBADF);
         };
         match s.sync(&mut st, ino.0, &file, datasync) {
