@@ -293,7 +293,10 @@ async fn execute(
         Some(Arc::new(
             tokio::task::spawn_blocking(move || crate::disk::LazyDisks::mount(&data, &ids))
                 .await
-                .map_err(|e| RunError::Client(format!("mounting lazy filesystems: {e}")))??,
+                .map_err(|e| crate::disk::DiskError::Io {
+                    what: "mount the lazy filesystems".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })??,
         ))
     } else {
         None
