@@ -5,7 +5,8 @@
 //!
 //! Semantics (after LazyFS, dsrhaslab/lazyfs, written anew): file *contents* and *sizes* are
 //! lazy. A `write` or a truncation is kept here until an `fsync`/`fdatasync` of that file (through
-//! any descriptor), which replays it onto the backing file and syncs that. Namespace operations
+//! any descriptor; a write through an `O_SYNC`/`O_DSYNC` descriptor syncs at once), which
+//! replays it onto the backing file and syncs that. Namespace operations
 //! (create, rename, unlink, mkdir) reach the backing directory at once; a renamed file keeps its
 //! unsynced contents under its new name (they belong to the inode), so renaming a file that was
 //! never fsynced and then losing power leaves it empty, as ext4 can.

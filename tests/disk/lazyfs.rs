@@ -5,6 +5,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::disk_support::{assert_no_mounts_under, lazyfs_available};
@@ -60,6 +61,26 @@ fn fsynced_writes_survive_a_power_loss_and_the_rest_is_gone() {
     assert_eq!((lost.files, lost.bytes), (1, 14));
     assert_eq!(read(&path), b"synced;");
     assert_eq!(fs::metadata(&path).unwrap().len(), 7);
+    done(disks, dir);
+}
+
+#[test]
+fn writes_through_an_o_dsync_descriptor_are_durable_at_once() {
+    if !lazyfs_available("writes_through_an_o_dsync_descriptor_are_durable_at_once") {
+        return;
+    }
+    let (disks, mnt, backing, dir) = mounted();
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_DSYNC)
+        .open(mnt.join("wal"))
+        .unwrap();
+    f.write_all(b"record-1;").unwrap();
+    assert_eq!(read(&backing.join("wal")), b"record-1;");
+    drop(f);
+    control(&disks).lose_unfsynced();
+    assert_eq!(read(&mnt.join("wal")), b"record-1;");
     done(disks, dir);
 }
 

@@ -49,17 +49,38 @@ struct Shared {
 struct State {
     /// FUSE inode → path relative to the backing root ("" for the root).
     paths: HashMap<u64, PathBuf>,
-    /// Open files: handle → (FUSE inode, backing file).
-    handles: HashMap<u64, (u64, Arc<File>)>,
+    /// Open files by FUSE handle.
+    handles: HashMap<u64, Handle>,
     next_fh: u64,
     cache: PageCache<u64>,
+}
+
+/// One open file.
+#[derive(Debug, Clone)]
+struct Handle {
+    /// Its FUSE inode.
+    ino: u64,
+    /// The backing file.
+    file: Arc<File>,
+    /// Opened with `O_SYNC` or `O_DSYNC`: every write is durable before it returns.
+    sync_writes: bool,
+}
+
+impl Handle {
+    fn new(ino: u64, file: File, open_flags: i32) -> Handle {
+        Handle {
+            ino,
+            file: Arc::new(file),
+            sync_writes: open_flags & (libc::O_SYNC | libc::O_DSYNC) != 0,
+        }
+    }
 }
 
 impl State {
     /// Drop the unsynced data of `ino` once it has no name and no open descriptor: nothing of
     /// it can reach the disk any more.
     fn forget_if_gone(&mut self, ino: u64) {
-        if !self.paths.contains_key(&ino) && !self.handles.values().any(|(i, _)| *i == ino) {
+        if !self.paths.contains_key(&ino) && !self.handles.values().any(|h| h.ino == ino) {
             self.cache.forget(&ino);
         }
     }
@@ -246,10 +267,19 @@ fn backing_size(file: &File) -> Result<u64, Errno> {
 }
 
 /// Open a backing file for the FUSE handle: always read-write when allowed (fsync replays writes
-/// through whichever descriptor it comes on), never `O_APPEND` (the kernel gives offsets).
+/// through whichever descriptor it comes on), never `O_APPEND` (the kernel gives offsets), and
+/// without the durability and alignment flags (`O_SYNC`, `O_DSYNC`, `O_DIRECT`), which the lazy
+/// filesystem honours itself.
 fn open_backing(path: &Path, flags: i32) -> std::io::Result<File> {
-    let keep =
-        flags & !(libc::O_ACCMODE | libc::O_APPEND | libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
+    let drop = libc::O_ACCMODE
+        | libc::O_APPEND
+        | libc::O_CREAT
+        | libc::O_EXCL
+        | libc::O_TRUNC
+        | libc::O_SYNC
+        | libc::O_DSYNC
+        | libc::O_DIRECT;
+    let keep = flags & !drop;
     OpenOptions::new()
         .read(true)
         .write(true)

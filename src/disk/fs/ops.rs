@@ -4,7 +4,6 @@
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use fuser::{
@@ -13,7 +12,7 @@ use fuser::{
     ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
 
-use super::{backing_size, open_backing, DiskMode, LazyFs, TTL};
+use super::{backing_size, open_backing, DiskMode, Handle, LazyFs, TTL};
 
 impl Filesystem for LazyFs {
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
@@ -34,8 +33,8 @@ impl Filesystem for LazyFs {
         // A file unlinked while open has no path any more: answer through a descriptor of it.
         let open = || {
             fh.and_then(|fh| st.handles.get(&fh.0))
-                .or_else(|| st.handles.values().find(|(i, _)| *i == ino.0))
-                .map(|(_, f)| f.metadata())
+                .or_else(|| st.handles.values().find(|h| h.ino == ino.0))
+                .map(|h| h.file.metadata())
         };
         let res = match (s.path(&st, ino), open()) {
             (Ok(p), _) => std::fs::symlink_metadata(p).map_err(Errno::from),
@@ -159,7 +158,7 @@ impl Filesystem for LazyFs {
             Ok(f) => {
                 let fh = st.next_fh;
                 st.next_fh += 1;
-                st.handles.insert(fh, (ino.0, Arc::new(f)));
+                st.handles.insert(fh, Handle::new(ino.0, f, flags.0));
                 reply.opened(FileHandle(fh), FopenFlags::empty());
             }
             Err(e) => reply.error(e),
@@ -196,7 +195,7 @@ impl Filesystem for LazyFs {
             Ok((f, attr)) => {
                 let fh = st.next_fh;
                 st.next_fh += 1;
-                st.handles.insert(fh, (attr.ino.0, Arc::new(f)));
+                st.handles.insert(fh, Handle::new(attr.ino.0, f, flags));
                 let attr = FileAttr {
                     size: st.cache.get(&attr.ino.0).map_or(attr.size, |d| d.size()),
                     ..attr
@@ -226,7 +225,7 @@ impl Filesystem for LazyFs {
     ) {
         let s = &self.shared;
         let st = s.lock();
-        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
+        let Some(file) = st.handles.get(&fh.0).map(|h| h.file.clone()) else {
             return reply.error(Errno::EBADF);
         };
         let mut buf = vec![0u8; size as usize];
@@ -265,9 +264,10 @@ impl Filesystem for LazyFs {
             DiskMode::Healthy => {}
         }
         let mut st = s.lock();
-        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
+        let Some(handle) = st.handles.get(&fh.0).cloned() else {
             return reply.error(Errno::EBADF);
         };
+        let file = handle.file;
         let durable = if st.cache.get(&ino.0).is_some() {
             0
         } else {
@@ -277,6 +277,12 @@ impl Filesystem for LazyFs {
             }
         };
         st.cache.write(ino.0, durable, offset, data);
+        // O_SYNC / O_DSYNC: the write is durable before it returns.
+        if handle.sync_writes {
+            if let Err(e) = s.sync(&mut st, ino.0, &file, true) {
+                return reply.error(e);
+            }
+        }
         reply.written(data.len() as u32);
     }
 
@@ -302,8 +308,8 @@ impl Filesystem for LazyFs {
         reply: ReplyEmpty,
     ) {
         let mut st = self.shared.lock();
-        if let Some((ino, _)) = st.handles.remove(&fh.0) {
-            st.forget_if_gone(ino);
+        if let Some(h) = st.handles.remove(&fh.0) {
+            st.forget_if_gone(h.ino);
         }
         reply.ok();
     }
@@ -318,7 +324,7 @@ impl Filesystem for LazyFs {
     ) {
         let s = &self.shared;
         let mut st = s.lock();
-        let Some((_, file)) = st.handles.get(&fh.0).cloned() else {
+        let Some(file) = st.handles.get(&fh.0).map(|h| h.file.clone()) else {
             return reply.error(Errno::EBADF);
         };
         match s.sync(&mut st, ino.0, &file, datasync) {
