@@ -18,6 +18,7 @@
 //!   tokio driver + seeded bugs).
 //! - [`cluster`]: cluster spec, spawning, signalling and reaping node processes.
 //! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
+//! - [`disk`]: the FUSE lazy filesystem behind the disk faults (lost, torn, failed writes).
 //! - [`client`]: talking to nodes and classifying results as ok / fail / info.
 //! - [`workload`]: seeded operation generators.
 //! - [`nemesis`]: faults as verbs over node sets, seeded schedules, requirements, fault coverage.
@@ -34,6 +35,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod cluster;
+pub mod disk;
 pub mod exit;
 pub mod nemesis;
 pub mod net;

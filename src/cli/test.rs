@@ -21,7 +21,7 @@ pub struct TestArgs {
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
     /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
-    /// flaky, loss, mixed).
+    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].

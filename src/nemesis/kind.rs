@@ -53,11 +53,20 @@ pub enum FaultKind {
     Flaky,
     /// Drop `loss_percent` % of the packets on the links of some nodes (netns + nftables).
     Loss,
+    /// Power loss: SIGKILL some nodes, discard every write their lazy filesystem holds that was
+    /// not fsynced, restart them when the fault ends (see `disk`; needs root and FUSE).
+    LoseUnfsynced,
+    /// Like [`FaultKind::LoseUnfsynced`], but a prefix of the last unsynced write reaches the disk.
+    TornWrite,
+    /// Writes and fsyncs on some nodes' data directories fail with EIO while the fault lasts.
+    DiskError,
+    /// Writes on some nodes' data directories fail with ENOSPC while the fault lasts.
+    DiskFull,
 }
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 19] = [
+    pub const ALL: [(FaultKind, &'static str); 23] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
@@ -77,6 +86,10 @@ impl FaultKind {
         (FaultKind::Slow, "slow"),
         (FaultKind::Flaky, "flaky"),
         (FaultKind::Loss, "loss"),
+        (FaultKind::LoseUnfsynced, "lose-unfsynced"),
+        (FaultKind::TornWrite, "torn-write"),
+        (FaultKind::DiskError, "disk-error"),
+        (FaultKind::DiskFull, "disk-full"),
     ];
 
     /// The name used in schedule files.
@@ -108,6 +121,7 @@ impl FaultKind {
             SkewIsolateLeader => &[R::Libfaketime, R::LeaderProbe],
             Delay | Slow | Flaky => &[R::Net("proxy")],
             Loss => &[R::Root, R::Net("netns")],
+            LoseUnfsynced | TornWrite | DiskError | DiskFull => &[R::Root, R::DevFuse],
         }
     }
 
@@ -116,6 +130,14 @@ impl FaultKind {
         self.requirements()
             .iter()
             .any(|r| matches!(r, Requirement::Libfaketime))
+    }
+
+    /// Whether this fault acts through the lazy filesystem (mounted over every node's data
+    /// directory before the nodes start; see `crate::disk`).
+    pub fn needs_lazyfs(self) -> bool {
+        self.requirements()
+            .iter()
+            .any(|r| matches!(r, Requirement::DevFuse))
     }
 }
 
@@ -130,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_clock_faults_are_known() {
+    fn names_round_trip_and_clock_and_disk_faults_are_known() {
         for (k, n) in FaultKind::ALL {
             assert_eq!(FaultKind::from_name(n), Some(k));
             assert_eq!(k.name(), n);
@@ -143,6 +165,15 @@ mod tests {
         assert_eq!(
             clocks,
             ["clock-skew", "clock-strobe", "skew-isolate-leader"]
+        );
+        let disks: Vec<_> = FaultKind::ALL
+            .iter()
+            .filter(|(k, _)| k.needs_lazyfs())
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(
+            disks,
+            ["lose-unfsynced", "torn-write", "disk-error", "disk-full"]
         );
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub struct Capabilities {
     /// The effective uid, 0 for root.
     pub euid: u32,
-    /// Whether `/dev/fuse` exists.
+    /// Whether `/dev/fuse` can be opened for reading and writing (mounting needs it).
     pub dev_fuse: bool,
     /// libfaketime's path, or why it cannot be used (naming the package to install).
     pub libfaketime: Result<PathBuf, String>,
@@ -30,7 +30,7 @@ pub struct Capabilities {
 pub enum Requirement {
     /// Running as root.
     Root,
-    /// `/dev/fuse` exists.
+    /// `/dev/fuse` can be opened for reading and writing.
     DevFuse,
     /// libfaketime is installed (Debian `libfaketime`) and usable.
     Libfaketime,
@@ -78,8 +78,9 @@ impl Requirement {
                 format!("this process runs as uid {}; run as root", caps.euid),
             )),
             Requirement::DevFuse if !caps.dev_fuse => Err(Missing::new(
-                "/dev/fuse",
-                "install fuse3 and run where /dev/fuse exists (containers need --device /dev/fuse)",
+                "a usable /dev/fuse",
+                "install fuse3 and load the fuse module (modprobe fuse); containers need \
+                 --device /dev/fuse",
             )),
             Requirement::Libfaketime => match &caps.libfaketime {
                 Ok(_) => Ok(()),

@@ -40,6 +40,17 @@ use layout::Layout;
 use registry::Registry;
 use setup::Tools;
 
+/// This process's (pid, start time), as the registries (netns, lazy-filesystem mounts) record
+/// their owners.
+pub fn process_identity() -> (u32, u64) {
+    registry::own_identity()
+}
+
+/// Whether the process `pid` that started at `start_time` (clock ticks since boot) still runs.
+pub fn process_alive(pid: u32, start_time: u64) -> bool {
+    registry::start_time(pid).is_some_and(|t| t == start_time)
+}
+
 /// Ports every node binds inside its own namespace (each node has its own address, so all nodes
 /// can use the same ports). There is deliberately no registry-path option: the stale sweep must
 /// see every live run on the host, so all runs share [`REGISTRY_DIR`].

@@ -3,7 +3,7 @@
 //! are left out and recorded), and whether the nodes must start under libfaketime, with a
 //! warning when their binary cannot be reached by a preload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::clock::{self, elf};
 use crate::cluster::ClientKind;
@@ -38,7 +38,7 @@ pub struct Preflight {
 pub fn capabilities(plan: &Plan) -> Capabilities {
     Capabilities {
         euid: nix::unistd::geteuid().as_raw(),
-        dev_fuse: Path::new("/dev/fuse").exists(),
+        dev_fuse: crate::disk::dev_fuse().is_ok(),
         libfaketime: clock::libfaketime::locate(),
         net: plan.net.name(),
         // Both client protocols can say who leads (HTTP-KV /status, etcd's status call).

@@ -1,7 +1,9 @@
-//! Building a run's parts from the plan: the network backend, the per-worker clients, the leader
+//! Building a run's parts from the plan: the network backend, the nodes' lazy filesystems, the
+//! per-worker clients, the leader
 //! probe the nemesis uses, and the bounded wait for the cluster to recover after healing.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use crate::client::zookeeper::{ZkClient, ZkOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
 use crate::clock::ClockControl;
 use crate::cluster::{ClientKind, Cluster, ClusterSpec};
+use crate::disk::{DiskError, LazyDisks};
 use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
@@ -35,6 +38,21 @@ pub fn clocked_spec(spec: &ClusterSpec, clock: Option<&ClockControl>) -> Cluster
         spec.env.insert(k, v);
     }
     spec
+}
+
+/// Mount a lazy filesystem over each node's data directory (`run_dir/data/<id>`), off the async
+/// threads. Unmounted when the last handle drops.
+pub async fn mount_disks(ids: &[NodeId], run_dir: &Path) -> Result<Arc<LazyDisks>, RunError> {
+    let ids = ids.to_vec();
+    let data = run_dir.join("data");
+    let disks = tokio::task::spawn_blocking(move || LazyDisks::mount(&data, &ids))
+        .await
+        // A panicked mount task is a disk error, not a client one.
+        .map_err(|e| DiskError::Io {
+            what: "mount the lazy filesystems".into(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    Ok(Arc::new(disks))
 }
 
 /// Lay out the plan's nodes on the chosen backend.

@@ -121,6 +121,43 @@ fn restrict_fails_on_explicit_faults_and_leaves_out_optional_ones() {
 }
 
 #[test]
+fn disk_faults_need_dev_fuse_and_root_and_mixed_leaves_them_out_without() {
+    let mixed = parse(include_str!("../../../nemesis/mixed.toml")).unwrap();
+    let disks = [
+        FaultKind::LoseUnfsynced,
+        FaultKind::TornWrite,
+        FaultKind::DiskError,
+        FaultKind::DiskFull,
+    ];
+    assert!(disks.iter().all(|k| mixed.optional_faults.contains(k)));
+    let all = mixed.restrict(&caps("proxy", true)).unwrap();
+    assert!(all.schedule.needs_lazyfs());
+    let no_root = Capabilities {
+        euid: 1000,
+        ..caps("proxy", true)
+    };
+    let r = mixed.restrict(&no_root).unwrap();
+    assert!(!r.schedule.needs_lazyfs());
+    for k in disks {
+        let (_, why) = r.left_out.iter().find(|(l, _)| *l == k).expect("left out");
+        assert_eq!(why.what, "root", "{k}: {why}");
+    }
+    let no_fuse = Capabilities {
+        dev_fuse: false,
+        ..caps("proxy", true)
+    };
+    let e = parse("name='d'\nfaults=['torn-write']\n")
+        .unwrap()
+        .restrict(&no_fuse)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("nemesis/x.toml: fault \"torn-write\" needs a usable /dev/fuse"),
+        "{e}"
+    );
+}
+
+#[test]
 fn target_counts() {
     assert_eq!(Targets::One.count(5), 1);
     assert_eq!(Targets::Minority.count(3), 1);
