@@ -16,7 +16,8 @@
 //!   `faultline-checker` crate: no tokio, no processes; usable on its own as a library).
 //! - [`raft`]: the reference Raft node `faultline-raft` (the `faultline-raft` crate: pure core +
 //!   tokio driver + seeded bugs).
-//! - [`cluster`]: cluster spec, spawning, signalling and reaping node processes.
+//! - [`cluster`]: cluster spec, rendering, starting, signalling and reaping nodes through a host.
+//! - [`host`]: where nodes run: this machine, or remote hosts over SSH; the namespaced sshd lab.
 //! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
 //! - [`client`]: talking to nodes and classifying results as ok / fail / info.
 //! - [`workload`]: seeded operation generators.
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod client;
 pub mod cluster;
 pub mod exit;
+pub mod host;
 pub mod nemesis;
 pub mod net;
 pub mod plan;

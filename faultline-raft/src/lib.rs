@@ -22,12 +22,12 @@
 
 pub mod bugs;
 pub mod cli;
-pub mod protocol;
 pub mod config;
 pub mod core;
 pub mod kv;
 pub mod log;
 pub mod progress;
+pub mod protocol;
 pub mod storage;
 pub mod types;
 

@@ -1,11 +1,12 @@
-//! Clusters of node processes: the cluster spec (TOML), rendering each node's command, and the
-//! only code in faultline that spawns, signals and reaps processes. Owns node logs
-//! (`<run_dir>/nodes/<id>.log`) and data directories (`<run_dir>/data/<id>`). Decides nothing about
-//! *when* faults happen (that is `nemesis`); addresses come from a `net::NetBackend`.
+//! Clusters of node processes: the cluster spec (TOML), rendering each node's command, and
+//! starting, signalling and reaping nodes through the [`Host`](crate::host::Host) each runs on.
+//! Owns node logs (`<run_dir>/nodes/<id>.log`, copied back from remote hosts) and data
+//! directories (`data/<id>` under the host's run directory). Decides nothing about *when* faults
+//! happen (that is `nemesis`); addresses come from a `net::NetBackend`.
 //!
 //! - [`spec`]: [`ClusterSpec`], parsed and validated from `clusters/*.toml`.
 //! - [`render`]: placeholders → a node's command line.
-//! - [`process`]: one node process (spawn in its own group, signal, reap, log tail).
+//! - [`process`]: node logs on the controller (tails for error messages).
 //! - [`ready`]: the HTTP readiness poll.
 //! - [`Cluster`]: the running cluster and its verbs by node id (kill, restart, pause, resume, stop).
 
@@ -74,8 +75,16 @@ pub enum ClusterError {
         node: NodeId,
         /// The program.
         program: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The host's error.
+        source: crate::host::HostError,
+    },
+    /// The node's host failed (placing the program, creating directories, signalling).
+    #[error("node {node}: {source}")]
+    Host {
+        /// The node.
+        node: NodeId,
+        /// The host's error.
+        source: crate::host::HostError,
     },
     /// An address the node must bind is already taken by another process.
     #[error("node {node}: address {addr} is already in use by another process; stop it or let faultline choose other ports")]
@@ -97,14 +106,4 @@ pub enum ClusterError {
     /// The verb needs a stopped node but it is running.
     #[error("node {0} is already running")]
     AlreadyRunning(NodeId),
-    /// Sending a signal failed (other than "no such process").
-    #[error("node {node}: cannot send {signal}: {errno}")]
-    Signal {
-        /// The node.
-        node: NodeId,
-        /// The signal name.
-        signal: String,
-        /// The error.
-        errno: nix::errno::Errno,
-    },
 }

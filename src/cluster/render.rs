@@ -33,28 +33,7 @@ pub const NODE_PLACEHOLDERS: &[&str] = &[
 /// Placeholders allowed in `peers_format`.
 pub const PEER_PLACEHOLDERS: &[&str] = &["id", "addr", "host", "port"];
 
-/// A fully rendered node command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeCommand {
-    /// The program to exec (the backend's command prefix first, if any).
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<String>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-}
-
-impl NodeCommand {
-    /// The command line, shell-like, for logs and error messages.
-    pub fn display(&self) -> String {
-        let mut s = self.program.display().to_string();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(a);
-        }
-        s
-    }
-}
+pub use crate::host::NodeCommand;
 
 /// Split a template into literal text and placeholder names; `Err` says what is malformed.
 fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::process::{describe_status, log_tail, NodeProcess, Spawner};
+use super::process::log_tail;
 use super::render::NodeCommand;
 use super::spec::ClusterSpec;
+use crate::host::{Host, NodeProc};
 use crate::net::{NodeEndpoints, NodeId};
 
 /// Lines of a node's log quoted in start errors.
@@ -37,7 +38,10 @@ pub struct UnexpectedExit {
 #[derive(Debug)]
 pub(super) enum State {
     /// Spawned and not known to have exited. `paused` = we sent SIGSTOP and no SIGCONT since.
-    Running { proc: NodeProcess, paused: bool },
+    Running {
+        proc: Box<dyn NodeProc>,
+        paused: bool,
+    },
     /// Killed by a verb of this cluster (nemesis kill or stop_all).
     Killed,
     /// Exited on its own; recorded in `unexpected`.
@@ -47,9 +51,25 @@ pub(super) enum State {
 /// One node: where it lives, how it is started, its log, and its lifecycle state.
 pub(super) struct Node {
     pub(super) endpoints: NodeEndpoints,
+    /// The host the node runs on.
+    pub(super) host: Arc<dyn Host>,
+    /// This run's directory on that host.
+    pub(super) host_dir: PathBuf,
     pub(super) command: NodeCommand,
+    /// The node's log on the controller (for a remote host: the copy fetched from it).
     pub(super) log: PathBuf,
+    /// The node's log on its host (== `log` for the local host).
+    pub(super) host_log: PathBuf,
     pub(super) state: State,
+}
+
+impl Node {
+    /// Copy the node's log from its host to the controller (a no-op for the local host).
+    pub(super) fn collect_log(&self) {
+        if let Err(e) = self.host.fetch(&self.host_log, &self.log) {
+            tracing::warn!(node = %self.endpoints.id, "cannot fetch the node's log: {e}");
+        }
+    }
 }
 
 /// Everything the cluster handle and the monitor thread share.
@@ -60,8 +80,6 @@ pub(super) struct Inner {
     pub(super) nodes: Mutex<Vec<Node>>,
     pub(super) unexpected: Mutex<Vec<UnexpectedExit>>,
     pub(super) stop_monitor: AtomicBool,
-    /// Spawns every node; its thread is the nodes' parent for `PR_SET_PDEATHSIG`.
-    pub(super) spawner: Spawner,
 }
 
 impl Inner {
@@ -74,10 +92,10 @@ impl Inner {
         for n in nodes.iter_mut() {
             if let State::Running { proc, .. } = &mut n.state {
                 if let Some(status) = proc.try_exit() {
-                    proc.kill_group_leftovers();
+                    n.collect_log();
                     let exit = UnexpectedExit {
                         node: n.endpoints.id.clone(),
-                        status: describe_status(&status),
+                        status,
                         after: self.started.elapsed(),
                         log_tail: log_tail(&n.log, TAIL_LINES),
                     };
@@ -92,6 +110,8 @@ impl Inner {
         }
     }
 
+    /// Kill and reap every running node (continuing paused ones), then copy every node's log to
+    /// the controller.
     pub(super) fn stop_all(&self) {
         let mut nodes = self.lock();
         self.poll_exits(&mut nodes);
@@ -104,6 +124,9 @@ impl Inner {
                     }
                 }
             }
+        }
+        for n in nodes.iter() {
+            n.collect_log();
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Partition backends behind one trait: the userspace TCP proxy (default, no root) and network
-//! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
+//! Partition backends behind one trait: the userspace TCP proxy (default, no root), network
+//! namespaces + nftables (root), and nftables on remote hosts (`--hosts`). A backend decides where each node binds and how it reaches its
 //! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
 
+pub mod hosts;
 pub mod netns;
 pub mod ports;
 pub mod proxy;

@@ -276,9 +276,9 @@ async fn execute(
     recorder: Arc<Recorder>,
     mut abort: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Executed, RunError> {
-    let net = setup::backend(plan)?;
+    let (net, placement) = setup::backend(plan).await?;
     let cluster = tokio::select! {
-        c = Cluster::start(&plan.cluster, net.as_ref(), run_dir) => Arc::new(c?),
+        c = Cluster::start_on(&plan.cluster, net.as_ref(), &placement, run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });

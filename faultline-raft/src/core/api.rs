@@ -1,8 +1,8 @@
 //! The types the driver exchanges with the core: its configuration, the [`Ready`] it takes after
 //! stepping, the volatile [`SoftState`] and the errors of client calls.
 
-use crate::protocol::Role;
 use crate::bugs::Bugs;
+use crate::protocol::Role;
 use crate::types::{Entry, HardState, Message, NodeId, Snapshot};
 
 /// Static configuration of one core.
