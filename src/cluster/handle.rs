@@ -70,28 +70,29 @@ impl Cluster {
         })?;
         let logs = run_dir.join("nodes");
         mkdir(&logs)?;
-        let mut nodes = Vec::with_capacity(layout.len());
-        for ep in layout {
-            let host = placement.host(&ep.id);
-            let on_host = |source| ClusterError::Host {
-                node: ep.id.clone(),
-                source,
-            };
-            let host_dir = host.run_dir(run_dir);
-            let data = host_dir.join("data").join(&ep.id);
-            host.mkdir(&data).map_err(on_host)?;
-            host.mkdir(&host_dir.join("nodes")).map_err(on_host)?;
-            let there = host.place_program(&program).map_err(on_host)?;
-            nodes.push(Node {
-                endpoints: ep.clone(),
-                command: render_node(spec, &there, layout, ep, &data),
-                log: logs.join(format!("{}.log", ep.id)),
-                host_log: host_dir.join("nodes").join(format!("{}.log", ep.id)),
-                host,
-                host_dir,
-                state: State::Killed,
-            });
-        }
+        // Each node's host gets its directories and the program; hosts are prepared in parallel.
+        let prepared: Vec<Result<Node, ClusterError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = layout
+                .iter()
+                .map(|ep| {
+                    let host = placement.host(&ep.id);
+                    let (program, logs) = (&program, &logs);
+                    s.spawn(move || prepare(spec, layout, ep, host, program, run_dir, logs))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ClusterError::Io {
+                            path: run_dir.to_path_buf(),
+                            source: std::io::Error::other("preparing a node panicked"),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let nodes = prepared.into_iter().collect::<Result<Vec<Node>, _>>()?;
         let inner = Arc::new(Inner {
             spec: spec.clone(),
             program,
@@ -301,6 +302,7 @@ impl Cluster {
                     source,
                 })?;
             tracing::debug!(node = id, pid = proc.pid(), "node started");
+            n.collected = false;
             n.state = State::Running {
                 proc,
                 paused: false,
@@ -363,18 +365,56 @@ impl Drop for Cluster {
         }
         // Logs are collected; what the run left on remote hosts goes (once per host directory).
         let nodes = self.inner.lock();
-        let mut removed: Vec<(String, PathBuf)> = Vec::new();
+        let mut dirs: Vec<(&Arc<dyn Host>, &PathBuf)> = Vec::new();
         for n in nodes.iter() {
-            let key = (n.host.name().to_string(), n.host_dir.clone());
-            if removed.contains(&key) {
-                continue;
+            if !dirs
+                .iter()
+                .any(|(h, d)| h.name() == n.host.name() && **d == n.host_dir)
+            {
+                dirs.push((&n.host, &n.host_dir));
             }
-            if let Err(e) = n.host.remove_run_dir(&n.host_dir) {
-                tracing::warn!("cannot remove the run directory on a host: {e}");
-            }
-            removed.push(key);
         }
+        std::thread::scope(|s| {
+            for (host, dir) in dirs {
+                s.spawn(move || {
+                    if let Err(e) = host.remove_run_dir(dir) {
+                        tracing::warn!("cannot remove the run directory on a host: {e}");
+                    }
+                });
+            }
+        });
     }
+}
+
+/// Make node `ep`'s directories on its host, place the program there, and render its command.
+fn prepare(
+    spec: &ClusterSpec,
+    layout: &[NodeEndpoints],
+    ep: &NodeEndpoints,
+    host: Arc<dyn Host>,
+    program: &Path,
+    run_dir: &Path,
+    logs: &Path,
+) -> Result<Node, ClusterError> {
+    let on_host = |source| ClusterError::Host {
+        node: ep.id.clone(),
+        source,
+    };
+    let host_dir = host.run_dir(run_dir);
+    let data = host_dir.join("data").join(&ep.id);
+    let host_logs = host_dir.join("nodes");
+    host.mkdir(&[&data, &host_logs]).map_err(on_host)?;
+    let there = host.place_program(program).map_err(on_host)?;
+    Ok(Node {
+        endpoints: ep.clone(),
+        command: render_node(spec, &there, layout, ep, &data),
+        log: logs.join(format!("{}.log", ep.id)),
+        host_log: host_logs.join(format!("{}.log", ep.id)),
+        host,
+        host_dir,
+        collected: true,
+        state: State::Killed,
+    })
 }
 
 /// Fail if another process on the node's host already holds one of the node's addresses.

@@ -60,14 +60,17 @@ pub(super) struct Node {
     pub(super) log: PathBuf,
     /// The node's log on its host (== `log` for the local host).
     pub(super) host_log: PathBuf,
+    /// `log` is up to date: fetched since the node last started.
+    pub(super) collected: bool,
     pub(super) state: State,
 }
 
 impl Node {
     /// Copy the node's log from its host to the controller (a no-op for the local host).
-    pub(super) fn collect_log(&self) {
-        if let Err(e) = self.host.fetch(&self.host_log, &self.log) {
-            tracing::warn!(node = %self.endpoints.id, "cannot fetch the node's log: {e}");
+    pub(super) fn collect_log(&mut self) {
+        match self.host.fetch(&self.host_log, &self.log) {
+            Ok(()) => self.collected = !matches!(self.state, State::Running { .. }),
+            Err(e) => tracing::warn!(node = %self.endpoints.id, "cannot fetch the node's log: {e}"),
         }
     }
 }
@@ -92,6 +95,7 @@ impl Inner {
         for n in nodes.iter_mut() {
             if let State::Running { proc, .. } = &mut n.state {
                 if let Some(status) = proc.try_exit() {
+                    n.state = State::Exited;
                     n.collect_log();
                     let exit = UnexpectedExit {
                         node: n.endpoints.id.clone(),
@@ -125,9 +129,12 @@ impl Inner {
                 }
             }
         }
-        for n in nodes.iter() {
-            n.collect_log();
-        }
+        // Fetch the logs not fetched since their node last ran, in parallel.
+        std::thread::scope(|s| {
+            for n in nodes.iter_mut().filter(|n| !n.collected) {
+                s.spawn(move || n.collect_log());
+            }
+        });
     }
 }
 

@@ -74,8 +74,11 @@ impl Host for LocalHost {
         Ok(program.to_path_buf())
     }
 
-    fn mkdir(&self, dir: &Path) -> Result<(), HostError> {
-        std::fs::create_dir_all(dir).map_err(io("create", dir))
+    fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError> {
+        for dir in dirs {
+            std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        }
+        Ok(())
     }
 
     fn upload(&self, local: &Path, remote: &Path, mode: u32) -> Result<(), HostError> {

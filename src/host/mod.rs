@@ -139,8 +139,8 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     fn run_dir(&self, local_run_dir: &Path) -> PathBuf;
     /// Make the local executable `program` runnable on this host; returns its path there.
     fn place_program(&self, program: &Path) -> Result<PathBuf, HostError>;
-    /// Create a directory and its parents on this host.
-    fn mkdir(&self, dir: &Path) -> Result<(), HostError>;
+    /// Create directories and their parents on this host.
+    fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError>;
     /// Copy the local file `local` to `remote` on this host (atomically: a reader never sees half a
     /// file), with permission bits `mode`.
     fn upload(&self, local: &Path, remote: &Path, mode: u32) -> Result<(), HostError>;

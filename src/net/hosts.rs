@@ -83,20 +83,40 @@ impl HostsNet {
                 shut_down: false,
             }),
         };
-        for n in &net.nodes {
+        let armed = net.on_every_host(|n| {
             let guard = n
                 .host
                 .guard(&delete_argv(&net.table))
                 .map_err(|e| host_err(n, e))?;
             net.lock().guards.push(guard);
-            net.load(n, &[])?;
-        }
-        Ok(net)
+            net.load(n, &[])
+        });
+        armed.map(|()| net)
     }
 
     /// The run's table name (`faultline_<6 hex>`), in the `inet` family on every host.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Run `f` for every node's host at once (hosts answer in parallel, so a cut set reaches
+    /// every host at about the same time); the first error, after all have run.
+    fn on_every_host(
+        &self,
+        f: impl Fn(&HostedNode) -> Result<(), NetError> + Sync,
+    ) -> Result<(), NetError> {
+        let results: Vec<Result<(), NetError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = self.nodes.iter().map(|n| s.spawn(|| f(n))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(NetError::Unsupported("a host thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -167,15 +187,12 @@ impl NetBackend for HostsNet {
                 ))
             };
         }
-        let mut first_err = None;
-        for n in &self.nodes {
+        let res = self.on_every_host(|n| {
             let d = drops.get(&n.id).map(Vec::as_slice).unwrap_or(&[]);
-            if let Err(e) = self.load(n, d) {
-                first_err.get_or_insert(e);
-            }
-        }
+            self.load(n, d)
+        });
         drop(st);
-        first_err.map_or(Ok(()), Err)
+        res
     }
 
     fn shutdown(&self) -> Result<(), NetError> {
@@ -183,16 +200,15 @@ impl NetBackend for HostsNet {
         if st.shut_down {
             return Ok(());
         }
-        let mut first_err = None;
-        for n in &self.nodes {
-            if let Err(e) = n.host.run_privileged(&delete_argv(&self.table), None) {
-                first_err.get_or_insert(host_err(n, e));
+        // Closing a guard deletes the table on its host (and waits until it has).
+        let guards = std::mem::take(&mut st.guards);
+        std::thread::scope(|s| {
+            for g in guards {
+                s.spawn(move || drop(g));
             }
-        }
-        // Dropping the guards runs the delete again on each host (harmless once it is gone).
-        st.guards.clear();
+        });
         st.shut_down = true;
-        first_err.map_or(Ok(()), Err)
+        Ok(())
     }
 }
 

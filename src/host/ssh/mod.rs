@@ -287,12 +287,10 @@ impl Host for SshHost {
         Ok(there)
     }
 
-    fn mkdir(&self, dir: &Path) -> Result<(), HostError> {
-        self.run(
-            &strings(&["mkdir", "-p", "--", &dir.display().to_string()]),
-            None,
-        )
-        .map(|_| ())
+    fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError> {
+        let mut argv = strings(&["mkdir", "-p", "--"]);
+        argv.extend(dirs.iter().map(|d| d.display().to_string()));
+        self.run(&argv, None).map(|_| ())
     }
 
     fn upload(&self, local: &Path, remote: &Path, mode: u32) -> Result<(), HostError> {

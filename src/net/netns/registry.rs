@@ -32,6 +32,10 @@ pub struct Record {
     pub namespaces: Vec<String>,
     /// The run's veth in the root namespace.
     pub host_link: String,
+    /// Set for a `faultline lab`: its directory. A lab outlives the process that made it, so it
+    /// is alive while `<lab>/lab.json` exists, whatever became of `pid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<PathBuf>,
 }
 
 /// A registry directory.
@@ -141,9 +145,13 @@ pub fn own_identity() -> (u32, u64) {
     (pid, start_time(pid).unwrap_or(0))
 }
 
-/// Whether the process that wrote `record` still runs.
+/// Whether the owner of `record` is still there: the process that wrote it, or for a lab, its
+/// directory's `lab.json`.
 pub fn is_alive(record: &Record) -> bool {
-    start_time(record.pid).is_some_and(|t| t == record.start_time)
+    match &record.lab {
+        Some(dir) => dir.join("lab.json").exists(),
+        None => start_time(record.pid).is_some_and(|t| t == record.start_time),
+    }
 }
 
 /// Start time (clock ticks since boot) of `pid`, if it exists.
@@ -172,6 +180,7 @@ mod tests {
             subnet: 3,
             namespaces: vec![format!("fl-{run_id}-br")],
             host_link: format!("fl-{run_id}-h"),
+            lab: None,
         }
     }
 
@@ -188,6 +197,16 @@ mod tests {
         assert!(is_alive(&record("aaaaaa", pid, t)));
         assert!(!is_alive(&record("aaaaaa", pid, t + 1)));
         assert!(!is_alive(&record("aaaaaa", u32::MAX, t)));
+    }
+
+    #[test]
+    fn a_lab_lives_as_long_as_its_directory_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record("bbbbbb", u32::MAX, 0);
+        r.lab = Some(dir.path().to_path_buf());
+        assert!(!is_alive(&r));
+        std::fs::write(dir.path().join("lab.json"), "{}").unwrap();
+        assert!(is_alive(&r));
     }
 
     #[test]
