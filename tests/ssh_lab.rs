@@ -1,0 +1,418 @@
+//! Nodes on remote hosts over real SSH: `faultline lab up 3` makes three namespaced sshd hosts,
+//! and `faultline test --hosts <lab>/hosts.toml` reaches the same verdicts there as with local
+//! processes — the bundled node is valid under partitions and its stale-read bug is found; etcd is
+//! valid, and caught once its reads are serializable. A controller killed with -9 leaves no node
+//! and no firewall table on any host, and `faultline lab down` leaves no namespace, process, key or
+//! registry entry behind.
+//!
+//! One lab serves the whole binary (brought up by the first test, removed when the binary exits);
+//! runs take turns on it. Needs root, `ip`, `nft`, `sshd` and `etcd`: always runs when `CI=true`
+//! (and fails if any is missing); otherwise skips, printing why.
+
+mod netns_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use faultline::host::{Host, HostsFile, SshHost};
+use netns_support::faultline_test;
+
+/// Runs share the lab's hosts and ports: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+static LAB: OnceLock<Lab> = OnceLock::new();
+
+/// The shared lab.
+struct Lab {
+    dir: PathBuf,
+    run_id: String,
+}
+
+fn can_run() -> bool {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        return true;
+    }
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: faultline lab needs root (CI=true forces)");
+        return false;
+    }
+    for (program, package) in [
+        ("/usr/sbin/sshd", "openssh-server"),
+        ("/usr/bin/etcd", "etcd-server"),
+    ] {
+        if !Path::new(program).exists() {
+            eprintln!("skipping: {program} is missing (apt-get install {package}; CI=true forces)");
+            return false;
+        }
+    }
+    true
+}
+
+fn faultline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run faultline")
+}
+
+extern "C" fn lab_down_at_exit() {
+    if let Some(lab) = LAB.get() {
+        let _ = faultline(&["lab", "down", "--dir", &lab.dir.display().to_string()]);
+    }
+}
+
+fn run_id(dir: &Path) -> String {
+    let state = std::fs::read_to_string(dir.join("lab.json")).expect("lab.json");
+    let v: serde_json::Value = serde_json::from_str(&state).expect("lab.json is JSON");
+    v["run_id"].as_str().expect("run_id").to_string()
+}
+
+/// Bring up a lab of `n` hosts in `dir` (after removing one a killed test run left there).
+fn lab_up(n: usize, dir: &Path) -> String {
+    let d = dir.display().to_string();
+    let _ = faultline(&["lab", "down", "--dir", &d]);
+    let out = faultline(&["lab", "up", &n.to_string(), "--dir", &d]);
+    assert!(
+        out.status.success(),
+        "lab up failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run_id(dir)
+}
+
+/// The shared 3-host lab, brought up on first use and removed when the test binary exits.
+fn lab() -> &'static Lab {
+    LAB.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ssh-lab");
+        let run_id = lab_up(3, &dir);
+        // SAFETY: registers a plain function with no captured state.
+        unsafe { libc::atexit(lab_down_at_exit) };
+        Lab { dir, run_id }
+    })
+}
+
+fn hosts_toml() -> String {
+    lab().dir.join("hosts.toml").display().to_string()
+}
+
+/// `faultline test --hosts <lab> ARGS` for 8 s on 3 nodes; the exit code (harness errors fail).
+fn remote_run(args: &[&str]) -> i32 {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let results = tempfile::tempdir().expect("results dir");
+    let hosts = hosts_toml();
+    let mut all = vec![
+        "--hosts",
+        hosts.as_str(),
+        "--nodes",
+        "3",
+        "--time-limit",
+        "8s",
+    ];
+    all.extend(["--seed", "7", "--clients", "6", "--rate", "100"]);
+    all.extend(args);
+    let run = faultline_test(&all, results.path());
+    assert!(
+        matches!(run.code, 0 | 1),
+        "{args:?}: harness error {}: {}{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    assert_nothing_running(&lab().run_id, Duration::from_secs(5));
+    run.code
+}
+
+/// Node processes (anything but sshd) in the lab's host namespaces.
+fn nodes_in(run_id: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for k in 1..=3 {
+        let ns = format!("fl-{run_id}-n{k}");
+        let out = Command::new("ip")
+            .args(["netns", "pids", &ns])
+            .output()
+            .expect("ip");
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let comm = comm.trim();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+            if !comm.is_empty() && comm != "sshd" && !zombie {
+                found.push(format!("{ns}: {pid} {comm}"));
+            }
+        }
+    }
+    found
+}
+
+/// `faultline_*` nft tables on the lab's hosts.
+fn tables_in(run_id: &str) -> Vec<String> {
+    (1..=3)
+        .flat_map(|k| {
+            let ns = format!("fl-{run_id}-n{k}");
+            let out = Command::new("ip")
+                .args(["netns", "exec", &ns, "nft", "list", "tables"])
+                .output()
+                .expect("nft");
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.contains("faultline_"))
+                .map(|l| format!("{ns}: {l}"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Within `grace`, no node process and no partition table is left on any host.
+fn assert_nothing_running(run_id: &str, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    loop {
+        let (nodes, tables) = (nodes_in(run_id), tables_in(run_id));
+        if nodes.is_empty() && tables.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "left on the hosts after {grace:?}: nodes {nodes:?}, tables {tables:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_correct_node_is_valid_on_ssh_hosts_under_partitions() {
+    if !can_run() {
+        return;
+    }
+    assert_eq!(remote_run(&["--nemesis", "partition-halves"]), 0);
+}
+
+#[test]
+fn stale_reads_are_found_on_ssh_hosts() {
+    if !can_run() {
+        return;
+    }
+    let code = remote_run(&["--nemesis", "partition-leader", "--bug", "stale-read"]);
+    assert_eq!(code, 1, "the stale-read bug must be found");
+}
+
+#[test]
+fn etcd_on_ssh_hosts_is_valid_and_its_serializable_reads_are_caught() {
+    if !can_run() {
+        return;
+    }
+    assert_eq!(
+        remote_run(&["--cluster", "etcd", "--nemesis", "partition-halves"]),
+        0
+    );
+    // The same etcd, reading serializably: an isolated member serves stale values.
+    let dir = tempfile::tempdir().expect("spec dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut spec = std::fs::read_to_string(root.join("clusters/etcd.toml")).expect("etcd spec");
+    spec.push_str("\nclient_options = { read = \"serializable\" }\n");
+    let spec_path = dir.path().join("etcd-serializable.toml");
+    std::fs::write(&spec_path, spec).expect("write spec");
+    let wide = dir.path().join("wide.toml");
+    std::fs::write(
+        &wide,
+        "name = 'wide'\nmodel = 'cas-register'\nkeys = 1\nvalues = [0, 1000]\n[mix]\nread = 3\nwrite = 2\ncas = 1\n",
+    )
+    .expect("write workload");
+    let often = dir.path().join("often.toml");
+    std::fs::write(
+        &often,
+        "name = 'isolate-often'\nfaults = ['partition-leader']\ninterval = '1s'\nduration = '3s'\n",
+    )
+    .expect("write nemesis");
+    let code = remote_run(&[
+        "--cluster",
+        &spec_path.display().to_string(),
+        "--workload",
+        &wide.display().to_string(),
+        "--nemesis",
+        &often.display().to_string(),
+    ]);
+    assert_eq!(
+        code, 1,
+        "serializable reads from a cut-off member must be caught"
+    );
+}
+
+#[test]
+fn a_killed_controller_leaves_no_node_on_any_host() {
+    if !can_run() {
+        return;
+    }
+    let lab = lab();
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let results = tempfile::tempdir().expect("results dir");
+    let mut controller = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "test",
+            "--hosts",
+            &hosts_toml(),
+            "--nodes",
+            "3",
+            "--time-limit",
+            "60s",
+        ])
+        .args(["--nemesis", "none", "--results-dir"])
+        .arg(results.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn faultline");
+    // Wait (bounded) until all three nodes run and every host has the run's table.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while nodes_in(&lab.run_id).len() < 3 || tables_in(&lab.run_id).len() < 3 {
+        assert!(Instant::now() < deadline, "the run never started its nodes");
+        assert!(
+            controller.try_wait().expect("wait").is_none(),
+            "the run ended early"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    controller.kill().expect("SIGKILL faultline"); // no destructor runs
+    controller.wait().expect("reap faultline");
+    assert_nothing_running(&lab.run_id, Duration::from_secs(10));
+}
+
+#[test]
+fn an_ssh_host_runs_uploads_fetches_and_cleans_up_in_its_own_network_stack() {
+    if !can_run() {
+        return;
+    }
+    let file = HostsFile::load(Path::new(&hosts_toml())).expect("hosts.toml");
+    let target = file.hosts["n2"].clone();
+    let host = SshHost::connect(&target).expect("connect to n2");
+    // Its own network stack: only its lab address (and loopback).
+    let addrs = host
+        .run(
+            &["ip".into(), "-4".into(), "-o".into(), "addr".into()],
+            None,
+        )
+        .expect("ip addr");
+    let ip = target.addr.expect("lab hosts are addresses").to_string();
+    assert!(addrs.contains(&ip), "{addrs}");
+    assert!(
+        !addrs.contains(".254/"),
+        "the controller's address leaked in: {addrs}"
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let (local, back) = (dir.path().join("up"), dir.path().join("back"));
+    std::fs::write(&local, "payload\n").expect("write");
+    let remote = host.work_dir().join("runs/t/up");
+    host.upload(&local, &remote, 0o640).expect("upload");
+    host.fetch(&remote, &back).expect("fetch");
+    assert_eq!(std::fs::read_to_string(&back).expect("read"), "payload\n");
+    let marker = host.work_dir().join("runs/t/marker");
+    let m = marker.display().to_string();
+    let guard = host.guard(&["touch".into(), m.clone()]).expect("guard");
+    assert!(host
+        .run(&["test".into(), "-e".into(), m.clone()], None)
+        .is_err());
+    drop(guard);
+    host.run(&["test".into(), "-e".into(), m], None)
+        .expect("the guard's cleanup ran when it was dropped");
+    host.remove_run_dir(&host.work_dir().join("runs/t"))
+        .expect("rm");
+}
+
+#[test]
+fn lab_down_leaves_no_namespace_process_key_or_registry_entry() {
+    if !can_run() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ssh-lab-down");
+    let rid = lab_up(2, &dir);
+    let sshd_pids: Vec<u32> = (1..=2)
+        .map(|k| {
+            let p = dir.join(format!("hosts/n{k}/sshd.pid"));
+            std::fs::read_to_string(&p)
+                .expect("sshd.pid")
+                .trim()
+                .parse()
+                .expect("pid")
+        })
+        .collect();
+    let registry = PathBuf::from(format!("/run/faultline/netns/{rid}.json"));
+    assert!(registry.exists(), "the lab is registered");
+    assert!(dir.join("keys/id_ed25519").exists());
+    for pid in &sshd_pids {
+        assert!(
+            Path::new(&format!("/proc/{pid}")).exists(),
+            "sshd {pid} runs"
+        );
+    }
+
+    let out = faultline(&["lab", "down", "--dir", &dir.display().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip");
+    let links = Command::new("ip")
+        .args(["-o", "link", "show"])
+        .output()
+        .expect("ip");
+    let mine = format!("fl-{rid}-");
+    assert!(
+        !String::from_utf8_lossy(&names.stdout).contains(&mine),
+        "namespaces left"
+    );
+    assert!(
+        !String::from_utf8_lossy(&links.stdout).contains(&mine),
+        "veths left"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for pid in &sshd_pids {
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let gone = stat.is_empty()
+                || stat
+                    .rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+            if gone {
+                break;
+            }
+            assert!(Instant::now() < deadline, "sshd {pid} outlived lab down");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert!(!registry.exists(), "registry entry left");
+    assert!(
+        !dir.exists(),
+        "lab files left: {:?}",
+        std::fs::read_dir(&dir).map(|d| d.count())
+    );
+}
+
+#[test]
+fn lab_up_refuses_without_root_and_names_what_is_missing() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .args(["lab", "up", "1", "--dir"])
+        .arg(dir.path().join("lab"))
+        .output()
+        .expect("setpriv (util-linux)");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs root") && err.lines().count() == 1,
+        "{err}"
+    );
+}
