@@ -13,14 +13,14 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
+use super::prepare::{check_ports, prepare};
 use super::process::log_tail;
 use super::ready::{http_client, wait_ready, NotReady};
-use super::render::render_node;
 use super::spec::ClusterSpec;
 pub use super::supervise::UnexpectedExit;
 use super::supervise::{spawn_monitor, Inner, Node, State, REAP_LIMIT, TAIL_LINES};
 use super::{ClusterError, StartFailure};
-use crate::host::{Host, Placement};
+use crate::host::Placement;
 use crate::net::{NetBackend, NodeEndpoints, NodeId};
 
 /// A running cluster. Verbs take node ids; no pid ever leaves this type.
@@ -40,7 +40,7 @@ impl Cluster {
     ) -> Result<Cluster, ClusterError> {
         let placement = Placement::local().map_err(|source| ClusterError::Host {
             node: "*".into(),
-            source,
+            source: Box::new(source),
         })?;
         Self::start_on(spec, net, &placement, run_dir).await
     }
@@ -278,7 +278,7 @@ impl Cluster {
             if let State::Running { proc, paused } = &mut n.state {
                 proc.signal(sig).map_err(|source| ClusterError::Host {
                     node: id.to_string(),
-                    source,
+                    source: Box::new(source),
                 })?;
                 *paused = pause;
             }
@@ -299,7 +299,7 @@ impl Cluster {
                 .map_err(|source| ClusterError::Spawn {
                     node: id.to_string(),
                     program: inner.program.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             tracing::debug!(node = id, pid = proc.pid(), "node started");
             n.collected = false;
@@ -363,71 +363,9 @@ impl Drop for Cluster {
         if let Some(h) = self.monitor.take() {
             let _ = h.join();
         }
-        // Logs are collected; what the run left on remote hosts goes (once per host directory).
-        let nodes = self.inner.lock();
-        let mut dirs: Vec<(&Arc<dyn Host>, &PathBuf)> = Vec::new();
-        for n in nodes.iter() {
-            if !dirs
-                .iter()
-                .any(|(h, d)| h.name() == n.host.name() && **d == n.host_dir)
-            {
-                dirs.push((&n.host, &n.host_dir));
-            }
-        }
-        std::thread::scope(|s| {
-            for (host, dir) in dirs {
-                s.spawn(move || {
-                    if let Err(e) = host.remove_run_dir(dir) {
-                        tracing::warn!("cannot remove the run directory on a host: {e}");
-                    }
-                });
-            }
-        });
+        // Logs are collected; what the run left on remote hosts goes.
+        self.inner.remove_host_dirs();
     }
-}
-
-/// Make node `ep`'s directories on its host, place the program there, and render its command.
-fn prepare(
-    spec: &ClusterSpec,
-    layout: &[NodeEndpoints],
-    ep: &NodeEndpoints,
-    host: Arc<dyn Host>,
-    program: &Path,
-    run_dir: &Path,
-    logs: &Path,
-) -> Result<Node, ClusterError> {
-    let on_host = |source| ClusterError::Host {
-        node: ep.id.clone(),
-        source,
-    };
-    let host_dir = host.run_dir(run_dir);
-    let data = host_dir.join("data").join(&ep.id);
-    let host_logs = host_dir.join("nodes");
-    host.mkdir(&[&data, &host_logs]).map_err(on_host)?;
-    let there = host.place_program(program).map_err(on_host)?;
-    Ok(Node {
-        endpoints: ep.clone(),
-        command: render_node(spec, &there, layout, ep, &data),
-        log: logs.join(format!("{}.log", ep.id)),
-        host_log: host_logs.join(format!("{}.log", ep.id)),
-        host,
-        host_dir,
-        collected: true,
-        state: State::Killed,
-    })
-}
-
-/// Fail if another process on the node's host already holds one of the node's addresses.
-fn check_ports(host: &dyn Host, ep: &NodeEndpoints) -> Result<(), ClusterError> {
-    for addr in [ep.client_bind, ep.peer_bind] {
-        if host.port_in_use(addr) {
-            return Err(ClusterError::PortInUse {
-                node: ep.id.clone(),
-                addr,
-            });
-        }
-    }
-    Ok(())
 }
 
 fn mkdir(path: &Path) -> Result<(), ClusterError> {

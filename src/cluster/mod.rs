@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod handle;
+mod prepare;
 pub mod process;
 pub mod ready;
 pub mod render;
@@ -76,7 +77,7 @@ pub enum ClusterError {
         /// The program.
         program: PathBuf,
         /// The host's error.
-        source: crate::host::HostError,
+        source: Box<crate::host::HostError>,
     },
     /// The node's host failed (placing the program, creating directories, signalling).
     #[error("node {node}: {source}")]
@@ -84,7 +85,7 @@ pub enum ClusterError {
         /// The node.
         node: NodeId,
         /// The host's error.
-        source: crate::host::HostError,
+        source: Box<crate::host::HostError>,
     },
     /// An address the node must bind is already taken by another process.
     #[error("node {node}: address {addr} is already in use by another process; stop it or let faultline choose other ports")]

@@ -114,6 +114,29 @@ impl Inner {
         }
     }
 
+    /// Remove this run's directory from every remote host (once per host directory, in parallel).
+    pub(super) fn remove_host_dirs(&self) {
+        let nodes = self.lock();
+        let mut dirs: Vec<(&Arc<dyn Host>, &PathBuf)> = Vec::new();
+        for n in nodes.iter() {
+            if !dirs
+                .iter()
+                .any(|(h, d)| h.name() == n.host.name() && **d == n.host_dir)
+            {
+                dirs.push((&n.host, &n.host_dir));
+            }
+        }
+        std::thread::scope(|s| {
+            for (host, dir) in dirs {
+                s.spawn(move || {
+                    if let Err(e) = host.remove_run_dir(dir) {
+                        tracing::warn!("cannot remove the run directory on a host: {e}");
+                    }
+                });
+            }
+        });
+    }
+
     /// Kill and reap every running node (continuing paused ones), then copy every node's log to
     /// the controller.
     pub(super) fn stop_all(&self) {

@@ -277,6 +277,7 @@ async fn execute(
     mut abort: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Executed, RunError> {
     let (net, placement) = setup::backend(plan).await?;
+    setup::check_faults(plan, &placement)?;
     let cluster = tokio::select! {
         c = Cluster::start_on(&plan.cluster, net.as_ref(), &placement, run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {

@@ -48,6 +48,42 @@ pub async fn backend(plan: &Plan) -> Result<(Arc<dyn NetBackend>, Placement), Ru
     })
 }
 
+/// Refuse a schedule with faults some node's host cannot take, naming them (e.g. clock faults on
+/// an SSH host). Exhaustive on purpose: a new fault kind must say what it needs from a host.
+pub fn check_faults(plan: &Plan, placement: &Placement) -> Result<(), RunError> {
+    use crate::nemesis::FaultKind as F;
+    let can = placement.faults(&plan.cluster.node_ids());
+    let refused: Vec<&str> = plan
+        .nemesis
+        .faults
+        .iter()
+        .filter(|f| match f {
+            F::Kill
+            | F::Pause
+            | F::KillLeader
+            | F::PauseLeader
+            | F::ElectionFlap
+            | F::VoteTwice => !can.process,
+            F::PartitionHalves
+            | F::PartitionOne
+            | F::PartitionLeader
+            | F::PartitionRing
+            | F::Bridge => !can.partition,
+            F::ReelectDeposed => !(can.process && can.partition),
+        })
+        .map(|f| f.name())
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(RunError::Net(NetError::Unsupported(format!(
+        "{}: the hosts of this run cannot take the fault(s) {} (SSH hosts take kill, pause and \
+         partitions; clock and disk faults need local nodes)",
+        plan.nemesis_path.display(),
+        refused.join(", ")
+    ))))
+}
+
 /// Connect to every node's host and lay the nodes out at the hosts' addresses.
 fn remote(file: &HostsFile, ids: &[NodeId]) -> Result<(Arc<dyn NetBackend>, Placement), RunError> {
     let unsupported = |m: String| RunError::Net(NetError::Unsupported(m));

@@ -17,6 +17,7 @@
 //! leave it running, and its API is async while the cluster seam is synchronous (it must stop
 //! nodes from `Drop`). What it does beyond `ssh -S` we do not need.
 
+mod conn;
 mod proc;
 pub mod wrapper;
 
@@ -26,12 +27,10 @@ use std::time::{Duration, Instant};
 
 use super::config::SshTarget;
 use super::exec::{self, Input, Output};
-use super::spawn::Spawner;
 use super::{Host, HostError, HostFaults, HostGuard, NodeCommand, NodeProc};
+use conn::Master;
 pub use proc::SshProc;
 
-/// How long connecting (TCP + authentication) may take.
-const CONNECT_LIMIT: Duration = Duration::from_secs(15);
 /// How long a remote command may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 /// How long an upload may take.
@@ -42,15 +41,9 @@ const UPLOAD_LIMIT: Duration = Duration::from_secs(600);
 pub struct SshHost {
     name: String,
     target: SshTarget,
-    ssh: PathBuf,
-    /// Holds the control socket; removed on drop.
-    control_dir: PathBuf,
-    control: PathBuf,
-    master: Option<Child>,
+    master: Master,
     /// `work_dir` as an absolute path on the host.
     work_dir: PathBuf,
-    /// Spawns the master and every client; its thread is their parent for the death signal.
-    spawner: Spawner,
 }
 
 impl SshHost {
@@ -61,23 +54,12 @@ impl SshHost {
             host: name.clone(),
             message,
         };
-        let ssh = which("ssh").ok_or_else(|| {
-            conn("`ssh` is not on PATH: install the OpenSSH client (openssh-client)".into())
-        })?;
-        let control_dir =
-            control_dir().map_err(|e| conn(format!("cannot create a control directory: {e}")))?;
-        let spawner = Spawner::new("faultline-ssh").map_err(|e| conn(e.to_string()))?;
         let mut host = SshHost {
-            control: control_dir.join("m"),
-            control_dir,
+            master: Master::open(&name, target)?,
             name: name.clone(),
             target: target.clone(),
-            ssh,
-            master: None,
             work_dir: PathBuf::new(),
-            spawner,
         };
-        host.start_master()?;
         let out = host.run(
             &strings(&[
                 "sh",
@@ -103,104 +85,6 @@ impl SshHost {
         &self.work_dir
     }
 
-    fn start_master(&mut self) -> Result<(), HostError> {
-        let log = self.control_dir.join("master.log");
-        let mut c = Command::new(&self.ssh);
-        c.arg("-M").arg("-S").arg(&self.control).args(["-N", "-T"]);
-        for o in [
-            "ControlPersist=no",
-            "BatchMode=yes",
-            "StrictHostKeyChecking=yes",
-            "ServerAliveInterval=5",
-            "ServerAliveCountMax=3",
-        ] {
-            c.args(["-o", o]);
-        }
-        c.arg("-o")
-            .arg(format!("ConnectTimeout={}", CONNECT_LIMIT.as_secs()));
-        if let Some(k) = &self.target.known_hosts {
-            c.arg("-o")
-                .arg(format!("UserKnownHostsFile={}", k.display()));
-        }
-        if let Some(id) = &self.target.identity {
-            c.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(id);
-        }
-        self.destination(&mut c);
-        c.arg("-E").arg(&log);
-        c.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let conn = |message: String| HostError::Connect {
-            host: self.name.clone(),
-            message,
-        };
-        let mut master = self
-            .spawner
-            .spawn(c)
-            .map_err(|e| conn(format!("cannot start ssh: {e}")))?;
-        let deadline = Instant::now() + CONNECT_LIMIT + Duration::from_secs(2);
-        loop {
-            if let Ok(Some(status)) = master.try_wait() {
-                let why = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(conn(format!(
-                    "ssh could not connect ({status}): {}; check that sshd runs there, that the key \
-                     is authorized and that the host key is in known_hosts",
-                    exec::one_line(&why)
-                )));
-            }
-            if self.control.exists() && self.check().is_ok() {
-                self.master = Some(master);
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                let _ = master.kill();
-                let _ = master.wait();
-                return Err(conn(format!("no ssh connection within {CONNECT_LIMIT:?}")));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `ssh -O check`: the master is up and accepts clients.
-    fn check(&self) -> Result<String, HostError> {
-        let mut c = self.client();
-        c.args(["-O", "check"]);
-        self.destination(&mut c);
-        exec::run(
-            &self.name,
-            "ssh -O check",
-            c,
-            Input::Null,
-            Output::Capture,
-            Duration::from_secs(5),
-            |c| self.spawner.spawn(c),
-        )
-    }
-
-    /// An `ssh` client multiplexed over the master (never connecting on its own).
-    fn client(&self) -> Command {
-        let mut c = Command::new(&self.ssh);
-        c.arg("-S").arg(&self.control);
-        for o in ["ControlMaster=no", "BatchMode=yes", "ProxyCommand=false"] {
-            c.args(["-o", o]);
-        }
-        c
-    }
-
-    /// `[-F config] [-l user] [-p port] host`.
-    fn destination(&self, c: &mut Command) {
-        if let Some(cfg) = &self.target.ssh_config {
-            c.arg("-F").arg(cfg);
-        }
-        if let Some(u) = &self.target.user {
-            c.args(["-l", u]);
-        }
-        if let Some(p) = self.target.port {
-            c.arg("-p").arg(p.to_string());
-        }
-        c.arg(&self.target.host);
-    }
-
     /// A client running `argv` on the host (quoted for the remote shell).
     fn remote(&self, argv: &[String]) -> Result<(Command, String), HostError> {
         let line = quote(argv).map_err(|message| HostError::Command {
@@ -208,9 +92,9 @@ impl SshHost {
             command: argv.join(" "),
             message,
         })?;
-        let mut c = self.client();
+        let mut c = self.master.client();
         c.arg("-T");
-        self.destination(&mut c);
+        self.master.destination(&mut c);
         c.arg("--").arg(&line);
         Ok((c, line))
     }
@@ -224,7 +108,7 @@ impl SshHost {
     ) -> Result<String, HostError> {
         let (c, line) = self.remote(argv)?;
         exec::run(&self.name, &line, c, input, output, limit, |c| {
-            self.spawner.spawn(c)
+            self.master.spawn(c)
         })
     }
 
@@ -372,7 +256,7 @@ impl Host for SshHost {
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = self.spawner.spawn(c).map_err(|e| HostError::Command {
+        let child = self.master.spawn(c).map_err(|e| HostError::Command {
             host: self.name.clone(),
             command: cmd.display(),
             message: format!("cannot start ssh: {e}"),
@@ -395,7 +279,7 @@ impl Host for SshHost {
         c.stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = self.spawner.spawn(c).map_err(|e| HostError::Command {
+        let child = self.master.spawn(c).map_err(|e| HostError::Command {
             host: self.name.clone(),
             command: line,
             message: format!("cannot start ssh: {e}"),
@@ -412,39 +296,6 @@ impl Host for SshHost {
             None,
         )
         .map(|_| ())
-    }
-}
-
-impl Drop for SshHost {
-    fn drop(&mut self) {
-        if let Some(mut m) = self.master.take() {
-            // Ask the master to exit (closing every channel), then make sure it is gone.
-            let _ = self.check_exit();
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while Instant::now() < deadline && matches!(m.try_wait(), Ok(None)) {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            let _ = m.kill();
-            let _ = m.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.control_dir);
-    }
-}
-
-impl SshHost {
-    fn check_exit(&self) -> Result<String, HostError> {
-        let mut c = self.client();
-        c.args(["-O", "exit"]);
-        self.destination(&mut c);
-        exec::run(
-            &self.name,
-            "ssh -O exit",
-            c,
-            Input::Null,
-            Output::Capture,
-            Duration::from_secs(5),
-            |c| self.spawner.spawn(c),
-        )
     }
 }
 
@@ -500,50 +351,6 @@ fn checksum(path: &Path) -> std::io::Result<(u32, u64)> {
         h.update(&buf[..n]);
     }
     Ok((h.finalize(), len))
-}
-
-/// A fresh private directory for control sockets (short path: sockets are limited to 107
-/// bytes), after removing those of dead controllers.
-fn control_dir() -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let tmp = std::env::temp_dir();
-    let prefix = "faultline-ssh-";
-    if let Ok(entries) = std::fs::read_dir(&tmp) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let owner = name
-                .strip_prefix(prefix)
-                .and_then(|r| r.split('-').next())
-                .and_then(|p| p.parse::<u32>().ok());
-            if let Some(pid) = owner {
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
-    }
-    for _ in 0..16 {
-        let dir = tmp.join(format!(
-            "{prefix}{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("no free name"))
-}
-
-/// `program` on `PATH`.
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/bin", "/bin"].iter().map(PathBuf::from))
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
