@@ -307,6 +307,19 @@ mod tests {
             .unwrap_or('?')
     }
 
+    /// Whether `pid` reaches (`stopped`) or leaves the stopped state within 5 s (a signal is
+    /// acted on when the process next runs).
+    fn becomes_stopped(pid: u32, stopped: bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if (state_of(pid) == 'T') == stopped {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
     #[test]
     fn pauses_resumes_and_kills_the_node_group() {
         let dir = tempfile::tempdir().unwrap();
@@ -314,9 +327,12 @@ mod tests {
         let pid = p.pid();
         assert!(pid > 0);
         p.signal(Signal::SIGSTOP).unwrap();
-        assert_eq!(state_of(pid), 'T');
+        assert!(becomes_stopped(pid, true), "SIGSTOP did not stop the node");
         p.signal(Signal::SIGCONT).unwrap();
-        assert_ne!(state_of(pid), 'T');
+        assert!(
+            becomes_stopped(pid, false),
+            "SIGCONT did not continue the node"
+        );
         assert_eq!(p.try_exit(), None);
         let exit = Box::new(p).kill_and_reap(Duration::from_secs(5));
         assert_eq!(exit.as_deref(), Some("killed by SIGKILL"));

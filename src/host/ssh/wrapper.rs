@@ -2,7 +2,8 @@
 //! (`sh -c SCRIPT faultline-node LOG DIR PROGRAM ARGS...`), and the line protocol it speaks.
 //!
 //! The script starts the node with `setsid` (its own session and process group, pid == pgid),
-//! output appended to `LOG`, and reports `pid N`. It then reads commands on stdin — `STOP`, `CONT`,
+//! output appended to `LOG`, and reports `pid N` once that group exists (until then a signal to
+//! the group would miss the node). It then reads commands on stdin — `STOP`, `CONT`,
 //! `KILL`, `TERM` — sends that signal to the node's group, notes it in the log and answers
 //! `sent X`. When stdin reaches EOF (the controller closed it, was killed, or lost its connection:
 //! sshd closes the channel) it SIGKILLs the group: that is the watchdog that keeps a dead
@@ -19,6 +20,11 @@ note "starting $*" 2>/dev/null || { echo "error cannot write $log"; exit 1; }
 command -v setsid >/dev/null 2>&1 || { echo "error setsid (util-linux) is not installed"; exit 1; }
 setsid "$@" >>"$log" 2>&1 </dev/null &
 pid=$!
+# Report the pid only once the node leads its own group, so no signal can miss it.
+n=0
+while ! kill -s 0 -- "-$pid" 2>/dev/null && [ "$n" -lt 500 ]; do
+  n=$((n+1)); sleep 0.01 2>/dev/null || sleep 1
+done
 echo "pid $pid"
 exec 3<&0
 {
