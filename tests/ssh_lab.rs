@@ -16,7 +16,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use faultline::host::{Host, HostsFile, SshHost};
+use faultline::cluster::{Cluster, ClusterSpec};
+use faultline::host::{Host, HostsFile, Placement, SshHost};
+use faultline::net::hosts::{HostedNode, HostsNet};
 use netns_support::faultline_test;
 
 /// Runs share the lab's hosts and ports: one at a time.
@@ -126,8 +128,16 @@ fn remote_run(args: &[&str]) -> i32 {
     run.code
 }
 
-/// Node processes (anything but sshd) in the lab's host namespaces.
+/// Node processes (`faultline-raft`, `etcd`) in the lab's host namespaces.
 fn nodes_in(run_id: &str) -> Vec<String> {
+    processes_in(run_id)
+        .into_iter()
+        .filter(|p| p.ends_with(" faultline-raft") || p.ends_with(" etcd"))
+        .collect()
+}
+
+/// Every live process but sshd in the lab's host namespaces (nodes, wrappers, guards).
+fn processes_in(run_id: &str) -> Vec<String> {
     let mut found = Vec::new();
     for k in 1..=3 {
         let ns = format!("fl-{run_id}-n{k}");
@@ -168,11 +178,11 @@ fn tables_in(run_id: &str) -> Vec<String> {
         .collect()
 }
 
-/// Within `grace`, no node process and no partition table is left on any host.
+/// Within `grace`, no process but sshd and no partition table is left on any host.
 fn assert_nothing_running(run_id: &str, grace: Duration) {
     let deadline = Instant::now() + grace;
     loop {
-        let (nodes, tables) = (nodes_in(run_id), tables_in(run_id));
+        let (nodes, tables) = (processes_in(run_id), tables_in(run_id));
         if nodes.is_empty() && tables.is_empty() {
             return;
         }
@@ -415,4 +425,95 @@ fn lab_up_refuses_without_root_and_names_what_is_missing() {
         err.contains("needs root") && err.lines().count() == 1,
         "{err}"
     );
+}
+
+/// `/proc/<pid>` state letter (the lab's hosts share this machine's pid namespace).
+fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .and_then(|(_, r)| r.trim().chars().next())
+        .unwrap_or('-')
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "{what} within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn remote_nodes_are_killed_paused_resumed_and_restarted_through_their_hosts() {
+    if !can_run() {
+        return;
+    }
+    let lab = lab();
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let ids: Vec<String> = (1..=3).map(|k| format!("n{k}")).collect();
+    let file = HostsFile::load(Path::new(&hosts_toml())).expect("hosts.toml");
+    let placement = Placement::connect(&file, &ids).expect("connect");
+    let nodes = ids
+        .iter()
+        .map(|id| HostedNode {
+            id: id.clone(),
+            host: placement.host(id),
+            addr: file.hosts[id].addr.expect("lab address"),
+        })
+        .collect();
+    let net = HostsNet::create(nodes, file.client_port, file.peer_port).expect("hosts net");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = ClusterSpec::load(&root.join("clusters/raft.toml"))
+        .expect("raft spec")
+        .with_nodes(3)
+        .expect("3 nodes");
+    let dir = tempfile::tempdir().expect("run dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cluster = rt
+        .block_on(Cluster::start_on(&spec, &net, &placement, dir.path()))
+        .expect("the cluster starts on the lab");
+    assert_eq!(nodes_in(&lab.run_id).len(), 3);
+
+    let n1 = cluster.pid("n1").expect("n1 runs");
+    cluster.kill("n1").expect("kill");
+    assert!(!cluster.is_running("n1"));
+    eventually("n1 is gone from its host", || proc_state(n1) == '-');
+    rt.block_on(cluster.restart("n1"))
+        .expect("n1 restarts and is ready");
+    assert!(cluster.pid("n1").is_some_and(|p| p != n1));
+
+    let n2 = cluster.pid("n2").expect("n2 runs");
+    cluster.pause("n2").expect("pause");
+    assert!(cluster.is_paused("n2"));
+    eventually("n2 stops", || proc_state(n2) == 'T');
+    cluster.resume("n2").expect("resume");
+    eventually("n2 continues", || proc_state(n2) != 'T');
+
+    // A node that dies on its own is noticed, with how it died.
+    let n3 = cluster.pid("n3").expect("n3 runs");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(n3 as i32),
+        nix::sys::signal::Signal::SIGABRT,
+    )
+    .expect("signal n3");
+    eventually("n3's exit is noticed", || {
+        cluster.unexpected_exits().iter().any(|e| e.node == "n3")
+    });
+    let exit = cluster
+        .unexpected_exits()
+        .into_iter()
+        .find(|e| e.node == "n3");
+    assert_eq!(exit.map(|e| e.status).as_deref(), Some("killed by SIGABRT"));
+
+    drop(cluster);
+    let log = std::fs::read_to_string(dir.path().join("nodes/n1.log")).expect("n1's log");
+    assert!(log.contains("=== faultline: SIGKILL"), "{log}");
+    assert_eq!(log.matches("=== faultline: starting").count(), 2, "{log}");
+    drop(net);
+    drop(placement);
+    assert_nothing_running(&lab.run_id, Duration::from_secs(5));
 }
