@@ -411,10 +411,15 @@ fn lab_up_refuses_without_root_and_names_what_is_missing() {
     if !can_run() {
         return;
     }
+    // A copy of the binary that an unprivileged user may run, wherever this checkout lives.
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let exe = dir.path().join("faultline");
+    std::fs::copy(env!("CARGO_BIN_EXE_faultline"), &exe).expect("copy faultline");
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_faultline"))
+        .arg(&exe)
         .args(["lab", "up", "1", "--dir"])
         .arg(dir.path().join("lab"))
         .output()
