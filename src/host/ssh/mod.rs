@@ -70,7 +70,8 @@ impl SshHost {
             ]),
             None,
         )?;
-        host.work_dir = PathBuf::from(out.trim());
+        // The last line: a login shell that greets on stdout must not confuse the answer.
+        host.work_dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
         if !host.work_dir.is_absolute() {
             return Err(conn(format!(
                 "work_dir {:?}: the host answered {out:?}",
