@@ -206,8 +206,17 @@ async fn isolating_the_leader_asks_the_probe() {
         Path::new("t.toml"),
     )
     .unwrap();
-    let stop = tokio::time::sleep(Duration::from_millis(300));
-    r.nemesis.run(&schedule, 1, stop).await.unwrap();
+    // Stop as soon as the partition is in place (its start/done pair is recorded): mid-fault.
+    let recorder = r.recorder.clone();
+    let stop = async move {
+        while recorder.snapshot().ops.len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), r.nemesis.run(&schedule, 1, stop))
+        .await
+        .expect("the partition was never recorded")
+        .unwrap();
     let recorded = ops(&r.recorder);
     assert_eq!(
         recorded[0],

@@ -129,7 +129,6 @@ fn a_stalled_follower_does_not_slow_down_the_others() {
         "{:?}",
         started.elapsed()
     );
-    std::thread::sleep(Duration::from_secs(2));
     c.resume(stalled);
     let target = c.status(l).expect("status").commit_index;
     eventually(Duration::from_secs(10), || {

@@ -17,6 +17,7 @@
 //! - `request`: client requests between `http` and `node`.
 //! - [`protocol`]: the HTTP-KV wire types shared by faultline's clients and this node.
 //! - [`cli`]: the `faultline-raft` flags and entry point.
+//! - `simulation` (tests only): the randomized multi-node simulation of `core`.
 
 #![warn(missing_docs)]
 
@@ -30,6 +31,9 @@ pub mod progress;
 pub mod protocol;
 pub mod storage;
 pub mod types;
+
+#[cfg(test)]
+mod simulation;
 
 pub mod http;
 pub mod node;

@@ -39,8 +39,8 @@ pub enum NodeError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A snapshot could not be decoded.
-    #[error("snapshot at index {index} is not valid JSON: {reason}")]
+    /// A snapshot could not be decoded or the state machine could not be encoded into one.
+    #[error("snapshot at index {index}: {reason}")]
     Snapshot {
         /// Its index.
         index: u64,
@@ -85,7 +85,7 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
     let rec = storage.recover()?;
     let kv = Kv::restore(&rec.snapshot.data).map_err(|e| NodeError::Snapshot {
         index: rec.snapshot.index,
-        reason: e.to_string(),
+        reason: format!("not valid JSON: {e}"),
     })?;
     tracing::info!(
         term = rec.hard_state.term,
@@ -267,7 +267,7 @@ impl Driver {
                 storage.set_hard_state(hs)?;
             }
             if let Some(snap) = &snapshot {
-                storage.set_snapshot(snap, false)?;
+                storage.set_snapshot(snap)?;
             }
             storage.append(&entries)?;
             storage.sync()
@@ -278,7 +278,7 @@ impl Driver {
         if let Some(snap) = snapshot {
             self.kv = Kv::restore(&snap.data).map_err(|e| NodeError::Snapshot {
                 index: snap.index,
-                reason: e.to_string(),
+                reason: format!("not valid JSON: {e}"),
             })?;
             self.applied = snap.index;
         }
@@ -337,14 +337,18 @@ impl Driver {
         let Some(term) = self.core.term_at(self.applied) else {
             return Ok(());
         };
+        let data = self.kv.snapshot().map_err(|e| NodeError::Snapshot {
+            index: self.applied,
+            reason: format!("cannot encode the state machine: {e}"),
+        })?;
         let snap = Snapshot {
             index: self.applied,
             term,
-            data: self.kv.snapshot(),
+            data,
         };
         tracing::info!(index = snap.index, "taking snapshot");
         let storage = &mut self.storage;
-        tokio::task::block_in_place(|| storage.set_snapshot(&snap, true))?;
+        tokio::task::block_in_place(|| storage.set_snapshot(&snap))?;
         self.core.compact(snap);
         Ok(())
     }

@@ -118,6 +118,26 @@ impl Core {
         }
     }
 
+    /// Current role (the same as `soft_state().role`, without copying the rest).
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Current term.
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+
+    /// Commit index.
+    pub fn commit(&self) -> u64 {
+        self.commit
+    }
+
+    /// Index of the last entry in the log (persisted or not).
+    pub fn last_index(&self) -> u64 {
+        self.log.last_index()
+    }
+
     /// Index of the first entry still in the log minus one (the latest snapshot point).
     pub fn snapshot_index(&self) -> u64 {
         self.log.snap_index()

@@ -313,3 +313,65 @@ fn no_truncate_bug_keeps_replicating_past_the_stale_suffix() {
     assert!(sim.applied[old].iter().any(|e| e.cmd == committed(2)));
     assert!(!sim.applied[old].iter().any(|e| e.cmd == committed(3)));
 }
+
+/// §7: "If existing log entry has same index and term as snapshot's last included entry, retain
+/// log entries following it and reply"; a log that does not hold that entry is discarded whole.
+#[test]
+fn an_installed_snapshot_keeps_a_matching_log_suffix() {
+    use super::Core;
+    use crate::types::{Body, Entry, HardState, Message, Snapshot};
+    let entries: Vec<Entry> = (1..=5)
+        .map(|index| Entry {
+            index,
+            term: 1,
+            cmd: Command::Noop,
+        })
+        .collect();
+    for (snap_term, kept_last) in [(1, Some(5)), (2, None)] {
+        let cfg = Sim::new(3, false, Bugs::none()).nodes[1].cfg.clone();
+        let hs = HardState {
+            term: 2,
+            vote: None,
+        };
+        let mut follower = Core::new(cfg, hs, Snapshot::default(), entries.clone());
+        let snapshot = Snapshot {
+            index: 3,
+            term: snap_term,
+            data: "{}".into(),
+        };
+        follower.step(Message {
+            from: "n1".into(),
+            to: "n2".into(),
+            term: 2,
+            body: Body::InstallSnapshot {
+                snapshot: snapshot.clone(),
+                leader_addr: "client-n1".into(),
+                read_seq: 0,
+            },
+        });
+        let s = follower.soft_state();
+        assert_eq!((s.commit, s.applied), (3, 3));
+        assert_eq!(follower.snapshot_index(), 3);
+        assert_eq!(follower.term_at(3), Some(snap_term));
+        assert_eq!(follower.term_at(5), kept_last.map(|_| 1));
+        let rd = follower.ready();
+        assert_eq!(rd.snapshot, Some(snapshot));
+        assert!(rd.entries.is_empty(), "kept entries were stable already");
+        assert!(
+            rd.committed.is_empty(),
+            "entries up to 3 come from the snapshot"
+        );
+        let reply = rd.messages.first().map(|m| m.body.clone());
+        assert!(
+            matches!(
+                reply,
+                Some(Body::AppendResponse {
+                    success: true,
+                    match_index: 3,
+                    ..
+                })
+            ),
+            "{reply:?}"
+        );
+    }
+}
