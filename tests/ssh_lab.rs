@@ -277,7 +277,7 @@ fn remote_nodes_are_killed_paused_resumed_and_restarted_through_their_hosts() {
             addr: file.hosts[id].addr.expect("lab address"),
         })
         .collect();
-    let net = HostsNet::create(nodes, file.client_port, file.peer_port).expect("hosts net");
+    let net = HostsNet::create(nodes, file.client_port, file.peer_port, &[]).expect("hosts net");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = ClusterSpec::load(&root.join("clusters/raft.toml"))
         .expect("raft spec")

@@ -6,6 +6,7 @@ pub mod checker;
 mod harness_run;
 pub mod raft;
 pub mod throughput;
+pub mod zookeeper;
 
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct BenchOptions {
 pub struct BenchError(pub String);
 
 /// The suites `faultline bench` knows, by name.
-pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
+pub const SUITES: [&str; 5] = ["checker", "raft", "bugs", "throughput", "zookeeper"];
 
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
@@ -31,6 +32,7 @@ pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
         "raft" => raft::run(opts),
         "bugs" => bugs::run(opts),
         "throughput" => throughput::run(opts),
+        "zookeeper" => zookeeper::run(opts),
         _ => Err(BenchError(format!(
             "unknown bench suite {name:?}; suites: {}",
             SUITES.join(", ")

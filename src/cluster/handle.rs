@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use super::prepare::{check_ports, prepare};
+use super::prepare::{check_ports, prepare, ready_port};
 use super::process::log_tail;
 use super::ready::{http_client, wait_ready, NotReady};
 use super::spec::ClusterSpec;
@@ -316,7 +316,9 @@ impl Cluster {
         id: &str,
         deadline: tokio::time::Instant,
     ) -> Result<(), ClusterError> {
-        let (addr, log) = self.with_node(id, |_, n| (n.endpoints.client_addr, n.log.clone()))?;
+        let probe = self.inner.spec.ready.probe.clone();
+        let (addr, log) =
+            self.with_node(id, |_, n| (ready_port(&n.endpoints, &probe), n.log.clone()))?;
         let client = http_client();
         let exited = || {
             if self.is_running(id) {
@@ -333,8 +335,7 @@ impl Cluster {
                 .map(|u| u.status.clone());
             Some(status.unwrap_or_else(|| "killed".into()))
         };
-        let path = self.inner.spec.ready.http_get.clone();
-        let result = wait_ready(&client, addr, &path, deadline, exited).await;
+        let result = wait_ready(&client, &probe, addr, deadline, exited).await;
         if result.is_err() {
             let _ = self.with_node(id, |_, n| n.collect_log());
         }

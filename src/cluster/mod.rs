@@ -1,13 +1,15 @@
-//! Clusters of node processes: the cluster spec (TOML), rendering each node's command, and
-//! starting, signalling and reaping nodes through the [`Host`](crate::host::Host) each runs on.
-//! Owns node logs (`<run_dir>/nodes/<id>.log`, copied back from remote hosts) and data
-//! directories (`data/<id>` under the host's run directory). Decides nothing about *when* faults
-//! happen (that is `nemesis`); addresses come from a `net::NetBackend`.
+//! Clusters of node processes: the cluster spec (TOML), rendering each node's command and files,
+//! and starting, signalling and reaping nodes through the [`Host`](crate::host::Host) each runs
+//! on. Owns node logs (`<run_dir>/nodes/<id>.log`, copied back from remote hosts), data
+//! directories (`data/<id>` under the host's run directory) and config directories (`conf/<id>`,
+//! created when the spec has `files` there; a local copy stays in the run directory). Decides
+//! nothing about *when* faults happen (that is `nemesis`); addresses come from a
+//! `net::NetBackend`.
 //!
 //! - [`spec`]: [`ClusterSpec`], parsed and validated from `clusters/*.toml`.
-//! - [`render`]: placeholders → a node's command line.
+//! - [`render`]: placeholders → a node's command line and its per-node files.
 //! - [`process`]: node logs on the controller (tails for error messages).
-//! - [`ready`]: the HTTP readiness poll.
+//! - [`ready`]: the readiness poll (HTTP GET or TCP send/expect).
 //! - [`Cluster`]: the running cluster and its verbs by node id (kill, restart, pause, resume, stop).
 
 #![warn(missing_docs)]
@@ -25,8 +27,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use handle::{Cluster, UnexpectedExit};
-pub use render::NodeCommand;
-pub use spec::{ClientKind, ClusterSpec, ReadyCheck, SpecError};
+pub use render::{NodeCommand, NodeDirs, RenderedFile};
+pub use spec::{ClientKind, ClusterSpec, PortRef, ReadyCheck, ReadyProbe, SpecError};
 
 use crate::net::NodeId;
 

@@ -74,6 +74,10 @@ impl Host for LocalHost {
         Ok(program.to_path_buf())
     }
 
+    fn installed(&self, _name: &str, local: &Path) -> Result<PathBuf, HostError> {
+        Ok(local.to_path_buf())
+    }
+
     fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError> {
         for dir in dirs {
             std::fs::create_dir_all(dir).map_err(io("create", dir))?;

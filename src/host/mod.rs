@@ -139,6 +139,9 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     fn run_dir(&self, local_run_dir: &Path) -> PathBuf;
     /// Make the local executable `program` runnable on this host; returns its path there.
     fn place_program(&self, program: &Path) -> Result<PathBuf, HostError>;
+    /// The path on this host of the program `name`, installed there (found on the host's
+    /// `PATH`); `local` is where the controller found it.
+    fn installed(&self, name: &str, local: &Path) -> Result<PathBuf, HostError>;
     /// Create directories and their parents on this host.
     fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError>;
     /// Copy the local file `local` to `remote` on this host (atomically: a reader never sees half a

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use super::{Link, NetBackend, NetError, NodeEndpoints, NodeId};
+use super::{Link, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId};
 use crate::host::{Host, HostGuard};
 
 /// One node's host and address.
@@ -44,13 +44,25 @@ struct Shared {
 }
 
 impl HostsNet {
-    /// Lay out `nodes` at their addresses with the given ports, install an empty table on every
-    /// host (checking that `nft` works there) and arm the guards that delete it.
+    /// Lay out `nodes` at their addresses with the given ports (the `i`th named port binds
+    /// `peer_port + 1 + i`, as with netns), install an empty table on every host (checking that
+    /// `nft` works there) and arm the guards that delete it.
     pub fn create(
         nodes: Vec<HostedNode>,
         client_port: u16,
         peer_port: u16,
+        named_ports: &[String],
     ) -> Result<HostsNet, NetError> {
+        let last = u32::from(peer_port) + named_ports.len() as u32;
+        if last > u32::from(u16::MAX)
+            || (u32::from(peer_port)..=last).contains(&u32::from(client_port))
+        {
+            return Err(NetError::Unsupported(format!(
+                "hosts file ports: client {client_port} and peer {peer_port} with {} named ports \
+                 after it do not fit or overlap",
+                named_ports.len()
+            )));
+        }
         let distinct: BTreeSet<IpAddr> = nodes.iter().map(|n| n.addr).collect();
         if distinct.len() != nodes.len() {
             return Err(NetError::Unsupported(
@@ -72,6 +84,22 @@ impl HostsNet {
                     .map(|p| (p.id.clone(), SocketAddr::new(p.addr, peer_port)))
                     .collect(),
                 command_prefix: vec![],
+                named: named_ports
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| {
+                        let port = peer_port + 1 + i as u16;
+                        NamedPort {
+                            name: name.clone(),
+                            bind: SocketAddr::new(n.addr, port),
+                            peers: nodes
+                                .iter()
+                                .filter(|p| p.id != n.id)
+                                .map(|p| (p.id.clone(), SocketAddr::new(p.addr, port)))
+                                .collect(),
+                        }
+                    })
+                    .collect(),
             })
             .collect();
         let net = HostsNet {

@@ -33,6 +33,28 @@ pub struct NodeEndpoints {
     pub peers: Vec<(NodeId, SocketAddr)>,
     /// Command prefix to start the node with (e.g. `ip netns exec <ns>`); empty for none.
     pub command_prefix: Vec<String>,
+    /// The cluster spec's extra named ports (`ports = ["election"]`), in spec order. Like the
+    /// peer port, each is a node-to-node listener: cutting a link cuts it too.
+    pub named: Vec<NamedPort>,
+}
+
+impl NodeEndpoints {
+    /// The named port `name` of this node, if the layout has it.
+    pub fn named_port(&self, name: &str) -> Option<&NamedPort> {
+        self.named.iter().find(|p| p.name == name)
+    }
+}
+
+/// One extra named port of one node (e.g. ZooKeeper's leader-election port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPort {
+    /// The name from the cluster spec (`election` renders as `{election_port}`).
+    pub name: String,
+    /// Where this node binds it.
+    pub bind: SocketAddr,
+    /// How this node reaches the same port of each other node (with the proxy backend: through
+    /// the per-pair proxies, so partitions cut it).
+    pub peers: Vec<(NodeId, SocketAddr)>,
 }
 
 /// Errors from a partition backend.

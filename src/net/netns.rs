@@ -32,7 +32,7 @@ use std::sync::Mutex;
 pub use layout::{MAX_NODES, PREFIX};
 pub use registry::DEFAULT_DIR as REGISTRY_DIR;
 
-use crate::net::{Link, NetBackend, NetError, NodeEndpoints, NodeId};
+use crate::net::{Link, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId};
 use layout::Layout;
 use registry::Registry;
 use setup::Tools;
@@ -46,6 +46,8 @@ pub struct NetnsOptions {
     pub client_port: u16,
     /// Peer port (`{peer_port}`).
     pub peer_port: u16,
+    /// The cluster spec's extra named ports, in order; the `i`th binds `peer_port + 1 + i`.
+    pub named_ports: Vec<String>,
 }
 
 impl Default for NetnsOptions {
@@ -53,6 +55,17 @@ impl Default for NetnsOptions {
         NetnsOptions {
             client_port: 2379,
             peer_port: 2380,
+            named_ports: Vec::new(),
+        }
+    }
+}
+
+impl NetnsOptions {
+    /// The default ports with the given extra named ports.
+    pub fn with_named_ports(names: &[String]) -> NetnsOptions {
+        NetnsOptions {
+            named_ports: names.to_vec(),
+            ..NetnsOptions::default()
         }
     }
 }
@@ -79,6 +92,7 @@ impl NetnsBackend {
     pub fn create(nodes: &[NodeId], opts: NetnsOptions) -> Result<NetnsBackend, NetError> {
         let tools = locate_tools()?;
         validate_nodes(nodes)?;
+        validate_ports(&opts)?;
         let registry = Registry::at(REGISTRY_DIR);
         let layout = {
             let _lock = registry.lock()?;
@@ -248,6 +262,20 @@ fn validate_nodes(nodes: &[NodeId]) -> Result<(), NetError> {
     Ok(())
 }
 
+fn validate_ports(opts: &NetnsOptions) -> Result<(), NetError> {
+    let last = u32::from(opts.peer_port) + opts.named_ports.len() as u32;
+    let clash = (u32::from(opts.peer_port)..=last).contains(&u32::from(opts.client_port));
+    if last > u32::from(u16::MAX) || clash || opts.client_port == 0 || opts.peer_port == 0 {
+        return Err(NetError::Unsupported(format!(
+            "netns ports: client {} and peer {} with {} named ports after it do not fit or overlap",
+            opts.client_port,
+            opts.peer_port,
+            opts.named_ports.len()
+        )));
+    }
+    Ok(())
+}
+
 fn endpoints(l: &Layout, tools: &Tools, opts: &NetnsOptions) -> Vec<NodeEndpoints> {
     let ip = tools.ip.to_string_lossy().into_owned();
     let addr = |n: &layout::NodeSlot, port| SocketAddr::new(IpAddr::V4(n.ip), port);
@@ -270,6 +298,68 @@ fn endpoints(l: &Layout, tools: &Tools, opts: &NetnsOptions) -> Vec<NodeEndpoint
                 "exec".into(),
                 n.namespace.clone(),
             ],
+            named: opts
+                .named_ports
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let port = opts.peer_port + 1 + i as u16;
+                    NamedPort {
+                        name: name.clone(),
+                        bind: addr(n, port),
+                        peers: l
+                            .nodes
+                            .iter()
+                            .filter(|p| p.id != n.id)
+                            .map(|p| (p.id.clone(), addr(p, port)))
+                            .collect(),
+                    }
+                })
+                .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_ports_follow_the_peer_port_at_every_nodes_own_address() {
+        let ids: Vec<NodeId> = vec!["n1".into(), "n2".into(), "n3".into()];
+        let layout = Layout::new("0a1b2c", 7, &ids);
+        let tools = Tools {
+            ip: "/sbin/ip".into(),
+            nft: "/sbin/nft".into(),
+        };
+        let opts = NetnsOptions::with_named_ports(&["election".into(), "admin".into()]);
+        let eps = endpoints(&layout, &tools, &opts);
+        let n2 = &eps[1];
+        assert_eq!(n2.named.len(), 2);
+        assert_eq!(
+            n2.named_port("election").unwrap().bind.to_string(),
+            "10.77.7.2:2381"
+        );
+        assert_eq!(
+            n2.named_port("admin").unwrap().bind.to_string(),
+            "10.77.7.2:2382"
+        );
+        let seen: Vec<String> = n2.named[0]
+            .peers
+            .iter()
+            .map(|(id, a)| format!("{id}@{a}"))
+            .collect();
+        assert_eq!(seen, ["n1@10.77.7.1:2381", "n3@10.77.7.3:2381"]);
+        assert!(validate_ports(&opts).is_ok());
+        let clash = NetnsOptions {
+            client_port: 2382,
+            ..opts.clone()
+        };
+        assert!(validate_ports(&clash).is_err());
+        let overflow = NetnsOptions {
+            peer_port: u16::MAX,
+            ..opts
+        };
+        assert!(validate_ports(&overflow).is_err());
+    }
 }

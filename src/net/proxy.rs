@@ -36,7 +36,7 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::ports::free_port;
-use super::{Link, NetBackend, NetError, NodeEndpoints, NodeId};
+use super::{Link, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId};
 
 /// Size of the per-direction forwarding buffer (the most the proxy holds during a cut).
 const BUF: usize = 16 * 1024;
@@ -61,68 +61,109 @@ impl ProxyBackend {
     /// Lay out the given nodes: a free client port and peer port each on 127.0.0.1, and one
     /// listening proxy per directed pair; start the proxies on `rt`.
     pub fn start(rt: &Handle, ids: &[NodeId]) -> Result<ProxyBackend, NetError> {
+        Self::start_with_ports(rt, ids, &[])
+    }
+
+    /// Like [`Self::start`], with extra named node-to-node ports (a cluster spec's `ports`): each
+    /// gets a free port per node and its own proxy per directed pair, cut together with the
+    /// peer port's proxy of the same pair.
+    pub fn start_with_ports(
+        rt: &Handle,
+        ids: &[NodeId],
+        names: &[String],
+    ) -> Result<ProxyBackend, NetError> {
         let localhost = |port| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let pick = || {
-            free_port().map_err(|source| NetError::Bind {
+            free_port().map(localhost).map_err(|source| NetError::Bind {
                 addr: localhost(0),
                 source,
             })
         };
+        // Per node: client port, then the peer port and the named ports (index 0 = peer).
         let mut layout = Vec::with_capacity(ids.len());
         for id in ids {
-            let client = localhost(pick()?);
-            let peer = localhost(pick()?);
-            layout.push((id.clone(), client, peer));
+            let client = pick()?;
+            let ports = (0..=names.len())
+                .map(|_| pick())
+                .collect::<Result<Vec<_>, _>>()?;
+            layout.push((id.clone(), client, ports));
         }
         let (cuts, _) = watch::channel(Cuts::default());
         let (shutdown, _) = watch::channel(false);
+        // Built first so that an error below drops it, which stops the proxies already spawned.
+        let mut backend = ProxyBackend {
+            endpoints: Vec::new(),
+            ids: ids.iter().cloned().collect(),
+            cuts,
+            shutdown,
+        };
         let mut endpoints = Vec::with_capacity(ids.len());
-        for (from, client, peer) in &layout {
-            let mut peers = Vec::new();
-            for (to, _, target) in &layout {
+        for (from, client, ports) in &layout {
+            // views[i] = how `from` reaches port i (peer, then named) of every other node.
+            let mut views = vec![Vec::new(); ports.len()];
+            for (to, _, targets) in &layout {
                 if to == from {
                     continue;
                 }
-                let std_listener = std::net::TcpListener::bind(localhost(0))
-                    .and_then(|l| l.set_nonblocking(true).map(|_| l))
-                    .map_err(|source| NetError::Bind {
-                        addr: localhost(0),
-                        source,
-                    })?;
-                let addr = std_listener.local_addr().map_err(|source| NetError::Bind {
-                    addr: localhost(0),
-                    source,
-                })?;
-                peers.push((to.clone(), addr));
-                let pair = Pair {
-                    out: (from.clone(), to.clone()),
-                    back: (to.clone(), from.clone()),
-                    target: *target,
-                    cuts: cuts.subscribe(),
-                };
-                let stop = shutdown.subscribe();
-                rt.spawn(until_shutdown(stop.clone(), async move {
-                    match TcpListener::from_std(std_listener) {
-                        Ok(l) => accept_loop(l, pair, stop).await,
-                        Err(e) => tracing::error!("proxy {addr}: {e}"),
-                    }
-                }));
+                for (view, target) in views.iter_mut().zip(targets) {
+                    view.push((to.clone(), backend.spawn_proxy(rt, from, to, *target)?));
+                }
             }
+            let mut views = views.into_iter();
+            let peers = views.next().unwrap_or_default();
+            let named = names
+                .iter()
+                .zip(ports.iter().skip(1))
+                .zip(views)
+                .map(|((name, bind), peers)| NamedPort {
+                    name: name.clone(),
+                    bind: *bind,
+                    peers,
+                })
+                .collect();
             endpoints.push(NodeEndpoints {
                 id: from.clone(),
                 client_bind: *client,
                 client_addr: *client,
-                peer_bind: *peer,
+                peer_bind: ports[0],
                 peers,
                 command_prefix: Vec::new(),
+                named,
             });
         }
-        Ok(ProxyBackend {
-            endpoints,
-            ids: ids.iter().cloned().collect(),
-            cuts,
-            shutdown,
-        })
+        backend.endpoints = endpoints;
+        Ok(backend)
+    }
+
+    /// Start the proxy that carries `from`'s connections to `target` (a port of node `to`);
+    /// returns the address `from` dials.
+    fn spawn_proxy(
+        &self,
+        rt: &Handle,
+        from: &NodeId,
+        to: &NodeId,
+        target: SocketAddr,
+    ) -> Result<SocketAddr, NetError> {
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let bind_err = |source| NetError::Bind { addr: any, source };
+        let std_listener = std::net::TcpListener::bind(any)
+            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+            .map_err(bind_err)?;
+        let addr = std_listener.local_addr().map_err(bind_err)?;
+        let pair = Pair {
+            out: (from.clone(), to.clone()),
+            back: (to.clone(), from.clone()),
+            target,
+            cuts: self.cuts.subscribe(),
+        };
+        let stop = self.shutdown.subscribe();
+        rt.spawn(until_shutdown(stop.clone(), async move {
+            match TcpListener::from_std(std_listener) {
+                Ok(l) => accept_loop(l, pair, stop).await,
+                Err(e) => tracing::error!("proxy {addr}: {e}"),
+            }
+        }));
+        Ok(addr)
     }
 
     /// The currently cut links.

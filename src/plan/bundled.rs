@@ -83,6 +83,14 @@ const FILES: &[(&str, &str)] = &[
         "clusters/raft-no-prevote.toml",
         include_str!("../../clusters/raft-no-prevote.toml"),
     ),
+    (
+        "clusters/zookeeper.toml",
+        include_str!("../../clusters/zookeeper.toml"),
+    ),
+    (
+        "clusters/zookeeper-sync.toml",
+        include_str!("../../clusters/zookeeper-sync.toml"),
+    ),
 ];
 
 /// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an

@@ -213,6 +213,10 @@ impl Plan {
 
         // Fail before anything starts if the node binary cannot be found.
         cluster.resolve_command()?;
+        // With --hosts the requirements are the hosts' (checked on each when the cluster starts).
+        if input.hosts.is_none() {
+            cluster.check_requires()?;
+        }
         let model = workload.model_kind().map_err(|m| flag("workload", m))?;
 
         let clients = match input.clients {

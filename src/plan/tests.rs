@@ -224,3 +224,25 @@ fn hosts_place_every_node_and_imply_the_hosts_backend() {
         .to_string();
     assert!(e.contains("nope.toml"), "{e}");
 }
+
+#[test]
+fn bundled_zookeeper_specs_parse_and_differ_only_in_read_mode() {
+    let load = |name: &str| match bundled::resolve_file(Path::new(name), "clusters") {
+        bundled::Source::Bundled(p, text) => ClusterSpec::parse(text, Path::new(p)).unwrap(),
+        bundled::Source::File(p) => ClusterSpec::load(&p).unwrap(),
+    };
+    let plain = load("zookeeper");
+    let sync = load("zookeeper-sync");
+    assert_eq!(plain.client, crate::cluster::ClientKind::Zookeeper);
+    assert_eq!(plain.client_options["read"], "plain");
+    assert_eq!(sync.client_options["read"], "sync");
+    assert_eq!(
+        (plain.nodes, plain.ports.as_slice()),
+        (3, ["election".to_string()].as_slice())
+    );
+    assert_eq!(
+        (&plain.args, &plain.files, &plain.ready, &plain.requires),
+        (&sync.args, &sync.files, &sync.ready, &sync.requires)
+    );
+    assert!(plain.uses_peer_addresses());
+}

@@ -7,6 +7,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::results::{FaultRecord, Latency, Outcomes, RunResults};
+use super::text::op_text;
 use crate::checker::Verdict;
 use crate::history::{History, OpType, Process};
 
@@ -198,6 +199,19 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
         r.check.model.name(),
         r.check.elapsed_ms
     ));
+    if let Verdict::Invalid { counterexample: ce } = &r.check.verdict {
+        // The evidence in two lines: the op that broke the model (who answered, what it said)
+        // and the last ok before it; report.html has the full counterexample.
+        out.push_str(&format!("failing op  {}\n", op_text(&ce.op)));
+        if let Some(prev) = &ce.previous_ok {
+            out.push_str(&format!("previous ok {}\n", op_text(prev)));
+        }
+        let mut states: Vec<&str> = ce.states.iter().take(5).map(String::as_str).collect();
+        if ce.states.len() > 5 {
+            states.push("...");
+        }
+        out.push_str(&format!("states then {}\n", states.join(", ")));
+    }
     if let Some(a) = &r.aborted {
         out.push_str(&format!("aborted     {a}\n"));
     }

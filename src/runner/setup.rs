@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::RunError;
 use crate::client::etcd::{EtcdClient, EtcdOptions};
+use crate::client::zookeeper::{ZkClient, ZkOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
 use crate::cluster::{ClientKind, Cluster};
 use crate::host::{HostsFile, Placement};
@@ -29,19 +30,23 @@ pub async fn backend(plan: &Plan) -> Result<(Arc<dyn NetBackend>, Placement), Ru
         || Placement::local().map_err(|e| RunError::Net(NetError::Unsupported(e.to_string())));
     Ok(match (plan.net, &plan.hosts) {
         (NetKind::Hosts, Some((_, file))) => {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || remote(&file, &ids))
+            let (file, ports) = (file.clone(), plan.cluster.ports.clone());
+            tokio::task::spawn_blocking(move || remote(&file, &ids, &ports))
                 .await
                 .map_err(|e| RunError::Net(NetError::Unsupported(e.to_string())))??
         }
         (NetKind::Netns, _) => (
-            Arc::new(NetnsBackend::create(&ids, NetnsOptions::default())?),
+            Arc::new(NetnsBackend::create(
+                &ids,
+                NetnsOptions::with_named_ports(&plan.cluster.ports),
+            )?),
             local()?,
         ),
         _ => (
-            Arc::new(ProxyBackend::start(
+            Arc::new(ProxyBackend::start_with_ports(
                 &tokio::runtime::Handle::current(),
                 &ids,
+                &plan.cluster.ports,
             )?),
             local()?,
         ),
@@ -85,7 +90,11 @@ pub fn check_faults(plan: &Plan, placement: &Placement) -> Result<(), RunError> 
 }
 
 /// Connect to every node's host and lay the nodes out at the hosts' addresses.
-fn remote(file: &HostsFile, ids: &[NodeId]) -> Result<(Arc<dyn NetBackend>, Placement), RunError> {
+fn remote(
+    file: &HostsFile,
+    ids: &[NodeId],
+    named_ports: &[String],
+) -> Result<(Arc<dyn NetBackend>, Placement), RunError> {
     let unsupported = |m: String| RunError::Net(NetError::Unsupported(m));
     let placement = Placement::connect(file, ids).map_err(|e| unsupported(e.to_string()))?;
     let targets = file.targets_for(ids).map_err(unsupported)?;
@@ -107,7 +116,7 @@ fn remote(file: &HostsFile, ids: &[NodeId]) -> Result<(Arc<dyn NetBackend>, Plac
             addr,
         });
     }
-    let net = HostsNet::create(nodes, file.client_port, file.peer_port)?;
+    let net = HostsNet::create(nodes, file.client_port, file.peer_port, named_ports)?;
     Ok((Arc::new(net), placement))
 }
 
@@ -129,12 +138,22 @@ pub enum Clients {
     HttpKv(HttpKvClient),
     /// etcd's v3 JSON gateway.
     Etcd(EtcdClient),
+    /// ZooKeeper's client protocol, one session per worker, each pinned to one server.
+    Zookeeper(ZkClient),
 }
 
 impl Clients {
     /// Build the client for `cluster`'s protocol.
     pub fn new(plan: &Plan, cluster: &Cluster) -> Result<Clients, RunError> {
         let addrs = cluster.client_addrs();
+        let options = || {
+            plan.cluster
+                .client_options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+        };
+        let option_error =
+            |e: String| RunError::Client(format!("{}: {e}", plan.cluster_path.display()));
         Ok(match plan.cluster.client {
             ClientKind::HttpKv => Clients::HttpKv(
                 HttpKvClient::new(
@@ -153,15 +172,20 @@ impl Clients {
                         timeout: plan.client_timeout,
                         ..Default::default()
                     }
-                    .with_client_options(
-                        plan.cluster
-                            .client_options
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    )
-                    .map_err(|e| {
-                        RunError::Client(format!("{}: {e}", plan.cluster_path.display()))
-                    })?,
+                    .with_client_options(options())
+                    .map_err(option_error)?,
+                )
+                .map_err(|e| RunError::Client(e.to_string()))?,
+            ),
+            ClientKind::Zookeeper => Clients::Zookeeper(
+                ZkClient::new(
+                    addrs,
+                    ZkOptions {
+                        timeout: plan.client_timeout,
+                        ..Default::default()
+                    }
+                    .with_client_options(options())
+                    .map_err(option_error)?,
                 )
                 .map_err(|e| RunError::Client(e.to_string()))?,
             ),
@@ -173,11 +197,12 @@ impl Clients {
         match self {
             Clients::HttpKv(c) => Arc::new(c.with_home(home)),
             Clients::Etcd(c) => Arc::new(c.with_home(home)),
+            Clients::Zookeeper(c) => Arc::new(c.for_server(home)),
         }
     }
 
     /// The leader probe for the nemesis (http-kv nodes report it on `GET /status`, etcd members
-    /// on `/v3/maintenance/status`).
+    /// on `/v3/maintenance/status`, ZooKeeper servers on the `srvr` four-letter word).
     pub fn leader_probe(&self, addrs: Vec<(NodeId, SocketAddr)>) -> Arc<dyn LeaderProbe> {
         match self {
             // StatusProbe also reports each node's role and term, which `vote-twice` steers by.
@@ -187,6 +212,13 @@ impl Clients {
                 Arc::new(FnLeaderProbe(move || {
                     let c = c.clone();
                     async move { c.leader().await }
+                }))
+            }
+            Clients::Zookeeper(c) => {
+                let c = c.clone();
+                Arc::new(FnLeaderProbe(move || {
+                    let c = c.clone();
+                    async move { c.leader(STATUS_TIMEOUT).await }
                 }))
             }
         }
@@ -199,11 +231,12 @@ impl Clients {
         addrs: &[(NodeId, SocketAddr)],
         budget: Duration,
     ) -> Option<usize> {
-        let Clients::HttpKv(_) = self else {
-            return Some(0);
+        // The same probe the nemesis uses: the node leading in the highest term (epoch) wins.
+        let probe: Arc<dyn LeaderProbe> = match self {
+            Clients::HttpKv(_) => Arc::new(StatusProbe::new(addrs.to_vec(), STATUS_TIMEOUT)),
+            Clients::Zookeeper(_) => self.leader_probe(addrs.to_vec()),
+            Clients::Etcd(_) => return Some(0),
         };
-        // The same probe the nemesis uses: the node leading in the highest term wins.
-        let probe = StatusProbe::new(addrs.to_vec(), STATUS_TIMEOUT);
         let deadline = Instant::now() + budget;
         while Instant::now() < deadline {
             if let Some(id) = probe.leader().await {

@@ -172,6 +172,23 @@ impl Host for SshHost {
         Ok(there)
     }
 
+    fn installed(&self, name: &str, _local: &Path) -> Result<PathBuf, HostError> {
+        let out = self
+            .run(
+                &strings(&["sh", "-c", "command -v \"$1\"", "sh", name]),
+                None,
+            )
+            .map_err(|e| HostError::Command {
+                host: self.name.clone(),
+                command: format!("command -v {name}"),
+                message: format!(
+                    "`{name}` is not installed there ({e}); install it on every host, or give the \
+                     cluster spec's command as a path to upload it"
+                ),
+            })?;
+        Ok(PathBuf::from(out.lines().last().unwrap_or(name).trim()))
+    }
+
     fn mkdir(&self, dirs: &[&Path]) -> Result<(), HostError> {
         let mut argv = strings(&["mkdir", "-p", "--"]);
         argv.extend(dirs.iter().map(|d| d.display().to_string()));

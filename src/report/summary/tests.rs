@@ -83,3 +83,55 @@ fn summary_table_snapshot() {
     };
     insta::assert_snapshot!(render_summary(&r, "results/t/x"));
 }
+
+#[test]
+fn an_invalid_summary_names_the_failing_op_its_node_and_the_op_before_it() {
+    let s = RunStats::from_history(&history());
+    let mut stale = op(Process::Client(3), OpType::Ok, "read", 9, json!(0));
+    (stale.index, stale.key, stale.node) = (479, Some("k0".into()), Some("n1".into()));
+    let mut write = op(Process::Client(5), OpType::Ok, "cas", 8, json!([0, 1]));
+    (write.index, write.key, write.node) = (477, Some("k0".into()), Some("n3".into()));
+    let ce = crate::checker::Counterexample {
+        key: Some("k0".into()),
+        op: stale,
+        previous_ok: Some(write),
+        longest_prefix: vec![],
+        states: vec!["1".into()],
+        final_paths: vec![],
+    };
+    let r = RunResults {
+        name: "t".into(),
+        started_at: String::new(),
+        seed: 7,
+        rerun: String::new(),
+        config: Default::default(),
+        duration_s: 10.0,
+        outcomes: s.outcomes,
+        latency: s.latency,
+        throughput: 0.1,
+        faults: s.faults,
+        check: CheckReport {
+            model: ModelKind::CasRegister,
+            verdict: Verdict::Invalid {
+                counterexample: Box::new(ce),
+            },
+            keys: vec![],
+            elapsed_ms: 3,
+        },
+        aborted: None,
+    };
+    let text = render_summary(&r, "results/t/x");
+    assert!(
+        text.contains("verdict     INVALID (key k0, op 479)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failing op  #479 p3 ok read 0 key=k0 node=n1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("previous ok #477 p5 ok cas [0,1] key=k0 node=n3\n"),
+        "{text}"
+    );
+    assert!(text.contains("states then 1\n"), "{text}");
+}
