@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod lab;
 mod report;
 mod test;
 
@@ -12,6 +13,7 @@ use crate::exit::Outcome;
 
 pub use bench::BenchArgs;
 pub use check::CheckArgs;
+pub use lab::{LabAction, LabArgs};
 pub use report::ReportArgs;
 pub use test::TestArgs;
 
@@ -35,6 +37,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Run built-in benchmarks and print a table.
     Bench(BenchArgs),
+    /// Namespaced sshd hosts on this machine for `test --hosts` (root): `lab up N`, `lab down`.
+    Lab(LabArgs),
 }
 
 /// Run the parsed command line. `Err` means a harness error (exit code 3).
@@ -44,5 +48,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Lab(args) => lab::run(args),
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::DiskError;
-use crate::net::netns::{process_alive, process_identity};
+use crate::owner;
 
 /// The registry directory every run on the host shares.
 pub const DEFAULT_DIR: &str = "/run/faultline/mounts";
@@ -116,7 +116,7 @@ impl Registry {
             .map(|_| format!("{:06x}", rand::random::<u32>() & 0x00ff_ffff))
             .find(|id| !taken.contains(id))
             .unwrap_or_else(|| format!("{:06x}", std::process::id() & 0x00ff_ffff));
-        let (pid, start_time) = process_identity();
+        let (pid, start_time) = owner::identity();
         Record {
             run_id,
             pid,
@@ -131,7 +131,7 @@ impl Registry {
         let records = self.list();
         let (live, dead): (Vec<Record>, Vec<Record>) = records
             .into_iter()
-            .partition(|r| process_alive(r.pid, r.start_time));
+            .partition(|r| owner::alive(r.pid, r.start_time));
         let mounted = our_mounts();
         let mut swept = Vec::new();
         for m in &mounted {

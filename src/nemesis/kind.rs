@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::requirements::Requirement;
+use super::requirements::{HostNeed, Requirement};
 
 /// One kind of fault a schedule can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,18 +110,30 @@ impl FaultKind {
     /// ([`super::NemesisSchedule::restrict`]).
     pub fn requirements(self) -> &'static [Requirement] {
         use FaultKind::*;
+        use HostNeed::*;
         use Requirement as R;
+        // What the hosts must take comes first: on SSH hosts that is the reason to name.
         match self {
-            Kill | Pause | PartitionHalves | PartitionOne | PartitionRing | Bridge => &[],
-            KillLeader | PauseLeader | PartitionLeader | ReelectDeposed | ElectionFlap => {
-                &[R::LeaderProbe]
-            }
-            VoteTwice => &[R::NodeStatus],
-            ClockSkew | ClockStrobe => &[R::Libfaketime],
-            SkewIsolateLeader => &[R::Libfaketime, R::LeaderProbe],
+            Kill | Pause => &[R::Host(Process)],
+            PartitionHalves | PartitionOne | PartitionRing | Bridge => &[R::Host(Partition)],
+            KillLeader | PauseLeader | ElectionFlap => &[R::Host(Process), R::LeaderProbe],
+            PartitionLeader => &[R::Host(Partition), R::LeaderProbe],
+            ReelectDeposed => &[R::Host(Process), R::Host(Partition), R::LeaderProbe],
+            VoteTwice => &[R::Host(Process), R::NodeStatus],
+            ClockSkew | ClockStrobe => &[R::Host(Clock), R::Libfaketime],
+            SkewIsolateLeader => &[
+                R::Host(Clock),
+                R::Host(Partition),
+                R::Libfaketime,
+                R::LeaderProbe,
+            ],
+            // Link quality is the network backend's: delay, bandwidth and resets live in the
+            // proxy, random loss in the netns backend's nftables rules.
             Delay | Slow | Flaky => &[R::Net("proxy")],
-            Loss => &[R::Root, R::Net("netns")],
-            LoseUnfsynced | TornWrite | DiskError | DiskFull => &[R::Root, R::DevFuse],
+            Loss => &[R::Net("netns"), R::Root],
+            LoseUnfsynced | TornWrite | DiskError | DiskFull => {
+                &[R::Host(Disk), R::Root, R::DevFuse]
+            }
         }
     }
 

@@ -46,7 +46,7 @@ pub use params::{ClockParams, LinkParams};
 pub use partition::Partition;
 pub use plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
-pub use requirements::{Capabilities, Missing, Requirement};
+pub use requirements::{Capabilities, HostNeed, Missing, Requirement};
 pub use schedule::{NemesisSchedule, Restricted, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 

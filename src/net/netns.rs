@@ -20,11 +20,11 @@
 //! - `setup`: creating, tearing down and sweeping namespaces and links.
 //! - `cmd`: running `ip` / `nft` with bounded time.
 
-mod cmd;
-mod layout;
-mod registry;
+pub(crate) mod cmd;
+pub(crate) mod layout;
+pub(crate) mod registry;
 mod rules;
-mod setup;
+pub(crate) mod setup;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -39,17 +39,6 @@ use crate::net::{
 use layout::Layout;
 use registry::Registry;
 use setup::Tools;
-
-/// This process's (pid, start time), as the registries (netns, lazy-filesystem mounts) record
-/// their owners.
-pub fn process_identity() -> (u32, u64) {
-    registry::own_identity()
-}
-
-/// Whether the process `pid` that started at `start_time` (clock ticks since boot) still runs.
-pub fn process_alive(pid: u32, start_time: u64) -> bool {
-    registry::start_time(pid).is_some_and(|t| t == start_time)
-}
 
 /// Ports every node binds inside its own namespace (each node has its own address, so all nodes
 /// can use the same ports). There is deliberately no registry-path option: the stale sweep must
@@ -128,7 +117,7 @@ impl NetnsBackend {
                 Ok(_) => {}
                 Err(e) => tracing::warn!("could not remove leftovers of a dead netns run: {e}"),
             }
-            setup::register(&tools, &registry, nodes)?
+            setup::register(&tools, &registry, nodes, None)?
         };
         let backend = NetnsBackend {
             endpoints: endpoints(&layout, &tools, &opts),

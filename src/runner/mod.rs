@@ -312,7 +312,7 @@ async fn execute(
         None => None,
     };
     let spec = setup::clocked_spec(&plan.cluster, clock.as_deref());
-    let net = setup::backend(plan)?;
+    let (net, placement) = setup::backend(plan).await?;
     // Mounted before the nodes start and declared before the cluster, so that on every path the
     // nodes are stopped (the cluster drops) before their filesystems are unmounted.
     let disks = if pre.schedule.needs_lazyfs() {
@@ -321,7 +321,7 @@ async fn execute(
         None
     };
     let cluster = tokio::select! {
-        c = Cluster::start(&spec, net.as_ref(), run_dir) => Arc::new(c?),
+        c = Cluster::start_on(&spec, net.as_ref(), &placement, run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
