@@ -11,17 +11,21 @@ use faultline::history::Recorder;
 use faultline::nemesis::{LeaderProbe, Nemesis, Partition, StatusProbe};
 use faultline::net::ProxyBackend;
 
-/// The node binary is built by cargo next to this test; skip only while it is the placeholder.
-fn raft_node_works() -> bool {
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_faultline-raft"))
+/// Cargo builds the node binary for these tests, so it must work: a broken one fails the test
+/// (locally and under `CI=true` alike) instead of skipping it.
+fn require_raft_node() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline-raft"))
         .arg("--list-bugs")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: faultline-raft is not built yet (--list-bugs fails)");
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "faultline-raft --list-bugs failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("cannot run faultline-raft: {e}"),
     }
-    ok
 }
 
 async fn wait_leader(probe: &StatusProbe, not: Option<&str>) -> String {
@@ -42,9 +46,7 @@ async fn wait_leader(probe: &StatusProbe, not: Option<&str>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolating_the_raft_leader_elects_another_and_heal_reunites() {
-    if !raft_node_works() {
-        return;
-    }
+    require_raft_node();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = ClusterSpec::load(&root.join("clusters/raft.toml"))
         .unwrap()
@@ -113,9 +115,7 @@ async fn isolating_the_raft_leader_elects_another_and_heal_reunites() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_kind_on_raft_nodes_ends_healed_with_one_leader() {
-    if !raft_node_works() {
-        return;
-    }
+    require_raft_node();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let spec = ClusterSpec::load(&root.join("clusters/raft.toml")).unwrap();
     let mut schedule =
@@ -141,10 +141,15 @@ async fn every_fault_kind_on_raft_nodes_ends_healed_with_one_leader() {
         recorder.clone(),
         probe.clone(),
     );
-    let summary = nemesis
-        .run(&schedule, 11, tokio::time::sleep(Duration::from_secs(6)))
-        .await
-        .unwrap();
+    // Stop once six faults were started and undone (four ops each), or after a generous cap.
+    let ops = recorder.clone();
+    let stop = async move {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ops.snapshot().ops.len() < 24 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let summary = nemesis.run(&schedule, 11, stop).await.unwrap();
     assert!(summary.faults >= 5, "{summary:?}");
     assert!(summary.errors.is_empty(), "{:?}", summary.errors);
     for id in cluster.node_ids() {

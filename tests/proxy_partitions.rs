@@ -230,8 +230,19 @@ async fn a_connection_abandoned_during_a_cut_never_reaches_the_target() {
     let via = net.endpoints()[0].peers[0].1;
     net.set_cuts(&cut(&[("n1", "n2"), ("n2", "n1")])).unwrap();
     let s = TcpStream::connect(via).await.unwrap();
+    let dialer = s.local_addr().unwrap();
     drop(s);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Heal only once the proxy has let go of the held connection: our closed end reaches
+    // TIME_WAIT when the proxy closes its side (until then it waits in FIN_WAIT_2).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tcp_state(dialer) != Some(TIME_WAIT) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the proxy never closed a connection its dialer abandoned (state {:?})",
+            tcp_state(dialer)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     net.set_cuts(&BTreeSet::new()).unwrap();
     assert!(
         tokio::time::timeout(STALL, target.accept()).await.is_err(),
@@ -240,4 +251,62 @@ async fn a_connection_abandoned_during_a_cut_never_reaches_the_target() {
     // A live one still gets through.
     let _live = TcpStream::connect(via).await.unwrap();
     assert!(tokio::time::timeout(STALL, target.accept()).await.is_ok());
+}
+
+/// `st` of a socket in `/proc/net/tcp` meaning TIME_WAIT.
+const TIME_WAIT: u8 = 0x06;
+
+/// The kernel's TCP state of the IPv4 socket bound to `local`, if any.
+fn tcp_state(local: SocketAddr) -> Option<u8> {
+    let SocketAddr::V4(v4) = local else {
+        return None;
+    };
+    let want = format!(
+        "{:08X}:{:04X}",
+        u32::from_ne_bytes(v4.ip().octets()),
+        v4.port()
+    );
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let mut cols = line.split_whitespace().skip(1);
+        let (addr, state) = (cols.next()?, cols.nth(1)?);
+        (addr == want).then(|| u8::from_str_radix(state, 16).ok())?
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_ports_get_their_own_proxies_and_are_cut_with_the_link() {
+    let names = ["election".to_string()];
+    let net = ProxyBackend::start_with_ports(
+        &tokio::runtime::Handle::current(),
+        &["n1".into(), "n2".into()],
+        &names,
+    )
+    .unwrap();
+    let (n1, n2) = (&net.endpoints()[0], &net.endpoints()[1]);
+    let election = n2.named_port("election").expect("n2 has an election port");
+    assert_ne!(election.bind, n2.peer_bind);
+    assert_ne!(election.bind, n2.client_bind);
+    let _rx = echo_server(election.bind).await;
+    let via = &n1.named_port("election").unwrap().peers[0];
+    assert_eq!(via.0, "n2");
+    assert_ne!(
+        via.1, n1.peers[0].1,
+        "a proxy of its own, not the peer port's"
+    );
+    let mut s = TcpStream::connect(via.1).await.unwrap();
+    assert_eq!(
+        roundtrip(&mut s, b"vote").await.as_deref(),
+        Some(&b"vote"[..])
+    );
+    net.set_cuts(&cut(&[("n1", "n2"), ("n2", "n1")])).unwrap();
+    s.write_all(b"again").await.unwrap();
+    assert!(stalls(&mut s).await, "election traffic crossed a cut link");
+    net.set_cuts(&BTreeSet::new()).unwrap();
+    let mut buf = [0u8; 5];
+    tokio::time::timeout(STALL, s.read_exact(&mut buf))
+        .await
+        .expect("held bytes arrive")
+        .unwrap();
+    assert_eq!(&buf, b"again");
 }

@@ -7,7 +7,8 @@ mod raft_common;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use raft_common::{http, Cluster};
+use faultline::protocol::Role;
+use raft_common::{eventually, http, Cluster};
 
 fn others(l: usize, n: usize) -> Vec<usize> {
     (0..n).filter(|&i| i != l).collect()
@@ -28,16 +29,16 @@ fn stale_leader_serves_old_reads_after_being_isolated() {
         assert_eq!(c.put(l, "a", "1"), Some(200));
         c.pause(l);
         let rest = others(l, 3);
-        let new = raft_common::eventually(Duration::from_secs(10), || {
-            rest.iter().copied().find(|&i| {
-                c.status(i)
-                    .is_some_and(|s| s.role == faultline::protocol::Role::Leader)
-            })
+        let new = eventually(Duration::from_secs(10), || {
+            rest.iter()
+                .copied()
+                .find(|&i| c.status(i).is_some_and(|s| s.role == Role::Leader))
         })
         .expect("new leader");
         assert_eq!(c.put(new, "a", "2"), Some(200));
+        let new_term = c.status(new).expect("new leader's status").term;
+        // Ask the old leader the moment it wakes up, when it may still believe it leads.
         c.resume(l);
-        std::thread::sleep(Duration::from_millis(700));
         let direct = http(
             &c.nodes[l].client,
             "GET",
@@ -46,17 +47,25 @@ fn stale_leader_serves_old_reads_after_being_isolated() {
             Duration::from_secs(5),
         )
         .expect("answer");
+        let old = c.status(l).expect("old leader's status");
         if buggy {
             assert_eq!(
                 (direct.status, direct.body.as_str()),
                 (200, r#"{"value":1}"#)
             );
+            // It ignores the newer term for good, not just for a moment.
+            assert_eq!((old.role, old.term < new_term), (Role::Leader, true));
         } else {
             assert_ne!(
                 direct.body.as_str(),
                 r#"{"value":1}"#,
                 "correct node served a stale read"
             );
+            eventually(Duration::from_secs(10), || {
+                c.status(l)
+                    .filter(|s| s.role == Role::Follower && s.term >= new_term)
+            })
+            .expect("the old leader learns the new term and follows");
         }
     }
 }
@@ -124,9 +133,14 @@ fn stale_read_serves_old_values_from_a_cut_off_follower() {
             .wait_leader(&[0, 1, 2], Duration::from_secs(10))
             .expect("leader");
         assert_eq!(c.put(l, "a", "1"), Some(200));
-        std::thread::sleep(Duration::from_millis(300));
         let rest = others(l, 3);
         let (f, o) = (rest[0], rest[1]);
+        // `f` must hold the first value before it is cut off.
+        let target = c.status(l).expect("leader status").commit_index;
+        eventually(Duration::from_secs(10), || {
+            c.status(f).filter(|s| s.applied_index >= target)
+        })
+        .expect("the follower applies the first write");
         c.pause(f);
         assert_eq!(c.put(l, "a", "2"), Some(200));
         c.pause(l);

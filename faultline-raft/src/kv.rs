@@ -57,8 +57,8 @@ impl Kv {
     }
 
     /// Serialize the whole map (snapshot payload).
-    pub fn snapshot(&self) -> String {
-        serde_json::to_string(&self.map).unwrap_or_else(|_| "{}".to_string())
+    pub fn snapshot(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&self.map)
     }
 
     /// Replace the map by a snapshot payload; an empty payload is the empty map.
@@ -90,7 +90,7 @@ mod tests {
             kv.apply(&cas(json!(2), json!(3))),
             Applied::CasMismatch(json!(1))
         );
-        let copy = Kv::restore(&kv.snapshot()).expect("valid snapshot");
+        let copy = Kv::restore(&kv.snapshot().expect("encodes")).expect("valid snapshot");
         assert_eq!(copy.get("k"), json!(1));
         assert_eq!(copy.get("other"), Value::Null);
     }

@@ -1,5 +1,6 @@
 //! The in-memory view of the replicated log: entries after the latest snapshot, lookups by index,
-//! the conflict-truncating append of §5.3, compaction, and which suffix still needs persisting.
+//! the conflict-truncating append of §5.3, compaction, the snapshot rule of §7 (also used by
+//! storage), and which suffix still needs persisting.
 
 use super::types::{Entry, Snapshot};
 
@@ -133,12 +134,19 @@ impl RaftLog {
         self.unstable_from = self.unstable_from.max(index + 1);
     }
 
-    /// Replace the whole log by a received snapshot (§7: discard the entire log).
-    pub fn reset_to(&mut self, snap: &Snapshot) {
-        self.entries.clear();
+    /// Move the log's start to a snapshot received from the leader, by [`after_snapshot`]: keep
+    /// the entries after it when the log holds its last entry, otherwise drop them all. Returns
+    /// whether a suffix was kept.
+    pub fn install(&mut self, snap: &Snapshot) -> bool {
+        let entries = std::mem::take(&mut self.entries);
+        self.entries = after_snapshot(entries, snap);
         self.snap_index = snap.index;
         self.snap_term = snap.term;
-        self.unstable_from = snap.index + 1;
+        // Kept entries stay as (un)stable as they were; an emptied log has nothing unstable.
+        self.unstable_from = self
+            .unstable_from
+            .clamp(snap.index + 1, self.last_index() + 1);
+        !self.entries.is_empty()
     }
 
     /// Entries that changed since the last call, for storage; storage truncates from the first.
@@ -151,6 +159,28 @@ impl RaftLog {
     /// Is there anything storage has not seen yet?
     pub fn has_unstable(&self) -> bool {
         self.unstable_from <= self.last_index()
+    }
+}
+
+/// The entries of a log (consecutive indexes) that may follow `snap`, by the rule of §7: "if an
+/// existing log entry has the same index and term as the snapshot's last included entry, retain
+/// log entries following it"; otherwise the whole log goes. A log that already starts right after
+/// the snapshot (rewritten after it) is kept whole. One rule for a local compaction (whose log
+/// always holds that entry), an installed snapshot, and recovery after a crash between writing a
+/// snapshot and rewriting the log.
+pub fn after_snapshot(mut entries: Vec<Entry>, snap: &Snapshot) -> Vec<Entry> {
+    let Some(first) = entries.first().map(|e| e.index) else {
+        return entries;
+    };
+    if first > snap.index {
+        return entries;
+    }
+    let at = (snap.index - first) as usize;
+    if entries.get(at).is_some_and(|e| e.term == snap.term) {
+        entries.drain(..=at);
+        entries
+    } else {
+        Vec::new()
     }
 }
 
@@ -192,5 +222,68 @@ mod tests {
         assert_eq!(log.slice(1, 10, 10).len(), 2);
         assert_eq!(log.first_index_of_term_at(5), 5);
         assert_eq!(log.last_index_of_term(2), Some(4));
+    }
+
+    fn log(first: u64, terms: &[u64]) -> Vec<Entry> {
+        terms
+            .iter()
+            .enumerate()
+            .map(|(i, &term)| Entry {
+                index: first + i as u64,
+                term,
+                cmd: Command::Noop,
+            })
+            .collect()
+    }
+
+    fn snap(index: u64, term: u64) -> Snapshot {
+        Snapshot {
+            index,
+            term,
+            data: String::new(),
+        }
+    }
+
+    fn indexes(entries: &[Entry]) -> Vec<u64> {
+        entries.iter().map(|e| e.index).collect()
+    }
+
+    #[test]
+    fn a_snapshot_matching_a_log_entry_keeps_the_suffix_after_it() {
+        let kept = after_snapshot(log(1, &[1, 1, 2, 2, 3]), &snap(3, 2));
+        assert_eq!(indexes(&kept), vec![4, 5]);
+    }
+
+    #[test]
+    fn a_snapshot_the_log_does_not_match_drops_the_whole_log() {
+        assert!(after_snapshot(log(1, &[1, 1, 2, 2, 3]), &snap(3, 3)).is_empty());
+        assert!(after_snapshot(log(1, &[1, 1]), &snap(5, 1)).is_empty());
+    }
+
+    #[test]
+    fn installing_a_snapshot_keeps_a_matching_suffix_and_its_unstable_mark() {
+        let mut log = log_with_terms(&[1, 1, 2, 2, 3]);
+        let _ = log.take_unstable();
+        log.push(3, Command::Noop);
+        assert!(log.install(&snap(3, 2)));
+        assert_eq!((log.snap_index(), log.term(3)), (3, Some(2)));
+        assert_eq!(log.last_index(), 6);
+        assert_eq!(indexes(&log.take_unstable()), vec![6]);
+
+        let mut log = log_with_terms(&[1, 1, 2, 2, 3]);
+        let _ = log.take_unstable();
+        assert!(!log.install(&snap(4, 3)));
+        assert_eq!((log.last_index(), log.last_term()), (4, 3));
+        assert!(!log.has_unstable());
+        // The next entry after an emptied log is unstable again.
+        log.push(3, Command::Noop);
+        assert_eq!(indexes(&log.take_unstable()), vec![5]);
+    }
+
+    #[test]
+    fn a_log_already_cut_at_the_snapshot_is_kept() {
+        let kept = after_snapshot(log(4, &[2, 3]), &snap(3, 2));
+        assert_eq!(indexes(&kept), vec![4, 5]);
+        assert!(after_snapshot(Vec::new(), &snap(3, 2)).is_empty());
     }
 }

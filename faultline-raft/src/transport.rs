@@ -54,8 +54,13 @@ impl Transport {
 fn encode(batch: &[Message]) -> Vec<u8> {
     let mut buf = Vec::new();
     for m in batch {
-        let Ok(payload) = serde_json::to_vec(m) else {
-            continue;
+        let payload = match serde_json::to_vec(m) {
+            Ok(p) => p,
+            Err(e) => {
+                // Dropped like any lost message (Raft retries), but never silently.
+                tracing::error!(error = %e, to = %m.to, "cannot encode peer message, dropping it");
+                continue;
+            }
         };
         buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
         buf.extend_from_slice(&payload);

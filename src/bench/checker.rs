@@ -1,8 +1,10 @@
 //! `faultline bench checker`: checker throughput on the Knossos fixtures and on generated
 //! cas-register histories (single key 10k / 100k ops, 1M ops over 1,000 keys), each valid and
 //! mutated invalid. Peak memory is the checker's own accounting of its search state (memo tables
-//! and configuration sets), not the process RSS. Then the transaction checker on 1M-transaction
-//! histories (`checker_txn.rs`), measured as a child process's time and peak RSS.
+//! and configuration sets), not the process RSS. Then the rows that start from a file
+//! (`checker_files.rs`): read vs check time, `faultline check` wall time and peak RSS, start-up.
+//! Then the transaction checker on 1M-transaction histories (`checker_txn.rs`), measured as a
+//! child process's time and peak RSS.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -34,6 +36,7 @@ fn opts(model: ModelKind, init: Value) -> CheckOptions {
         init,
         time_limit: Some(TIME_LIMIT),
         memory_limit: MEMORY_LIMIT,
+        ..CheckOptions::default()
     }
 }
 
@@ -208,12 +211,12 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
     // Transactions first, while this process is small: a child's peak RSS as the kernel
     // reports it starts from its parent's RSS at spawn time.
     let txn = super::checker_txn::rows(opts.quick)?;
+    let files = super::checker_files::run(opts.quick)?;
     let mut rows = vec![knossos_row()?];
     rows.extend(synthetic_rows(opts.quick)?);
-    Ok(format!(
-        "{}
-{}",
-        table(&rows),
-        super::checker_txn::table(&txn)
-    ))
+    let mut out = table(&rows);
+    out.push_str(&files);
+    out.push('\n');
+    out.push_str(&super::checker_txn::table(&txn));
+    Ok(out)
 }

@@ -3,10 +3,12 @@
 
 pub mod bugs;
 pub mod checker;
+mod checker_files;
 mod checker_txn;
 mod harness_run;
 pub mod raft;
 pub mod throughput;
+pub mod zookeeper;
 
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +25,7 @@ pub struct BenchOptions {
 pub struct BenchError(pub String);
 
 /// The suites `faultline bench` knows, by name.
-pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
+pub const SUITES: [&str; 5] = ["checker", "raft", "bugs", "throughput", "zookeeper"];
 
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
@@ -32,6 +34,7 @@ pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
         "raft" => raft::run(opts),
         "bugs" => bugs::run(opts),
         "throughput" => throughput::run(opts),
+        "zookeeper" => zookeeper::run(opts),
         _ => Err(BenchError(format!(
             "unknown bench suite {name:?}; suites: {}",
             SUITES.join(", ")

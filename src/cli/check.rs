@@ -1,7 +1,9 @@
-//! `faultline check`: flags and entry point. Load a history (JSONL or Jepsen EDN), check that it
-//! is well formed, run the linearizability checker (or, for `--model list-append|rw-register`,
-//! the transaction checker in `check_txn.rs`) and print the verdict (text or JSON). The outcome
-//! becomes the exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3).
+//! `faultline check`: flags and entry point. Load a history (JSONL through the parallel fast path,
+//! or Jepsen EDN) into compact form, lift `--independent` tuple keys, check that it is well formed,
+//! run the linearizability checker (or, for `--model list-append|rw-register`, the transaction
+//! checker in `check_txn.rs`) and print the verdict (text or JSON). The outcome becomes the
+//! exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3). Nothing here starts a
+//! thread pool: a one-key history is read and checked in the calling thread.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use serde_json::Value;
 
+use super::check_stats::Stats;
 use crate::checker::txn::TxnModel;
 use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
@@ -40,9 +43,14 @@ pub struct CheckArgs {
     /// rw-register: assume each key is linearizable (infer versions from real-time order).
     #[arg(long)]
     pub linearizable_keys: bool,
-    /// Initial value as JSON, e.g. `0`, `null` (default) or `{"x":0,"y":0}`.
+    /// Initial value as JSON, e.g. `0`, `null` (default), `'""'` or `{"x":0,"y":0}`; `nil` is
+    /// accepted as `null`.
     #[arg(long, value_name = "JSON")]
     pub init: Option<String>,
+    /// Run every search to completion and compare their answers (slower; a disagreement is a
+    /// checker bug, exit 3). Same as FAULTLINE_VERIFY=1.
+    #[arg(long)]
+    pub verify: bool,
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -64,6 +72,9 @@ pub struct CheckArgs {
     /// Also write JUnit XML (one test case per checked key) to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Print to stderr where the time and memory went: read, check, wall, CPU, peak RSS.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Run `faultline check`.
@@ -71,6 +82,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     if let Ok(model) = args.model.parse::<TxnModel>() {
         return super::check_txn::run(&args, model);
     }
+    let mut stats = Stats::start();
     let file = args.history.display();
     let txn_only = [
         ("--consistency-model", !args.consistency_model.is_empty()),
@@ -92,24 +104,23 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let mut loaded = history::load_with_lines(&args.history, format)?;
-    loaded.validate()?;
+    let mut loaded = history::load_compact(&args.history, format)?;
     if args.independent {
-        history::lift_tuple_keys(&mut loaded.history)
-            .map_err(|e| e.with_op_lines(&loaded.lines).in_file(&loaded.file))?;
+        loaded.lift_tuple_keys()?;
     }
-    let report = checker::check(&loaded.history, &opts).map_err(|e| {
+    loaded.validate()?;
+    stats.read_done();
+    let report = checker::check_compact(&loaded, &opts).map_err(|e| {
+        if e.is_bug() {
+            return anyhow!("{}: {e}", loaded.source());
+        }
         let line = match &e {
-            CheckError::BadOp { index, .. } => usize::try_from(*index)
-                .ok()
-                .and_then(|i| loaded.lines.get(i))
-                .map(|l| format!("{l}:"))
-                .unwrap_or_default(),
+            CheckError::BadOp { line: Some(l), .. } => format!("{l}:"),
             _ => String::new(),
         };
         anyhow!(
             "{}:{line} {e} (checked as model {}; choose the model with --model)",
-            loaded.file,
+            loaded.source(),
             opts.model.name()
         )
     })?;
@@ -121,12 +132,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         checker::render_text(&report)
     };
     emit(&text)?;
+    if args.stats {
+        eprintln!("{}", stats.line());
+    }
     if let Some(path) = &args.report {
-        crate::report::write_report(path, &loaded.history, &report, None)
+        crate::report::write_report(path, &loaded.to_history(), &report, None)
             .with_context(|| format!("--report {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
-        let suite = loaded.file.to_string();
+        let suite = loaded.source().to_string();
         crate::report::write_junit(path, &report, &suite)
             .with_context(|| format!("--junit {}", path.display()))?;
     }
@@ -161,6 +175,8 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         .map_err(|e: String| anyhow!("--model: {e}"))?;
     let init = match &args.init {
         None => Value::Null,
+        // Jepsen and Knossos spell null `nil`.
+        Some(s) if s.trim() == "nil" => Value::Null,
         Some(s) => serde_json::from_str(s).map_err(|e| {
             anyhow!(
                 "--init {s:?} is not valid JSON ({e}); examples: --init 0, --init null, \
@@ -176,6 +192,7 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         model,
         init,
         time_limit,
+        verify: args.verify,
         ..CheckOptions::default()
     };
     if let Some(s) = &args.memory_limit {
@@ -273,6 +290,8 @@ mod tests {
         assert_eq!(o.init, serde_json::json!({"x": 0, "y": 0}));
         assert_eq!(o.time_limit, Some(Duration::from_secs(10)));
         assert_eq!(o.memory_limit, 1 << 30);
+        let nil = options(&args(&["--init", "nil", "--verify"])).expect("nil");
+        assert_eq!((nil.init, nil.verify), (Value::Null, true));
         let d = options(&args(&[])).expect("defaults");
         assert_eq!(
             (d.model, d.init, d.time_limit),

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context};
 use super::check::{emit, parse_bytes, parse_duration, CheckArgs};
 use crate::checker::txn::{self, TxnError, TxnModel, TxnOptions, TxnReport, TxnVerdict};
 use crate::exit::Outcome;
-use crate::history::{self, Format, HistoryError};
+use crate::history::{self, Format, History, HistoryError};
 
 /// Run the transaction checker for `faultline check`.
 pub(super) fn run(args: &CheckArgs, model: TxnModel) -> anyhow::Result<Outcome> {
@@ -71,14 +71,28 @@ pub(super) fn run(args: &CheckArgs, model: TxnModel) -> anyhow::Result<Outcome> 
     })
 }
 
+/// A history read through the general loader: the ops, the file name, each op's line.
+struct Loaded {
+    history: History,
+    file: String,
+    lines: Vec<u64>,
+}
+
 /// Load, validate and check through a `History`.
 fn slow(
     args: &CheckArgs,
     opts: &TxnOptions,
     format: Option<Format>,
-) -> anyhow::Result<(TxnReport, Option<history::Loaded>)> {
-    let loaded = history::load_with_lines(&args.history, format)?;
-    loaded.validate()?;
+) -> anyhow::Result<(TxnReport, Option<Loaded>)> {
+    let mut compact = history::load_compact(&args.history, format)?;
+    compact.validate()?;
+    let loaded = Loaded {
+        lines: (0..compact.len())
+            .map(|pos| compact.line(pos).unwrap_or(0))
+            .collect(),
+        file: compact.source().to_string(),
+        history: compact.to_history(),
+    };
     let r = txn::check(&loaded.history, opts)
         .map_err(|e| placed(e, &loaded.file, Some(&loaded.lines)))?;
     Ok((r, Some(loaded)))

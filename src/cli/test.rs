@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::exit::Outcome;
 use crate::plan::{Plan, PlanInput};
-use crate::runner::{self, RunEnd};
+use crate::runner::{self, RunEnd, RunError};
 
 /// Flags of `faultline test`.
 #[derive(Debug, Args)]
@@ -20,7 +20,8 @@ pub struct TestArgs {
     pub workload: Option<PathBuf>,
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
-    /// election-flap, vote-twice, mixed).
+    /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
+    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -38,7 +39,8 @@ pub struct TestArgs {
     /// Seed for op generation and the fault schedule [default: random, printed].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Partition backend: proxy (no root) or netns (root) [default: proxy].
+    /// Partition backend: proxy (no root) or netns (root) [default: proxy; with --hosts,
+    /// nftables on the hosts].
     #[arg(long, value_name = "BACKEND")]
     pub net: Option<String>,
     /// Start the bundled node with this seeded bug (see `faultline-raft --list-bugs`).
@@ -63,6 +65,10 @@ pub struct TestArgs {
     /// flags and seed; flags given here override.
     #[arg(long, value_name = "RUN")]
     pub rerun: Option<PathBuf>,
+    /// Run each node on a remote host over SSH, as this file says (node id -> user@host[:port];
+    /// `faultline lab up` writes one for namespaced hosts on this machine).
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 impl TestArgs {
@@ -85,6 +91,7 @@ impl TestArgs {
             client_timeout: self.client_timeout.clone(),
             check_time_limit: self.check_time_limit.clone(),
             rerun: self.rerun.clone(),
+            hosts: self.hosts.clone(),
         }
     }
 }
@@ -102,12 +109,14 @@ pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    let report = rt.block_on(runner::run(&plan)).map_err(|f| {
-        anyhow::anyhow!(
+    let report = rt.block_on(runner::run(&plan)).map_err(|f| match f.error {
+        // Checked before anything was created: there is nothing to point at.
+        RunError::Unmet(_) => anyhow::anyhow!("{}", f.error),
+        _ => anyhow::anyhow!(
             "{}\n(what was recorded is kept in {})",
             f.error,
             f.run_dir.display()
-        )
+        ),
     })?;
     // Nodes are stopped; let background tasks (proxies) go without waiting.
     rt.shutdown_timeout(std::time::Duration::from_millis(500));

@@ -3,13 +3,25 @@
 //! leader's identity is resolved later, with a pre-drawn fallback), so one seed always yields
 //! the same sequence.
 
+use std::time::Duration;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::params::{ClockParams, LinkParams};
 use super::partition::Partition;
 use super::schedule::{FaultKind, NemesisSchedule, Targets};
-use crate::net::NodeId;
+use crate::net::{LinkFault, NodeId};
+
+/// One planned fault and the schedule kind it was drawn as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The schedule's name for it (`partition-leader`, `clock-skew`, ...).
+    pub kind: FaultKind,
+    /// What to do.
+    pub fault: PlannedFault,
+}
 
 /// One planned fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +32,32 @@ pub enum PlannedFault {
     Pause(Vec<NodeId>),
     /// Cut these links (heal at the end).
     Partition(Partition),
+    /// Move these nodes' clocks by the given offsets (milliseconds); with `strobe`, flip each
+    /// between true time and its offset that often. Reset them at the end.
+    Clock {
+        /// `(node, offset in ms)`.
+        skews: Vec<(NodeId, i64)>,
+        /// Flip period for clock-strobe; `None` for a plain skew.
+        strobe: Option<Duration>,
+    },
+    /// Degrade every link to and from these nodes (restore them at the end).
+    Link {
+        /// The nodes whose links degrade.
+        nodes: Vec<NodeId>,
+        /// How.
+        fault: LinkFault,
+        /// Seed of the backend's random draws (jitter, reset times).
+        seed: u64,
+    },
+    /// A disk fault on these nodes' lazy filesystems.
+    Disk {
+        /// Which one.
+        fault: DiskFault,
+        /// The nodes.
+        nodes: Vec<NodeId>,
+        /// Seeds where a torn write is cut.
+        seed: u64,
+    },
     /// Act on whoever leads when the fault starts; `fallback` if no leader is known.
     OnLeader {
         /// What to do to the leader.
@@ -27,6 +65,42 @@ pub enum PlannedFault {
         /// Node acted on when the leader is unknown.
         fallback: NodeId,
     },
+}
+
+/// A fault of the lazy filesystem (see `crate::disk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskFault {
+    /// Kill, discard unsynced writes, restart at the end.
+    LoseUnfsynced,
+    /// Kill, discard unsynced writes but a prefix of the last, restart at the end.
+    TornWrite,
+    /// Writes and fsyncs fail with EIO until the end.
+    Error,
+    /// Writes fail with ENOSPC until the end.
+    Full,
+}
+
+impl DiskFault {
+    /// The disk fault a schedule kind stands for ([`DiskFault::Full`] for any non-disk kind; the
+    /// planner only asks for disk kinds).
+    fn of(kind: FaultKind) -> DiskFault {
+        match kind {
+            FaultKind::LoseUnfsynced => DiskFault::LoseUnfsynced,
+            FaultKind::TornWrite => DiskFault::TornWrite,
+            FaultKind::DiskError => DiskFault::Error,
+            _ => DiskFault::Full,
+        }
+    }
+
+    /// The history verb (`lose-unfsynced`, `torn-write`, `disk-error`, `disk-full`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            DiskFault::LoseUnfsynced => "lose-unfsynced",
+            DiskFault::TornWrite => "torn-write",
+            DiskFault::Error => "disk-error",
+            DiskFault::Full => "disk-full",
+        }
+    }
 }
 
 /// A fault aimed at the current leader.
@@ -45,12 +119,27 @@ pub enum LeaderAction {
     /// [`FaultKind::VoteTwice`]: steer the next election so the other nodes are asked twice in
     /// one term, with a restart in between (`fallback` is the other candidate).
     VoteTwice,
+    /// [`FaultKind::SkewIsolateLeader`]: move its clock by `offset_ms` (back), then cut it off.
+    SkewIsolate {
+        /// The clock offset, milliseconds (negative: back).
+        offset_ms: i64,
+    },
 }
 
 impl PlannedFault {
-    /// The schedule-level verb (`kill`, `pause`, `partition`).
+    /// The schedule-level verb (`kill`, `pause`, `partition`, `clock-skew`, `delay`, ...).
     pub fn verb(&self) -> &'static str {
         match self {
+            PlannedFault::Clock { strobe: None, .. }
+            | PlannedFault::OnLeader {
+                action: LeaderAction::SkewIsolate { .. },
+                ..
+            } => "clock-skew",
+            PlannedFault::Clock {
+                strobe: Some(_), ..
+            } => "clock-strobe",
+            PlannedFault::Link { fault, .. } => fault.name(),
+            PlannedFault::Disk { fault, .. } => fault.verb(),
             PlannedFault::Kill(_)
             | PlannedFault::OnLeader {
                 action: LeaderAction::Kill | LeaderAction::Flap,
@@ -75,6 +164,8 @@ pub struct Planner {
     rng: ChaCha8Rng,
     faults: Vec<FaultKind>,
     targets: Targets,
+    clock: ClockParams,
+    link: LinkParams,
     nodes: Vec<NodeId>,
 }
 
@@ -85,6 +176,8 @@ impl Planner {
             rng: ChaCha8Rng::seed_from_u64(seed),
             faults: schedule.faults.clone(),
             targets: schedule.targets,
+            clock: schedule.clock,
+            link: schedule.link,
             nodes: nodes.to_vec(),
         }
     }
@@ -94,13 +187,45 @@ impl Planner {
         v.shuffle(&mut self.rng);
         v
     }
+
+    fn offset_ms(&self) -> i64 {
+        i64::try_from(self.clock.offset.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// `nodes`, each with the clock offset or its negation (a fair coin per node).
+    fn skews(&mut self, nodes: Vec<NodeId>) -> Vec<(NodeId, i64)> {
+        let ms = self.offset_ms();
+        nodes
+            .into_iter()
+            .map(|n| (n, if self.rng.random::<bool>() { ms } else { -ms }))
+            .collect()
+    }
+
+    fn link_fault(&self, kind: FaultKind) -> LinkFault {
+        let l = &self.link;
+        match kind {
+            FaultKind::Delay => LinkFault::Delay {
+                delay: l.delay,
+                jitter: l.jitter,
+            },
+            FaultKind::Slow => LinkFault::Slow {
+                bytes_per_sec: l.bytes_per_sec,
+            },
+            FaultKind::Flaky => LinkFault::Flaky {
+                reset_every: l.reset_every,
+            },
+            _ => LinkFault::Loss {
+                percent: l.loss_percent,
+            },
+        }
+    }
 }
 
 impl Iterator for Planner {
-    type Item = PlannedFault;
+    type Item = Planned;
 
     /// The next fault; `None` when the schedule has no faults or there are no nodes.
-    fn next(&mut self) -> Option<PlannedFault> {
+    fn next(&mut self) -> Option<Planned> {
         if self.faults.is_empty() || self.nodes.is_empty() {
             return None;
         }
@@ -111,7 +236,8 @@ impl Iterator for Planner {
             v.sort();
             v
         };
-        Some(match kind {
+        let hit = pick(self.targets.count(self.nodes.len()));
+        let fault = match kind {
             FaultKind::Kill => PlannedFault::Kill(pick(self.targets.count(self.nodes.len()))),
             FaultKind::Pause => PlannedFault::Pause(pick(self.targets.count(self.nodes.len()))),
             FaultKind::PartitionHalves => PlannedFault::Partition(Partition::halves(&shuffled)),
@@ -144,73 +270,40 @@ impl Iterator for Planner {
                 action: LeaderAction::VoteTwice,
                 fallback: shuffled[0].clone(),
             },
-        })
+            FaultKind::ClockSkew => PlannedFault::Clock {
+                skews: self.skews(hit),
+                strobe: None,
+            },
+            FaultKind::ClockStrobe => PlannedFault::Clock {
+                skews: self.skews(hit),
+                strobe: Some(self.clock.strobe_every),
+            },
+            FaultKind::SkewIsolateLeader => PlannedFault::OnLeader {
+                action: LeaderAction::SkewIsolate {
+                    offset_ms: -self.offset_ms(),
+                },
+                fallback: shuffled[0].clone(),
+            },
+            FaultKind::Delay | FaultKind::Slow | FaultKind::Flaky | FaultKind::Loss => {
+                PlannedFault::Link {
+                    nodes: hit,
+                    fault: self.link_fault(kind),
+                    seed: self.rng.random(),
+                }
+            }
+            FaultKind::LoseUnfsynced
+            | FaultKind::TornWrite
+            | FaultKind::DiskError
+            | FaultKind::DiskFull => PlannedFault::Disk {
+                fault: DiskFault::of(kind),
+                nodes: hit,
+                // Only disk faults draw this, so other schedules' sequences stay as they were.
+                seed: self.rng.random(),
+            },
+        };
+        Some(Planned { kind, fault })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn mixed() -> NemesisSchedule {
-        NemesisSchedule::parse(
-            "name='mixed'\nfaults=['kill','pause','partition-halves','partition-one','partition-leader','partition-ring','bridge']\n",
-            Path::new("m.toml"),
-        )
-        .unwrap()
-    }
-
-    fn nodes() -> Vec<NodeId> {
-        (1..=5).map(|i| format!("n{i}")).collect()
-    }
-
-    #[test]
-    fn same_seed_same_plan_other_seed_other_plan() {
-        let a: Vec<_> = Planner::new(&mixed(), &nodes(), 7).take(20).collect();
-        let b: Vec<_> = Planner::new(&mixed(), &nodes(), 7).take(20).collect();
-        let c: Vec<_> = Planner::new(&mixed(), &nodes(), 8).take(20).collect();
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-        // Every kind shows up in 20 draws from 7 kinds with this seed.
-        assert!(a
-            .iter()
-            .any(|f| matches!(f, PlannedFault::Kill(v) if v.len() == 1)));
-        assert!(a.iter().any(|f| matches!(f, PlannedFault::OnLeader { .. })));
-    }
-
-    #[test]
-    fn targeted_sequences_act_on_the_leader() {
-        let s = NemesisSchedule::parse(
-            "name='t'\nfaults=['reelect-deposed','election-flap','vote-twice']\n",
-            Path::new("t.toml"),
-        )
-        .unwrap();
-        let plan: Vec<_> = Planner::new(&s, &nodes(), 3).take(10).collect();
-        for f in &plan {
-            match f {
-                PlannedFault::OnLeader {
-                    action: LeaderAction::Reelect,
-                    ..
-                } => assert_eq!(f.verb(), "partition"),
-                PlannedFault::OnLeader {
-                    action: LeaderAction::Flap,
-                    ..
-                } => assert_eq!(f.verb(), "kill"),
-                PlannedFault::OnLeader {
-                    action: LeaderAction::VoteTwice,
-                    ..
-                } => assert_eq!(f.verb(), "pause"),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn empty_schedule_plans_nothing() {
-        assert_eq!(
-            Planner::new(&NemesisSchedule::none(), &nodes(), 1).next(),
-            None
-        );
-    }
-}
+mod tests;

@@ -155,6 +155,22 @@ impl Cluster {
         }
     }
 
+    /// Wait (up to `timeout`) for node `i` to exit on its own; its exit status, reaped.
+    pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let child = self.nodes[i].child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.nodes[i].child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn signal(&self, i: usize, sig: Signal) {
         if let Some(c) = &self.nodes[i].child {
             let _ = kill(Pid::from_raw(c.id() as i32), sig);

@@ -63,7 +63,9 @@ pub struct ReadState {
 pub struct Ready {
     /// Hard state to persist, when changed.
     pub hard_state: Option<HardState>,
-    /// A snapshot received from the leader: persist it, drop the stored log, restore from it.
+    /// A snapshot received from the leader: persist it (storage keeps the stored entries after
+    /// it only if it holds its last entry, as the core did: [`crate::log::after_snapshot`]),
+    /// then restore the state machine from it.
     pub snapshot: Option<Snapshot>,
     /// Entries to persist; storage first drops every stored entry at `entries[0].index` or after.
     pub entries: Vec<Entry>,

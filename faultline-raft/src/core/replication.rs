@@ -169,8 +169,13 @@ impl Core {
         };
         self.follow(&m.from, leader_addr);
         if snapshot.index > self.commit {
-            tracing::info!(index = snapshot.index, "installing snapshot from leader");
-            self.log.reset_to(&snapshot);
+            // §7: a log that holds the snapshot's last entry keeps what follows it.
+            let kept_suffix = self.log.install(&snapshot);
+            tracing::info!(
+                index = snapshot.index,
+                kept_suffix,
+                "installing snapshot from leader"
+            );
             self.commit = snapshot.index;
             self.applied = snapshot.index;
             self.snapshot = snapshot.clone();

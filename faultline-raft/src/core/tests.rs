@@ -313,3 +313,124 @@ fn no_truncate_bug_keeps_replicating_past_the_stale_suffix() {
     assert!(sim.applied[old].iter().any(|e| e.cmd == committed(2)));
     assert!(!sim.applied[old].iter().any(|e| e.cmd == committed(3)));
 }
+
+/// §7: "If existing log entry has same index and term as snapshot's last included entry, retain
+/// log entries following it and reply"; a log that does not hold that entry is discarded whole.
+#[test]
+fn an_installed_snapshot_keeps_a_matching_log_suffix() {
+    use super::Core;
+    use crate::types::{Body, Entry, HardState, Message, Snapshot};
+    let entries: Vec<Entry> = (1..=5)
+        .map(|index| Entry {
+            index,
+            term: 1,
+            cmd: Command::Noop,
+        })
+        .collect();
+    for (snap_term, kept_last) in [(1, Some(5)), (2, None)] {
+        let cfg = Sim::new(3, false, Bugs::none()).nodes[1].cfg.clone();
+        let hs = HardState {
+            term: 2,
+            vote: None,
+        };
+        let mut follower = Core::new(cfg, hs, Snapshot::default(), entries.clone());
+        let snapshot = Snapshot {
+            index: 3,
+            term: snap_term,
+            data: "{}".into(),
+        };
+        follower.step(Message {
+            from: "n1".into(),
+            to: "n2".into(),
+            term: 2,
+            body: Body::InstallSnapshot {
+                snapshot: snapshot.clone(),
+                leader_addr: "client-n1".into(),
+                read_seq: 0,
+            },
+        });
+        let s = follower.soft_state();
+        assert_eq!((s.commit, s.applied), (3, 3));
+        assert_eq!(follower.snapshot_index(), 3);
+        assert_eq!(follower.term_at(3), Some(snap_term));
+        assert_eq!(follower.term_at(5), kept_last.map(|_| 1));
+        let rd = follower.ready();
+        assert_eq!(rd.snapshot, Some(snapshot));
+        assert!(rd.entries.is_empty(), "kept entries were stable already");
+        assert!(
+            rd.committed.is_empty(),
+            "entries up to 3 come from the snapshot"
+        );
+        let reply = rd.messages.first().map(|m| m.body.clone());
+        assert!(
+            matches!(
+                reply,
+                Some(Body::AppendResponse {
+                    success: true,
+                    match_index: 3,
+                    ..
+                })
+            ),
+            "{reply:?}"
+        );
+    }
+}
+
+/// Thesis §6.4.1: heartbeats are lease rounds; the round a majority acknowledged keeps advancing
+/// while the leader is connected and stops as soon as it is cut off. Followers have no lease.
+#[test]
+fn lease_round_advances_only_with_a_majority() {
+    let mut sim = Sim::new(3, true, Bugs::none());
+    let l = sim.elect(&[0, 1, 2]);
+    for _ in 0..5 {
+        sim.tick();
+    }
+    let (term, first) = sim.nodes[l]
+        .lease_round()
+        .expect("a connected leader has a lease");
+    for _ in 0..6 {
+        sim.tick();
+    }
+    let (same_term, later) = sim.nodes[l].lease_round().expect("still leading");
+    assert_eq!(term, same_term);
+    assert!(
+        later > first,
+        "heartbeats renew the lease: {first} -> {later}"
+    );
+    for f in (0..3).filter(|&i| i != l) {
+        assert_eq!(sim.nodes[f].lease_round(), None);
+    }
+    // Cut off (short of the check-quorum step-down, which takes two election timeouts): rounds
+    // still start, but none is acknowledged, so the lease is no longer renewed.
+    sim.isolate(&[l]);
+    for _ in 0..8 {
+        sim.tick();
+    }
+    assert_eq!(sim.nodes[l].soft_state().role, Role::Leader);
+    assert_eq!(sim.nodes[l].lease_round(), Some((term, later)));
+    assert!(sim.nodes[l].read_round().1 > later);
+}
+
+/// Bug `lease-read`: a leader told its lease holds skips check-quorum; told it does not (or
+/// without the bug) it steps down once cut off, as §6.2's check-quorum requires.
+#[test]
+fn lease_read_bug_keeps_an_isolated_leader_while_its_lease_holds() {
+    for (bugs, held, stays) in [
+        (Bugs::of(vec![Bug::LeaseRead]), true, true),
+        (Bugs::of(vec![Bug::LeaseRead]), false, false),
+        (Bugs::none(), true, false),
+    ] {
+        let mut sim = Sim::new(3, true, bugs);
+        let l = sim.elect(&[0, 1, 2]);
+        sim.isolate(&[l]);
+        sim.nodes[l].set_lease_held(held);
+        for _ in 0..40 {
+            sim.tick();
+        }
+        assert_eq!(
+            sim.nodes[l].soft_state().role == Role::Leader,
+            stays,
+            "held={held}"
+        );
+    }
+}

@@ -1,8 +1,18 @@
-//! File [`Storage`] in a data dir: `log` is an append-only file of checksummed records
-//! (`u32` length, `u32` CRC32, JSON payload), each either a hard state or an entry (an entry at
-//! index `i` supersedes every stored entry at `i` or after); `snapshot` holds the latest snapshot,
-//! replaced atomically. On recovery the first torn or corrupt record and everything after it are
-//! discarded (a crash can only tear the tail, since nothing is acknowledged before fsync).
+//! File [`Storage`] in a data dir.
+//!
+//! - `log`: append-only frames (see `record`), each a JSON record: a hard state, or an entry (an
+//!   entry at index `i` supersedes every stored entry at `i` or after).
+//! - `snapshot`: one frame holding the latest snapshot. It is replaced atomically (write
+//!   `snapshot.tmp`, fsync, rename, fsync the directory), then `log` is rewritten the same way to
+//!   hold only the hard state and what follows the snapshot ([`super::after_snapshot`]).
+//!
+//! Every file created or renamed is followed by an fsync of its directory, so the name survives a
+//! crash as well as the data. On recovery a torn tail of `log` is cut; damage before its last
+//! record, a damaged snapshot, or a log that does not fit together (an index gap, terms going
+//! down) is [`StorageError::Corrupt`] with the byte offset, and the node refuses to start.
+//!
+//! The seeded bug `no-fsync` ([`FileStorage::open_without_fsync`]) skips every fsync above, file
+//! and directory alike: everything still reaches the page cache, nothing is made durable.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -10,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Recovered, Storage, StorageError};
+use super::record::{self, End, Framed};
+use super::{after_snapshot, Recovered, Storage, StorageError};
 use crate::types::{Entry, HardState, Snapshot};
 
 #[derive(Serialize, Deserialize)]
@@ -18,6 +29,10 @@ enum Record {
     Hard(HardState),
     Entry(Entry),
 }
+
+const LOG: &str = "log";
+const SNAPSHOT: &str = "snapshot";
+const TMP: &str = ".tmp";
 
 /// Storage in one directory, fsynced on [`Storage::sync`].
 #[derive(Debug)]
@@ -28,6 +43,8 @@ pub struct FileStorage {
     pending: Vec<u8>,
     /// Mirror of what the files hold, to rewrite the log after a snapshot.
     state: Recovered,
+    /// Bug `no-fsync`: every fsync below is skipped.
+    no_fsync: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -37,129 +54,195 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     }
 }
 
-fn encode(rec: &Record, out: &mut Vec<u8>) {
-    let payload = serde_json::to_vec(rec).unwrap_or_default();
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> StorageError {
+    StorageError::Corrupt {
+        path: path.display().to_string(),
+        offset,
+        reason: reason.into(),
+    }
 }
 
-/// Decode records from `buf`; returns them and the length of the valid prefix.
-fn decode_all(buf: &[u8]) -> (Vec<Record>, usize) {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos + 8 <= buf.len() {
-        let len = u32::from_le_bytes([buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]]) as usize;
-        let crc = u32::from_le_bytes([buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7]]);
-        let Some(payload) = buf.get(pos + 8..pos + 8 + len) else {
-            break;
-        };
-        if crc32fast::hash(payload) != crc {
-            break;
-        }
-        let Ok(rec) = serde_json::from_slice::<Record>(payload) else {
-            break;
-        };
-        out.push(rec);
-        pos += 8 + len;
-    }
-    (out, pos)
+/// Frame `value` as JSON onto `out`.
+fn encode(
+    value: &impl Serialize,
+    what: &'static str,
+    out: &mut Vec<u8>,
+) -> Result<(), StorageError> {
+    let payload = serde_json::to_vec(value).map_err(|e| StorageError::Encode {
+        what,
+        reason: e.to_string(),
+    })?;
+    record::frame(&payload, out);
+    Ok(())
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(payload: &[u8]) -> Option<T> {
+    serde_json::from_slice(payload).ok()
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
+/// Write `bytes` to `dir/name` atomically: a temp file renamed over it. When `durable` (always,
+/// except under the `no-fsync` bug) the temp file is fsynced before the rename and the directory
+/// after it, so the rename is durable.
+fn replace(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}{TMP}"));
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    if durable {
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    let path = dir.join(name);
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    if durable {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Create `dir` if needed; when it is new and `durable`, fsync its parent so it survives a crash.
+fn create_dir(dir: &Path, durable: bool) -> Result<(), StorageError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) if durable => sync_dir(parent),
+        _ => Ok(()),
+    }
+}
+
+/// The snapshot in `path` (the empty snapshot when there is none). It was renamed into place
+/// only once complete, so any damage at all is corruption.
+fn read_snapshot(path: &Path) -> Result<Snapshot, StorageError> {
+    if !path.exists() {
+        return Ok(Snapshot::default());
+    }
+    let bytes = fs::read(path).map_err(io(path))?;
+    match record::scan(&bytes, decode::<Snapshot>) {
+        (mut frames, End::Clean) if frames.len() == 1 => Ok(frames.remove(0).value),
+        (_, End::Torn { offset, reason } | End::Corrupt { offset, reason }) => {
+            Err(corrupt(path, offset, reason))
+        }
+        (frames, End::Clean) => Err(corrupt(
+            path,
+            0,
+            format!("holds {} records instead of one snapshot", frames.len()),
+        )),
+    }
+}
+
 impl FileStorage {
-    /// Open (creating if needed) the storage in `dir`.
+    /// Open (creating if needed) the storage in `dir` and read it back; a torn log tail is cut
+    /// here, and corruption is an error.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        fs::create_dir_all(dir).map_err(io(dir))?;
-        let log_path = dir.join("log");
+        Self::open_with(dir, false)
+    }
+
+    /// Seeded bug `no-fsync`: [`FileStorage::open`], but nothing is ever fsynced, from opening on
+    /// (writes, renames and new names only reach the page cache).
+    pub fn open_without_fsync(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, no_fsync: bool) -> Result<Self, StorageError> {
+        create_dir(dir, !no_fsync)?;
+        // A crash while replacing a file can leave its temp copy behind.
+        let mut removed = false;
+        for name in [LOG, SNAPSHOT] {
+            let tmp = dir.join(format!("{name}{TMP}"));
+            if tmp.exists() {
+                fs::remove_file(&tmp).map_err(io(&tmp))?;
+                removed = true;
+            }
+        }
+        let log_path = dir.join(LOG);
+        let created = !log_path.exists();
         let log = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .open(&log_path)
             .map_err(io(&log_path))?;
+        if (created || removed) && !no_fsync {
+            sync_dir(dir)?;
+        }
         let mut st = FileStorage {
             dir: dir.to_path_buf(),
             log,
             pending: Vec::new(),
             state: Recovered::default(),
+            no_fsync,
         };
         st.load()?;
         Ok(st)
     }
 
     fn load(&mut self) -> Result<(), StorageError> {
-        let snap_path = self.dir.join("snapshot");
-        if snap_path.exists() {
-            let bytes = fs::read(&snap_path).map_err(io(&snap_path))?;
-            self.state.snapshot =
-                serde_json::from_slice(&bytes).map_err(|e| StorageError::Corrupt {
-                    path: snap_path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-        }
-        let log_path = self.dir.join("log");
+        let snapshot = read_snapshot(&self.dir.join(SNAPSHOT))?;
+        let log_path = self.dir.join(LOG);
         let mut buf = Vec::new();
         File::open(&log_path)
             .and_then(|mut f| f.read_to_end(&mut buf))
             .map_err(io(&log_path))?;
-        let (records, valid) = decode_all(&buf);
-        if valid < buf.len() {
-            tracing::warn!(
-                path = %log_path.display(),
-                discarded = buf.len() - valid,
-                "discarding torn or corrupt tail of the log"
-            );
-            self.log.set_len(valid as u64).map_err(io(&log_path))?;
-            self.log.sync_all().map_err(io(&log_path))?;
-        }
-        let snap_index = self.state.snapshot.index;
-        for rec in records {
-            match rec {
-                Record::Hard(hs) => self.state.hard_state = hs,
-                Record::Entry(e) => {
-                    if e.index <= snap_index {
-                        continue;
-                    }
-                    while self
-                        .state
-                        .entries
-                        .last()
-                        .is_some_and(|l| l.index >= e.index)
-                    {
-                        self.state.entries.pop();
-                    }
-                    let expected = self
-                        .state
-                        .entries
-                        .last()
-                        .map_or(snap_index + 1, |l| l.index + 1);
-                    if e.index == expected {
-                        self.state.entries.push(e);
-                    }
+        let (records, end) = record::scan(&buf, decode::<Record>);
+        match end {
+            End::Clean => {}
+            End::Torn { offset, reason } => {
+                tracing::warn!(
+                    path = %log_path.display(),
+                    offset,
+                    discarded = buf.len() as u64 - offset,
+                    reason,
+                    "discarding torn tail of the log"
+                );
+                self.log.set_len(offset).map_err(io(&log_path))?;
+                if !self.no_fsync {
+                    self.log.sync_all().map_err(io(&log_path))?;
                 }
             }
+            End::Corrupt { offset, reason } => return Err(corrupt(&log_path, offset, reason)),
         }
+        let (hard_state, entries) = replay(&log_path, records)?;
+        let first_offset = entries.first().map_or(0, |(o, _)| *o);
+        let entries = after_snapshot(entries.into_iter().map(|(_, e)| e).collect(), &snapshot);
+        match entries.first() {
+            Some(e) if e.index != snapshot.index + 1 || e.term < snapshot.term => {
+                return Err(corrupt(
+                    &log_path,
+                    first_offset,
+                    format!(
+                        "the log starts at entry {} (term {}) but the snapshot ends at entry {} \
+                         (term {})",
+                        e.index, e.term, snapshot.index, snapshot.term
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        self.state = Recovered {
+            hard_state,
+            snapshot,
+            entries,
+        };
         Ok(())
     }
 
     /// Rewrite `log` to hold only the current hard state and entries (after a snapshot).
     fn rewrite_log(&mut self) -> Result<(), StorageError> {
-        let tmp = self.dir.join("log.tmp");
         let mut buf = Vec::new();
-        encode(&Record::Hard(self.state.hard_state.clone()), &mut buf);
+        encode(
+            &Record::Hard(self.state.hard_state.clone()),
+            "hard state",
+            &mut buf,
+        )?;
         for e in &self.state.entries {
-            encode(&Record::Entry(e.clone()), &mut buf);
+            encode(&Record::Entry(e.clone()), "log entry", &mut buf)?;
         }
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&buf).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        let log_path = self.dir.join("log");
-        fs::rename(&tmp, &log_path).map_err(io(&log_path))?;
-        sync_dir(&self.dir)?;
+        replace(&self.dir, LOG, &buf, !self.no_fsync)?;
+        let log_path = self.dir.join(LOG);
         self.log = OpenOptions::new()
             .append(true)
             .open(&log_path)
@@ -169,14 +252,57 @@ impl FileStorage {
     }
 }
 
+/// Replay the log's records: the last hard state, and the entries left after every supersede,
+/// each with the offset of its record. A gap in the indexes or a term going down is corruption.
+fn replay(
+    path: &Path,
+    records: Vec<Framed<Record>>,
+) -> Result<(HardState, Vec<(u64, Entry)>), StorageError> {
+    let mut hard_state = HardState::default();
+    let mut entries: Vec<(u64, Entry)> = Vec::new();
+    for Framed { offset, value } in records {
+        let e = match value {
+            Record::Hard(hs) => {
+                hard_state = hs;
+                continue;
+            }
+            Record::Entry(e) => e,
+        };
+        if entries.first().is_some_and(|(_, f)| e.index < f.index) {
+            return Err(corrupt(
+                path,
+                offset,
+                format!("entry {} precedes the first entry of the log", e.index),
+            ));
+        }
+        while entries.last().is_some_and(|(_, l)| l.index >= e.index) {
+            entries.pop();
+        }
+        if let Some((_, last)) = entries.last() {
+            if e.index != last.index + 1 || e.term < last.term {
+                return Err(corrupt(
+                    path,
+                    offset,
+                    format!(
+                        "entry {} (term {}) cannot follow entry {} (term {})",
+                        e.index, e.term, last.index, last.term
+                    ),
+                ));
+            }
+        }
+        entries.push((offset, e));
+    }
+    Ok((hard_state, entries))
+}
+
 impl Storage for FileStorage {
     fn recover(&mut self) -> Result<Recovered, StorageError> {
         Ok(self.state.clone())
     }
 
     fn set_hard_state(&mut self, hs: &HardState) -> Result<(), StorageError> {
+        encode(&Record::Hard(hs.clone()), "hard state", &mut self.pending)?;
         self.state.hard_state = hs.clone();
-        encode(&Record::Hard(hs.clone()), &mut self.pending);
         Ok(())
     }
 
@@ -184,30 +310,24 @@ impl Storage for FileStorage {
         let Some(first) = entries.first() else {
             return Ok(());
         };
-        self.state.entries.retain(|e| e.index < first.index);
+        let mut buf = Vec::new();
         for e in entries {
-            encode(&Record::Entry(e.clone()), &mut self.pending);
-            self.state.entries.push(e.clone());
+            encode(&Record::Entry(e.clone()), "log entry", &mut buf)?;
         }
+        self.pending.extend_from_slice(&buf);
+        self.state.entries.retain(|e| e.index < first.index);
+        self.state.entries.extend_from_slice(entries);
         Ok(())
     }
 
-    fn set_snapshot(&mut self, snap: &Snapshot, keep_log: bool) -> Result<(), StorageError> {
+    fn set_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageError> {
         // Earlier buffered records must be durable before the log is rewritten around them.
         self.sync()?;
-        let tmp = self.dir.join("snapshot.tmp");
-        let bytes = serde_json::to_vec(snap).unwrap_or_default();
-        let mut f = File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(&bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        let path = self.dir.join("snapshot");
-        fs::rename(&tmp, &path).map_err(io(&path))?;
-        sync_dir(&self.dir)?;
-        if keep_log {
-            self.state.entries.retain(|e| e.index > snap.index);
-        } else {
-            self.state.entries.clear();
-        }
+        let mut bytes = Vec::new();
+        encode(snap, "snapshot", &mut bytes)?;
+        replace(&self.dir, SNAPSHOT, &bytes, !self.no_fsync)?;
+        let entries = std::mem::take(&mut self.state.entries);
+        self.state.entries = after_snapshot(entries, snap);
         self.state.snapshot = snap.clone();
         self.rewrite_log()
     }
@@ -216,101 +336,15 @@ impl Storage for FileStorage {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let path = self.dir.join("log");
+        let path = self.dir.join(LOG);
         self.log.write_all(&self.pending).map_err(io(&path))?;
-        self.log.sync_data().map_err(io(&path))?;
+        if !self.no_fsync {
+            self.log.sync_data().map_err(io(&path))?;
+        }
         self.pending.clear();
         Ok(())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::types::Command;
-
-    fn entry(index: u64, term: u64) -> Entry {
-        Entry {
-            index,
-            term,
-            cmd: Command::Put {
-                key: "k".into(),
-                value: index.into(),
-            },
-        }
-    }
-
-    #[test]
-    fn recovers_hard_state_entries_and_truncations() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        {
-            let mut st = FileStorage::open(dir.path()).expect("open");
-            st.set_hard_state(&HardState {
-                term: 3,
-                vote: Some("n2".into()),
-            })
-            .expect("hs");
-            st.append(&[entry(1, 1), entry(2, 1), entry(3, 2)])
-                .expect("append");
-            st.append(&[entry(3, 3)]).expect("append");
-            st.sync().expect("sync");
-        }
-        let st = FileStorage::open(dir.path()).expect("reopen");
-        assert_eq!(st.state.hard_state.term, 3);
-        assert_eq!(st.state.hard_state.vote.as_deref(), Some("n2"));
-        let terms: Vec<u64> = st.state.entries.iter().map(|e| e.term).collect();
-        assert_eq!(terms, vec![1, 1, 3]);
-    }
-
-    #[test]
-    fn torn_or_corrupt_tail_record_is_discarded_on_restart() {
-        for damage in ["torn", "corrupt"] {
-            let dir = tempfile::tempdir().expect("tempdir");
-            {
-                let mut st = FileStorage::open(dir.path()).expect("open");
-                st.append(&[entry(1, 1), entry(2, 1), entry(3, 1)])
-                    .expect("append");
-                st.sync().expect("sync");
-            }
-            let path = dir.path().join("log");
-            let mut bytes = fs::read(&path).expect("read");
-            match damage {
-                "torn" => bytes.truncate(bytes.len() - 5),
-                _ => {
-                    let n = bytes.len();
-                    bytes[n - 3] ^= 0xff;
-                }
-            }
-            fs::write(&path, &bytes).expect("write");
-            let mut st = FileStorage::open(dir.path()).expect("reopen");
-            assert_eq!(st.state.entries.len(), 2, "{damage}");
-            // The log stays appendable after the tail was cut.
-            st.append(&[entry(3, 2)]).expect("append");
-            st.sync().expect("sync");
-            let st = FileStorage::open(dir.path()).expect("reopen");
-            assert_eq!(st.state.entries.last().map(|e| e.term), Some(2), "{damage}");
-        }
-    }
-
-    #[test]
-    fn snapshot_compacts_the_log() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        {
-            let mut st = FileStorage::open(dir.path()).expect("open");
-            st.append(&[entry(1, 1), entry(2, 1), entry(3, 1)])
-                .expect("append");
-            let snap = Snapshot {
-                index: 2,
-                term: 1,
-                data: "{}".into(),
-            };
-            st.set_snapshot(&snap, true).expect("snapshot");
-            st.append(&[entry(4, 1)]).expect("append");
-            st.sync().expect("sync");
-        }
-        let st = FileStorage::open(dir.path()).expect("reopen");
-        assert_eq!(st.state.snapshot.index, 2);
-        let idx: Vec<u64> = st.state.entries.iter().map(|e| e.index).collect();
-        assert_eq!(idx, vec![3, 4]);
-    }
-}
+mod tests;

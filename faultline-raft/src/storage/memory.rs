@@ -1,12 +1,20 @@
-//! In-memory [`Storage`]: nothing survives the process.
+//! In-memory [`Storage`]: nothing survives the process. The simulation uses it as a node's disk:
+//! what a `Ready` wrote here before a crash is exactly what the restarted node recovers.
 
-use super::{Recovered, Storage, StorageError};
+use super::{after_snapshot, Recovered, Storage, StorageError};
 use crate::types::{Entry, HardState, Snapshot};
 
 /// Storage that forgets everything on exit.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MemStorage {
     state: Recovered,
+}
+
+impl MemStorage {
+    /// What a restart would recover, without cloning it.
+    pub fn state(&self) -> &Recovered {
+        &self.state
+    }
 }
 
 impl Storage for MemStorage {
@@ -27,12 +35,9 @@ impl Storage for MemStorage {
         Ok(())
     }
 
-    fn set_snapshot(&mut self, snap: &Snapshot, keep_log: bool) -> Result<(), StorageError> {
-        if keep_log {
-            self.state.entries.retain(|e| e.index > snap.index);
-        } else {
-            self.state.entries.clear();
-        }
+    fn set_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageError> {
+        let entries = std::mem::take(&mut self.state.entries);
+        self.state.entries = after_snapshot(entries, snap);
         self.state.snapshot = snap.clone();
         Ok(())
     }

@@ -1,12 +1,15 @@
 //! Stable storage of a Raft node behind one small trait: hard state, log entries and the latest
-//! snapshot. [`MemStorage`] keeps everything in memory (tests, the `memory-log` bug);
-//! [`FileStorage`] writes checksummed records and fsyncs.
+//! snapshot. [`MemStorage`] keeps everything in memory (tests, the simulation, the `memory-log`
+//! bug); [`FileStorage`] writes checksummed records and fsyncs.
 
 mod file;
 mod memory;
+mod record;
 
 pub use file::FileStorage;
 pub use memory::MemStorage;
+
+pub use crate::log::after_snapshot;
 
 use super::types::{Entry, HardState, Snapshot};
 
@@ -21,12 +24,26 @@ pub enum StorageError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A file that has no tail to discard (hard state, snapshot) is unreadable.
-    #[error("{path}: corrupt ({reason}); move the data dir away to start this node empty")]
+    /// A stored file is damaged in a way no crash explains (for the log: before its last record).
+    #[error(
+        "{path}: corrupt at byte offset {offset}: {reason}; refusing to start on damaged data \
+         (restore the data dir, or move it away to rejoin empty, which forgets this node's votes \
+         and entries)"
+    )]
     Corrupt {
         /// The file involved.
         path: String,
-        /// What was wrong.
+        /// Where the damage starts.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A record could not be encoded; nothing was written.
+    #[error("cannot encode {what}: {reason}")]
+    Encode {
+        /// What was being written.
+        what: &'static str,
+        /// The serializer's error.
         reason: String,
     },
 }
@@ -51,8 +68,9 @@ pub trait Storage: Send {
     fn set_hard_state(&mut self, hs: &HardState) -> Result<(), StorageError>;
     /// Drop stored entries at `entries[0].index` and after, then append `entries`.
     fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError>;
-    /// Store `snap` and drop entries it covers; with `keep_log == false` drop the whole log.
-    fn set_snapshot(&mut self, snap: &Snapshot, keep_log: bool) -> Result<(), StorageError>;
+    /// Store `snap` (durably, before returning) and keep only the entries [`after_snapshot`]
+    /// allows: the suffix after it when the log holds its last entry, otherwise none.
+    fn set_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageError>;
     /// Make all earlier writes durable.
     fn sync(&mut self) -> Result<(), StorageError>;
 }

@@ -170,24 +170,25 @@ pub(crate) fn derive(h: &History) -> Derived {
 /// Which fault a nemesis verb starts (`Some(true, kind)`) or ends (`Some(false, kind)`).
 fn classify(f: &str) -> Option<(bool, &'static str)> {
     Some(match f {
-        "kill" | "crash" => (true, "kill"),
+        // A power loss kills the node too; the restart ends both.
+        "kill" | "crash" | "lose-unfsynced" | "torn-write" => (true, "kill"),
         "restart" | "recover" | "revive" => (false, "kill"),
         "pause" | "stop-process" => (true, "pause"),
         "resume" | "cont" | "continue" => (false, "pause"),
         "partition" | "isolate" | "start" | "partition-start" => (true, "partition"),
         "heal" | "stop" | "partition-stop" => (false, "partition"),
-        "clock-skew" | "skew" | "bump-clock" | "strobe-clock" => (true, "clock"),
+        "clock-skew" | "clock-strobe" | "skew" | "bump-clock" | "strobe-clock" => (true, "clock"),
         "reset-clock" | "clock-reset" => (false, "clock"),
+        "delay" | "slow" | "flaky" | "loss" => (true, "link"),
+        "restore-links" => (false, "link"),
+        "disk-error" | "disk-full" => (true, "disk"),
+        "disk-heal" => (false, "disk"),
         _ => return None,
     })
 }
 
 fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    crate::nemesis::note::describe(v)
 }
 
 /// Fault bands from nemesis ops. A start verb opens a band of its kind (repeated starts, e.g. a
@@ -196,7 +197,15 @@ fn text(v: &Value) -> String {
 fn bands(h: &History, wall: bool, end: f64) -> Vec<Band> {
     let mut out: Vec<Band> = Vec::new();
     let mut open: HashMap<&'static str, usize> = HashMap::new();
-    for op in h.ops.iter().filter(|o| o.process == Process::Nemesis) {
+    let not_a_fault = [
+        crate::nemesis::coverage::LEFT_OUT,
+        crate::nemesis::coverage::WARNING,
+    ];
+    for op in h
+        .ops
+        .iter()
+        .filter(|o| o.process == Process::Nemesis && !not_a_fault.contains(&o.f.as_str()))
+    {
         let x = pos(op, wall);
         match classify(&op.f) {
             Some((true, kind)) => {
@@ -271,6 +280,8 @@ pub(crate) fn band_color(kind: &str) -> &'static str {
         "pause" => "#9467bd",
         "partition" => "#7f7f7f",
         "clock" => "#2ca02c",
+        "link" => "#1f77b4",
+        "disk" => "#ff7f0e",
         _ => "#8c564b",
     }
 }
