@@ -63,6 +63,7 @@
 //!   rebuilds evidence; `witness.rs` replays a search's linearization independently.
 //! - `counterexample.rs`, `render.rs`: Knossos-style counterexamples and their text form.
 //! - `budget.rs`: time / memory budgets and cancellation. [`synth`]: seeded history generator.
+//! - [`txn`]: Elle-style transactional isolation checking (list-append, rw-register).
 //!
 //! # Strategy
 //!
@@ -97,6 +98,7 @@ mod render;
 mod run;
 mod split;
 pub mod synth;
+pub mod txn;
 mod wgl;
 mod witness;
 
@@ -169,7 +171,11 @@ impl std::str::FromStr for ModelKind {
             .map(|(_, m)| *m)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                format!("unknown model {s:?}; known models: {}", names.join(", "))
+                format!(
+                    "unknown model {s:?}; known models: {}; for transactions: list-append, \
+                     rw-register",
+                    names.join(", ")
+                )
             })
     }
 }

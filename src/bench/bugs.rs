@@ -1,9 +1,11 @@
 //! `faultline bench bugs`: every seeded bug of the reference node under its matching nemesis,
 //! over `--runs` seeds, plus the correct node over the same runs. Prints, per bug: runs, how many
 //! were found invalid, and the median time into the run of the first op that could not be
-//! linearized; and the correct node's false positives (must be 0). Then the correct node alone
-//! under each clock and link fault ([`CORRECT_ONLY`]), which no bug is matched with.
-//! `FAULTLINE_BENCH_BUGS=a,b` restricts the suite to those bugs and those correct-only nemeses.
+//! linearized; and the correct node's false positives under the same runs (must be 0). Then the
+//! correct node alone under each clock, link and disk fault ([`CORRECT_ONLY`]), which no bug is
+//! matched with. A row whose fault the machine cannot do (no libfaketime, root or /dev/fuse) is
+//! reported skipped, with what is missing. `FAULTLINE_BENCH_BUGS=a,b` restricts the suite to
+//! those bugs and those correct-only nemeses (`correct` selects every correct-only row).
 
 use std::path::Path;
 
@@ -41,9 +43,11 @@ const KILL_MAJORITY: &str = "name = \"kill-majority\"\nfaults = [\"kill\"]\ninte
 
 /// (bug, nemesis, workload, cluster): the fault that reveals each bug. forget-vote runs without
 /// pre-vote, which otherwise keeps two candidates from ever sharing a term (see
-/// `nemesis::vote_twice`); its correct-node runs use the same cluster. The transaction bugs
-/// run the bundled `list-append` workload under bundled nemeses, for [`TXN_TIME_LIMIT`].
-pub const CASES: [(&str, &str, &str, &str); 11] = [
+/// `nemesis::vote_twice`); its correct-node runs use the same cluster. no-fsync needs a power
+/// loss (root and /dev/fuse): kill -9 alone leaves the page cache, so it cannot reveal it. The
+/// transaction bugs run the bundled `list-append` workload under bundled nemeses, for
+/// [`TXN_TIME_LIMIT`].
+pub const CASES: [(&str, &str, &str, &str); 12] = [
     ("stale-read", "partition-leader", "cas-register", "raft"),
     ("stale-leader", "leader-often", "read-heavy", "raft"),
     ("early-ack", "leader-often", "read-heavy", "raft"),
@@ -52,6 +56,7 @@ pub const CASES: [(&str, &str, &str, &str); 11] = [
     ("forget-vote", "vote-twice", "read-heavy", "raft-no-prevote"),
     ("no-truncate", "reelect-deposed", "wide-kv", "raft"),
     ("lease-read", "skew-isolate-leader", "read-heavy", "raft"),
+    ("no-fsync", "lose-unfsynced", "read-heavy", "raft"),
     ("txn-split", "none", "list-append", "raft"),
     ("stale-txn-read", "none", "list-append", "raft"),
     ("dirty-txn-read", "partition-leader", "list-append", "raft"),
@@ -62,14 +67,18 @@ pub const CASES: [(&str, &str, &str, &str); 11] = [
 pub const TXN_TIME_LIMIT: &str = "30s";
 
 /// (nemesis, network backend): faults the correct node runs under on its own, read-heavy, on the
-/// bundled cluster. A fault the machine cannot do (no libfaketime, no root) is reported skipped.
-pub const CORRECT_ONLY: [(&str, &str); 6] = [
+/// bundled cluster. A fault the machine cannot do (no libfaketime, root or /dev/fuse) is reported
+/// skipped. (The correct node under lose-unfsynced is no-fsync's correct-node runs.)
+pub const CORRECT_ONLY: [(&str, &str); 9] = [
     ("clock-skew", "proxy"),
     ("clock-strobe", "proxy"),
     ("delay", "proxy"),
     ("slow", "proxy"),
     ("flaky", "proxy"),
     ("loss", "netns"),
+    ("torn-write", "proxy"),
+    ("disk-error", "proxy"),
+    ("disk-full", "proxy"),
 ];
 
 fn resolve_file(dir: &Path, name: &str) -> Result<String, BenchError> {
@@ -86,6 +95,86 @@ fn resolve_file(dir: &Path, name: &str) -> Result<String, BenchError> {
     std::fs::write(&p, text)
         .map_err(|e| BenchError(format!("cannot write {}: {e}", p.display())))?;
     Ok(p.display().to_string())
+}
+
+/// Whether a run failed because the machine lacks what its fault needs (the preflight's
+/// `... needs X: fix` error): the row is skipped, not the suite.
+fn unmet(e: &BenchError) -> bool {
+    e.0.contains(" needs ")
+}
+
+/// What the runs of one bug row found.
+struct Row {
+    /// Seconds into each bug run of its first violation (bug runs found invalid only).
+    at: Vec<f64>,
+    /// Wall time of each bug run.
+    walls: Vec<f64>,
+    /// Correct-node runs found invalid.
+    false_positives: usize,
+    /// The anomaly classes the bug runs showed (transaction checks only).
+    classes: std::collections::BTreeSet<String>,
+}
+
+/// `runs` seeds of `bug` and of the correct node under the same nemesis, workload and cluster;
+/// `Ok(Err(why))` when the machine cannot do the nemesis.
+fn run_case(
+    rt: &tokio::runtime::Runtime,
+    (bug, nemesis, workload, cluster): (&str, &str, &str, &str),
+    runs: u32,
+    time_limit: &str,
+) -> Result<Result<Row, String>, BenchError> {
+    let mut row = Row {
+        at: Vec::new(),
+        walls: Vec::new(),
+        false_positives: 0,
+        classes: std::collections::BTreeSet::new(),
+    };
+    for (label, with_bug) in [("bug", true), ("correct", false)] {
+        for seed in 1..=u64::from(runs) {
+            let dir = scratch()?;
+            let input = PlanInput {
+                cluster: Some(cluster.into()),
+                nemesis: Some(resolve_file(dir.path(), nemesis)?.into()),
+                workload: Some(resolve_file(dir.path(), workload)?.into()),
+                nodes: Some(3),
+                clients: Some(8),
+                rate: Some(300.0),
+                time_limit: Some(time_limit.into()),
+                seed: Some(seed),
+                bug: with_bug.then(|| bug.to_string()),
+                name: Some(format!("bench-{bug}-{label}")),
+                ..Default::default()
+            };
+            let done = match run_plan(rt, &dir.path().join("results"), input) {
+                Ok(d) => d,
+                Err(e) if unmet(&e) => return Ok(Err(e.0)),
+                Err(e) => return Err(e),
+            };
+            let results = &done.report.results;
+            let check = &results.check;
+            match (with_bug, check.is_invalid()) {
+                (true, true) => {
+                    // A witness without timed ops (e.g. incompatible-order) counts as found at
+                    // the end of the workload.
+                    let ns = check
+                        .violation_at_ns()
+                        .unwrap_or((results.duration_s * 1e9) as i64);
+                    row.at.push(ns as f64 / 1e9);
+                    row.classes.extend(anomaly_names(check));
+                }
+                (false, true) => row.false_positives += 1,
+                _ => {}
+            }
+            if with_bug {
+                row.walls.push(done.wall.as_secs_f64());
+            }
+            eprintln!(
+                "bench bugs: {bug} ({label}) seed {seed}: {}",
+                check.verdict_word()
+            );
+        }
+    }
+    Ok(Ok(row))
 }
 
 /// Run the suite.
@@ -108,84 +197,49 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         "detected",
         "median violation at (s)",
         "median wall (s)",
+        "false positives",
         "anomalies",
     ]);
-    let mut false_positives = 0;
-    let mut correct_runs = 0;
+    let (mut false_positives, mut correct_runs) = (0, 0);
     let only = std::env::var("FAULTLINE_BENCH_BUGS").unwrap_or_default();
     let only: Vec<&str> = only.split(',').filter(|s| !s.is_empty()).collect();
-    for (bug, nemesis, workload, cluster) in CASES {
+    for case in CASES {
+        let (bug, nemesis, workload, cluster) = case;
         if !only.is_empty() && !only.contains(&bug) {
             continue;
         }
-        let mut at = Vec::new();
-        let mut walls = Vec::new();
-        let mut classes = std::collections::BTreeSet::new();
-        for (label, with_bug) in [("bug", true), ("correct", false)] {
-            for seed in 1..=runs as u64 {
-                let dir = scratch()?;
-                let input = PlanInput {
-                    cluster: Some(cluster.into()),
-                    nemesis: Some(resolve_file(dir.path(), nemesis)?.into()),
-                    workload: Some(resolve_file(dir.path(), workload)?.into()),
-                    nodes: Some(3),
-                    clients: Some(8),
-                    rate: Some(300.0),
-                    time_limit: Some(
-                        if workload == "list-append" {
-                            txn_time_limit
-                        } else {
-                            time_limit
-                        }
-                        .into(),
-                    ),
-                    seed: Some(seed),
-                    bug: with_bug.then(|| bug.to_string()),
-                    name: Some(format!("bench-{bug}-{label}")),
-                    ..Default::default()
-                };
-                let done = run_plan(&rt, &dir.path().join("results"), input)?;
-                let results = &done.report.results;
-                let check = &results.check;
-                if with_bug {
-                    walls.push(done.wall.as_secs_f64());
-                    if check.is_invalid() {
-                        // A witness without timed ops (e.g. incompatible-order) counts as found
-                        // at the end of the workload.
-                        let ns = check
-                            .violation_at_ns()
-                            .unwrap_or((results.duration_s * 1e9) as i64);
-                        at.push(ns as f64 / 1e9);
-                        classes.extend(anomaly_names(check));
-                    }
-                } else {
-                    correct_runs += 1;
-                    if check.is_invalid() {
-                        false_positives += 1;
-                    }
-                }
-                eprintln!(
-                    "bench bugs: {bug} ({label}) seed {seed}: {}",
-                    check.verdict_word()
-                );
+        let limit = if workload == "list-append" {
+            txn_time_limit
+        } else {
+            time_limit
+        };
+        let row = match run_case(&rt, case, runs, limit)? {
+            Ok(row) => row,
+            Err(why) => {
+                let why = format!("skipped: {}", why.lines().next().unwrap_or_default());
+                b.push_record([bug, nemesis, cluster, "0", &why, "", "", "", ""].map(String::from));
+                continue;
             }
-        }
+        };
+        false_positives += row.false_positives;
+        correct_runs += runs;
         b.push_record([
             bug.to_string(),
             nemesis.to_string(),
             cluster.to_string(),
             runs.to_string(),
-            at.len().to_string(),
-            if at.is_empty() {
+            row.at.len().to_string(),
+            if row.at.is_empty() {
                 "-".into()
             } else {
-                format!("{:.1}", median(at))
+                format!("{:.1}", median(row.at))
             },
-            format!("{:.1}", median(walls)),
-            if classes.is_empty() {
+            format!("{:.1}", median(row.walls)),
+            row.false_positives.to_string(),
+            if row.classes.is_empty() {
                 "-".into()
             } else {
-                classes.into_iter().collect::<Vec<_>>().join(", ")
+                row.classes.into_iter().collect::<Vec<_>>().join(", ")
             },
         ]);
     }
@@ -216,7 +270,7 @@ fn correct_only(
     ]);
     let mut rows = 0;
     for (nemesis, net) in CORRECT_ONLY {
-        if !only.is_empty() && !only.contains(&nemesis) {
+        if !only.is_empty() && !only.contains(&nemesis) && !only.contains(&"correct") {
             continue;
         }
         rows += 1;
@@ -238,7 +292,7 @@ fn correct_only(
             };
             let done = match run_plan(rt, &dir.path().join("results"), input) {
                 Ok(d) => d,
-                Err(e) if e.0.contains(" needs ") => {
+                Err(e) if unmet(&e) => {
                     skipped = Some(e.0);
                     break;
                 }
@@ -283,6 +337,6 @@ fn correct_only(
     let mut table = b.build();
     table.with(Style::rounded());
     Ok(format!(
-        "correct node alone under clock and link faults (read-heavy):\n{table}\n"
+        "correct node alone under clock, link and disk faults (read-heavy):\n{table}\n"
     ))
 }

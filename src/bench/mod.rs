@@ -4,6 +4,7 @@
 pub mod bugs;
 pub mod checker;
 mod checker_files;
+mod checker_txn;
 mod harness_run;
 pub mod raft;
 pub mod throughput;

@@ -21,7 +21,7 @@ pub struct TestArgs {
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
     /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
-    /// flaky, loss, mixed).
+    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -39,7 +39,8 @@ pub struct TestArgs {
     /// Seed for op generation and the fault schedule [default: random, printed].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Partition backend: proxy (no root) or netns (root) [default: proxy].
+    /// Partition backend: proxy (no root) or netns (root) [default: proxy; with --hosts,
+    /// nftables on the hosts].
     #[arg(long, value_name = "BACKEND")]
     pub net: Option<String>,
     /// Start the bundled node with this seeded bug (see `faultline-raft --list-bugs`).
@@ -64,6 +65,10 @@ pub struct TestArgs {
     /// flags and seed; flags given here override.
     #[arg(long, value_name = "RUN")]
     pub rerun: Option<PathBuf>,
+    /// Run each node on a remote host over SSH, as this file says (node id -> user@host[:port];
+    /// `faultline lab up` writes one for namespaced hosts on this machine).
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 impl TestArgs {
@@ -86,6 +91,7 @@ impl TestArgs {
             client_timeout: self.client_timeout.clone(),
             check_time_limit: self.check_time_limit.clone(),
             rerun: self.rerun.clone(),
+            hosts: self.hosts.clone(),
         }
     }
 }

@@ -14,7 +14,8 @@
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
 //!   `election-flap`, `vote-twice`).
-//! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`), the schedule
+//! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`, `disk`: power
+//!   loss, torn writes, EIO and ENOSPC through the run's lazy filesystems), the schedule
 //!   loop ([`Nemesis::run`], `runloop`) and [`Nemesis::heal_all`].
 //! - [`note`]: [`FaultNote`], the targets and roles a scheduled fault's first op records.
 //! - [`coverage`]: which faults hit which roles, and availability in each fault window, computed
@@ -24,6 +25,7 @@
 
 mod clocks;
 pub mod coverage;
+mod disk;
 mod kind;
 mod links;
 pub mod note;
@@ -42,9 +44,9 @@ pub use kind::FaultKind;
 pub use note::{FaultNote, TargetRole};
 pub use params::{ClockParams, LinkParams};
 pub use partition::Partition;
-pub use plan::{LeaderAction, Planned, PlannedFault, Planner};
+pub use plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
-pub use requirements::{Capabilities, Missing, Requirement};
+pub use requirements::{Capabilities, HostNeed, Missing, Requirement};
 pub use schedule::{NemesisSchedule, Restricted, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 

@@ -38,6 +38,8 @@ pub struct PlanInput {
     pub check_time_limit: Option<String>,
     /// `--rerun`: a stored run (its directory or `test.toml`) whose flags and specs to repeat.
     pub rerun: Option<PathBuf>,
+    /// `--hosts`: a hosts file placing each node on a remote host reached over SSH.
+    pub hosts: Option<PathBuf>,
 }
 
 /// Which partition backend to use.
@@ -47,6 +49,8 @@ pub enum NetKind {
     Proxy,
     /// Network namespaces + nftables (root).
     Netns,
+    /// nftables rules on remote hosts (implied by `--hosts`).
+    Hosts,
 }
 
 impl NetKind {
@@ -55,6 +59,7 @@ impl NetKind {
         match self {
             NetKind::Proxy => "proxy",
             NetKind::Netns => "netns",
+            NetKind::Hosts => "hosts",
         }
     }
 }

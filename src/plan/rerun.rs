@@ -98,6 +98,7 @@ pub fn read(path: &Path, flags: &PlanInput) -> Result<(PlanInput, Embedded), Pla
         name: text_of("name")?,
         client_timeout: text_of("client_timeout")?,
         check_time_limit: text_of("check_time_limit")?,
+        hosts: text_of("hosts")?.map(PathBuf::from),
         ..Default::default()
     };
 
@@ -152,5 +153,6 @@ fn merge(stored: PlanInput, flags: &PlanInput) -> PlanInput {
         client_timeout: f.client_timeout.or(stored.client_timeout),
         check_time_limit: f.check_time_limit.or(stored.check_time_limit),
         rerun: None,
+        hosts: f.hosts.or(stored.hosts),
     }
 }

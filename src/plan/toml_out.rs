@@ -26,6 +26,9 @@ impl Plan {
         if let Some(b) = &self.bug {
             parts.push(format!("--bug {b}"));
         }
+        if let Some((path, _)) = &self.hosts {
+            parts.push(format!("--hosts {}", path.display()));
+        }
         parts.push(format!("--name {}", self.name));
         parts.join(" ")
     }
@@ -52,6 +55,9 @@ impl Plan {
         {
             let names: Vec<&str> = consistency_models.iter().map(|m| m.name()).collect();
             m.insert("consistency_models".into(), names.join(","));
+        }
+        if let Some((path, _)) = &self.hosts {
+            m.insert("hosts".into(), path.display().to_string());
         }
         m.insert(
             "bug".into(),
@@ -92,6 +98,9 @@ pub fn render(plan: &Plan) -> String {
     test.insert("net".into(), s(plan.net.name().into()));
     if let Some(b) = &plan.bug {
         test.insert("bug".into(), s(b.clone()));
+    }
+    if let Some((path, _)) = &plan.hosts {
+        test.insert("hosts".into(), s(path.display().to_string()));
     }
     test.insert(
         "client_timeout".into(),

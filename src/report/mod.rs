@@ -22,8 +22,8 @@ pub mod text;
 
 pub use error::ReportError;
 pub use escape::esc;
-pub use html::{render_html, write_report, write_run_report};
-pub use junit::{render_junit, write_junit, write_run_junit};
+pub use html::{render_html, render_txn_html, write_report, write_run_report, write_txn_report};
+pub use junit::{render_junit, render_txn_junit, write_junit, write_run_junit, write_txn_junit};
 pub use results::RunResults;
 pub use run_check::RunCheck;
 pub use stored::{load_run, StoredRun};

@@ -59,6 +59,9 @@ pub enum RunError {
     /// The client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// A disk fault's lazy filesystem could not be set up.
+    #[error(transparent)]
+    Disk(#[from] crate::disk::DiskError),
     /// The nemesis failed.
     #[error(transparent)]
     Nemesis(#[from] crate::nemesis::NemesisError),
@@ -300,9 +303,16 @@ async fn execute(
         None => None,
     };
     let spec = setup::clocked_spec(&plan.cluster, clock.as_deref());
-    let net = setup::backend(plan)?;
+    let (net, placement) = setup::backend(plan).await?;
+    // Mounted before the nodes start and declared before the cluster, so that on every path the
+    // nodes are stopped (the cluster drops) before their filesystems are unmounted.
+    let disks = if pre.schedule.needs_lazyfs() {
+        Some(setup::mount_disks(&plan.cluster.node_ids(), run_dir).await?)
+    } else {
+        None
+    };
     let cluster = tokio::select! {
-        c = Cluster::start(&spec, net.as_ref(), run_dir) => Arc::new(c?),
+        c = Cluster::start_on(&spec, net.as_ref(), &placement, run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
@@ -323,6 +333,7 @@ async fn execute(
         plan,
         schedule: &pre.schedule,
         clock: clock.clone(),
+        disks: disks.clone(),
     };
     let result = phase
         .run(&cluster, net.clone(), recorder.clone(), abort.clone())
@@ -366,6 +377,7 @@ async fn execute(
         }
     }
     cluster.stop_all();
+    drop(disks);
     net.shutdown()?;
     for e in cluster.unexpected_exits() {
         tracing::info!("node exited on its own: {e:?}");
