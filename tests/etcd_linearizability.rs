@@ -21,7 +21,7 @@ use faultline::cluster::{Cluster, ClusterSpec};
 use faultline::history::Recorder;
 use faultline::net::netns::{NetnsBackend, NetnsOptions};
 use faultline::net::NetBackend;
-use faultline::workload::driver::{drive, final_reads, DriveConfig, Progress};
+use faultline::workload::driver::{drive, final_reads, final_requests, DriveConfig, Progress};
 use faultline::workload::spec::WorkloadSpec;
 use netns_support::{assert_nothing_left, can_run, leftovers};
 
@@ -93,7 +93,7 @@ async fn checked_run(read: ReadMode, seconds: u64) -> Verdict {
     let stats = workers.await.expect("workers");
     let keys = workload.key_names();
     let missing = final_reads(
-        &keys,
+        &final_requests(&workload, &keys),
         &base,
         &recorder,
         stats.next_process,

@@ -16,14 +16,32 @@ fn etcd_transactions_are_strict_serializable_under_partitions_kills_and_pauses()
     let before = leftovers();
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clusters/etcd.toml");
     let spec = spec.to_string_lossy().into_owned();
-    for (workload, nemesis) in [("list-append", "partition-halves"), ("rw-register", "mixed")] {
+    for (workload, nemesis) in [
+        ("list-append", "partition-halves"),
+        ("rw-register", "mixed"),
+    ] {
         let results = tempfile::tempdir().expect("results dir");
         let nemesis_file = format!("nemesis/{nemesis}.toml");
         let run = faultline_test(
             &[
-                "--cluster", &spec, "--net", "netns", "--workload", workload, "--nemesis",
-                &nemesis_file, "--time-limit", "12s", "--seed", "11", "--clients", "6", "--rate",
-                "60", "--client-timeout", "2s",
+                "--cluster",
+                &spec,
+                "--net",
+                "netns",
+                "--workload",
+                workload,
+                "--nemesis",
+                &nemesis_file,
+                "--time-limit",
+                "12s",
+                "--seed",
+                "11",
+                "--clients",
+                "6",
+                "--rate",
+                "60",
+                "--client-timeout",
+                "2s",
             ],
             results.path(),
         );

@@ -24,10 +24,28 @@ fn results_json(dir: &std::path::Path) -> Value {
     serde_json::from_str(&text).expect("results.json parses")
 }
 
-fn txn_run(dir: &std::path::Path, workload: &str, nemesis: &str, seed: &str, extra: &[&str]) -> std::process::Output {
+fn txn_run(
+    dir: &std::path::Path,
+    workload: &str,
+    nemesis: &str,
+    seed: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let mut args = vec![
-        "--workload", workload, "--nemesis", nemesis, "--nodes", "3", "--clients", "8", "--rate",
-        "300", "--time-limit", "8s", "--seed", seed,
+        "--workload",
+        workload,
+        "--nemesis",
+        nemesis,
+        "--nodes",
+        "3",
+        "--clients",
+        "8",
+        "--rate",
+        "300",
+        "--time-limit",
+        "8s",
+        "--seed",
+        seed,
     ];
     args.extend_from_slice(extra);
     run_test(dir, &args)
@@ -46,16 +64,24 @@ fn list_append_and_rw_register_are_valid_under_the_mixed_nemesis() {
             .lines()
             .find(|l| l.contains(" txn "))
             .unwrap_or_else(|| panic!("no txn row in the summary: {stdout}"));
-        assert!(stdout.contains("VALID") && stdout.contains(workload), "{stdout}");
+        assert!(
+            stdout.contains("VALID") && stdout.contains(workload),
+            "{stdout}"
+        );
         let r = results_json(dir.path());
         assert_eq!(r["check"]["valid"], Value::Bool(true), "{workload}");
         assert_eq!(r["check"]["anomaly_types"], serde_json::json!([]));
         let ok = r["outcomes"]["txn"]["ok"].as_u64().unwrap_or(0);
-        assert!(ok > 500, "{workload}: only {ok} transactions committed ({txn_row})");
+        assert!(
+            ok > 500,
+            "{workload}: only {ok} transactions committed ({txn_row})"
+        );
         assert!(txn_row.contains(&ok.to_string()), "{txn_row}");
         // The final reads are read-only transactions over the live keys.
         let history = std::fs::read_to_string(latest(dir.path()).join("history.jsonl")).unwrap();
-        assert!(history.lines().all(|l| !l.contains("\"process\":") || l.contains("\"nemesis\"") || l.contains("\"f\":\"txn\"")));
+        assert!(history.lines().all(|l| !l.contains("\"process\":")
+            || l.contains("\"nemesis\"")
+            || l.contains("\"f\":\"txn\"")));
     }
 }
 
@@ -84,10 +110,21 @@ fn finds(bug: &str, nemesis: &str, classes: &[&str]) {
         );
         let r = results_json(dir.path());
         assert_eq!(r["check"]["valid"], Value::Bool(false));
-        assert!(!r["check"]["not"].as_array().unwrap().is_empty(), "{}", r["check"]);
+        assert!(
+            !r["check"]["not"].as_array().unwrap().is_empty(),
+            "{}",
+            r["check"]
+        );
         let html = std::fs::read_to_string(latest(dir.path()).join("report.html")).unwrap();
-        assert!(html.contains("id=\"anomalies\""), "report.html lacks the anomalies");
-        assert!(start.elapsed() < Duration::from_secs(60), "took {:?}", start.elapsed());
+        assert!(
+            html.contains("id=\"anomalies\""),
+            "report.html lacks the anomalies"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "took {:?}",
+            start.elapsed()
+        );
         return;
     }
     panic!("{bug} was not found in 3 runs");
@@ -95,7 +132,11 @@ fn finds(bug: &str, nemesis: &str, classes: &[&str]) {
 
 #[test]
 fn txn_split_shows_non_atomic_transactions() {
-    finds("txn-split", "none", &["G1b", "G1c", "G-single", "G2-item", "G0", "internal"]);
+    finds(
+        "txn-split",
+        "none",
+        &["G1b", "G1c", "G-single", "G2-item", "G0", "internal"],
+    );
 }
 
 #[test]
@@ -111,7 +152,11 @@ fn stale_txn_read_shows_stale_reads() {
 #[test]
 fn a_node_without_the_txn_endpoint_stops_the_run_naming_it() {
     // etcd serves /health but not /txn: a real HTTP server that lacks the endpoint.
-    if std::process::Command::new("etcd").arg("--version").output().is_err() {
+    if std::process::Command::new("etcd")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(
             std::env::var("CI").map_or(true, |v| v != "true"),
             "etcd must be on PATH under CI=true (apt-get install etcd-server)"
@@ -138,13 +183,30 @@ ready = { http_get = "/health", timeout = "10s" }
     let start = Instant::now();
     let out = run_test(
         dir.path(),
-        &["--cluster", &spec, "--workload", "list-append", "--nemesis", "none", "--time-limit", "5s"],
+        &[
+            "--cluster",
+            &spec,
+            "--workload",
+            "list-append",
+            "--nemesis",
+            "none",
+            "--time-limit",
+            "5s",
+        ],
     );
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr.lines().next().unwrap_or("");
     assert!(line.contains("POST /txn") && line.contains("n1"), "{line}");
-    assert!(start.elapsed() < Duration::from_secs(20), "the run went on: {:?}", start.elapsed());
-    let history = std::fs::read_to_string(latest(dir.path()).join("history.jsonl")).unwrap_or_default();
-    assert!(!history.contains("\"f\":\"txn\""), "transactions were sent: {history}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "the run went on: {:?}",
+        start.elapsed()
+    );
+    let history =
+        std::fs::read_to_string(latest(dir.path()).join("history.jsonl")).unwrap_or_default();
+    assert!(
+        !history.contains("\"f\":\"txn\""),
+        "transactions were sent: {history}"
+    );
 }

@@ -25,7 +25,7 @@ use faultline::cluster::Cluster;
 use faultline::history::{OpType, Recorder};
 use faultline::net::netns::{NetnsBackend, NetnsOptions};
 use faultline::net::NetBackend;
-use faultline::workload::driver::{drive, final_reads, DriveConfig, Progress};
+use faultline::workload::driver::{drive, final_reads, final_requests, DriveConfig, Progress};
 use faultline::workload::spec::WorkloadSpec;
 use netns_support::{assert_nothing_left, faultline_test, leftovers, SERIAL};
 use zookeeper_support::{can_run_zk, default_droppings, spec, stray_open_files};
@@ -110,7 +110,7 @@ async fn checked_phase(
     let leader = wait_leader(&base).await;
     let reader = base.for_server(ids.iter().position(|i| *i == leader).unwrap_or(0));
     let missing = final_reads(
-        &workload.key_names(),
+        &final_requests(&workload, &workload.key_names()),
         &reader,
         &recorder,
         stats.next_process,

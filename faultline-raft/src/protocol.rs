@@ -129,9 +129,9 @@ impl MicroOp {
     /// The key it touches.
     pub fn key(&self) -> &str {
         match self {
-            MicroOp::Read { key, .. } | MicroOp::Append { key, .. } | MicroOp::Write { key, .. } => {
-                key
-            }
+            MicroOp::Read { key, .. }
+            | MicroOp::Append { key, .. }
+            | MicroOp::Write { key, .. } => key,
         }
     }
 
@@ -208,9 +208,10 @@ mod tests {
 
     #[test]
     fn micro_ops_travel_as_three_element_arrays() {
-        let body: TxnBody =
-            serde_json::from_value(json!({"ops": [["append", "x", 1], ["r", "y", null], ["w", "z", 3], ["r", "x"]]}))
-                .expect("parses");
+        let body: TxnBody = serde_json::from_value(
+            json!({"ops": [["append", "x", 1], ["r", "y", null], ["w", "z", 3], ["r", "x"]]}),
+        )
+        .expect("parses");
         assert_eq!(
             body.ops[0],
             MicroOp::Append {
@@ -224,8 +225,16 @@ mod tests {
             back,
             json!({"ops": [["append", "x", 1], ["r", "y", null], ["w", "z", 3], ["r", "x", null]]})
         );
-        for bad in [json!(["inc", "x", 1]), json!(["append", 3, 1]), json!(["w", "x"]), json!("r")] {
-            assert!(serde_json::from_value::<MicroOp>(bad.clone()).is_err(), "{bad}");
+        for bad in [
+            json!(["inc", "x", 1]),
+            json!(["append", 3, 1]),
+            json!(["w", "x"]),
+            json!("r"),
+        ] {
+            assert!(
+                serde_json::from_value::<MicroOp>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

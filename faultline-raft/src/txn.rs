@@ -20,10 +20,7 @@ pub fn is_read_only(ops: &[MicroOp]) -> bool {
 /// Evaluate `ops` against `kv` without changing it: the micro-ops with their reads filled in and
 /// the final value of every key written. `Err` (abort, nothing to apply) when an append targets
 /// a key that holds something other than a list.
-pub fn eval(
-    kv: &Kv,
-    ops: &[MicroOp],
-) -> Result<(Vec<MicroOp>, BTreeMap<String, Value>), String> {
+pub fn eval(kv: &Kv, ops: &[MicroOp]) -> Result<(Vec<MicroOp>, BTreeMap<String, Value>), String> {
     let mut writes: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {

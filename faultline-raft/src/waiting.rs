@@ -234,7 +234,17 @@ mod tests {
         let next = p.applied(&e, result).expect("the read is next");
         assert!(rx.try_recv().is_err(), "not answered before the last part");
         // Another client's append lands between the parts.
-        kv.apply(&txn_entry(4, 1, MicroOp::Append { key: "x".into(), value: json!(9) }).cmd);
+        kv.apply(
+            &txn_entry(
+                4,
+                1,
+                MicroOp::Append {
+                    key: "x".into(),
+                    value: json!(9),
+                },
+            )
+            .cmd,
+        );
         p.part_proposed(next.group, 5, 1);
         let e = txn_entry(5, 1, next.op);
         let result = kv.apply(&e.cmd);

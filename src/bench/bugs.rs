@@ -23,7 +23,12 @@ use crate::report::RunCheck;
 fn anomaly_names(check: &RunCheck) -> Vec<String> {
     check
         .txn()
-        .map(|r| r.anomaly_types.iter().map(|a| a.name().to_string()).collect())
+        .map(|r| {
+            r.anomaly_types
+                .iter()
+                .map(|a| a.name().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -265,7 +265,10 @@ fn transaction_workloads_check_isolation_and_refuse_zookeeper() {
     })
     .unwrap_err()
     .to_string();
-    assert!(e.starts_with("--workload") && e.contains("zookeeper"), "{e}");
+    assert!(
+        e.starts_with("--workload") && e.contains("zookeeper"),
+        "{e}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let w = dir.path().join("w.toml");
     std::fs::write(
@@ -276,5 +279,8 @@ fn transaction_workloads_check_isolation_and_refuse_zookeeper() {
     let e = resolve(|i| i.workload = Some(w.clone()))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("consistency_models") && e.contains("w.toml"), "{e}");
+    assert!(
+        e.contains("consistency_models") && e.contains("w.toml"),
+        "{e}"
+    );
 }

@@ -127,5 +127,9 @@ fn witness_complete_at(w: &Witness) -> Option<i64> {
         }
         _ => return None,
     };
-    times.into_iter().collect::<Option<Vec<i64>>>()?.into_iter().max()
+    times
+        .into_iter()
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .max()
 }

@@ -12,10 +12,10 @@ use tabled::settings::Style;
 use super::results::{FaultRecord, Latency, Outcomes, RunResults};
 use super::text::op_text;
 use crate::checker::{CheckReport, Verdict};
-use crate::report::RunCheck;
 use crate::history::{History, OpType, Process};
 use crate::nemesis::coverage::{LEFT_OUT, WARNING};
 use crate::nemesis::note::describe;
+use crate::report::RunCheck;
 
 /// What a history says about a run, before checking.
 #[derive(Debug, Clone, Default, PartialEq)]

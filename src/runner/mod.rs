@@ -175,32 +175,30 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
     let executed = execute(plan, &pre, &run_dir, recorder.clone(), abort_rx).await;
     ctrl_c.abort();
     let history = recorder.finish();
-    let base = |check: RunCheck,
-                duration_s: f64,
-                aborted: Option<String>,
-                h: &crate::history::History| {
-        let stats = RunStats::from_history(h);
-        let ok = stats.outcomes.get("all").map(|o| o.ok).unwrap_or(0);
-        RunResults {
-            name: plan.name.clone(),
-            started_at: started_at.clone(),
-            seed: plan.seed,
-            rerun: plan.rerun_command(),
-            config: plan.config_pairs(),
-            duration_s,
-            throughput: if duration_s > 0.0 {
-                ok as f64 / duration_s
-            } else {
-                0.0
-            },
-            outcomes: stats.outcomes,
-            latency: stats.latency,
-            faults: stats.faults,
-            check,
-            aborted,
-            coverage: Coverage::from_history(h),
-        }
-    };
+    let base =
+        |check: RunCheck, duration_s: f64, aborted: Option<String>, h: &crate::history::History| {
+            let stats = RunStats::from_history(h);
+            let ok = stats.outcomes.get("all").map(|o| o.ok).unwrap_or(0);
+            RunResults {
+                name: plan.name.clone(),
+                started_at: started_at.clone(),
+                seed: plan.seed,
+                rerun: plan.rerun_command(),
+                config: plan.config_pairs(),
+                duration_s,
+                throughput: if duration_s > 0.0 {
+                    ok as f64 / duration_s
+                } else {
+                    0.0
+                },
+                outcomes: stats.outcomes,
+                latency: stats.latency,
+                faults: stats.faults,
+                check,
+                aborted,
+                coverage: Coverage::from_history(h),
+            }
+        };
     let unchecked = |reason: &str| check::unchecked(plan, reason);
 
     let (executed, history) = match (executed, history) {

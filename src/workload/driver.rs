@@ -61,7 +61,7 @@ pub struct DriveStats {
 /// Where a worker's requests come from.
 enum Source {
     /// Its own seeded generator.
-    Own(OpGenerator),
+    Own(Box<OpGenerator>),
     /// The run's shared transaction generator.
     Shared(Arc<Mutex<TxnGenerator>>),
 }
@@ -162,7 +162,7 @@ pub async fn drive(
     for (w, client) in clients.into_iter().enumerate() {
         let mut gen = match &shared {
             Some(g) => Source::Shared(g.clone()),
-            None => Source::Own(OpGenerator::new(spec, cfg.seed, w as u64)),
+            None => Source::Own(Box::new(OpGenerator::new(spec, cfg.seed, w as u64))),
         };
         let (limiter, recorder, stop, progress, invoked) = (
             limiter.clone(),

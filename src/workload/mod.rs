@@ -16,8 +16,8 @@ pub mod txn_gen;
 
 pub use driver::{drive, final_reads, final_requests, DriveConfig, DriveStats, Progress};
 pub use generator::OpGenerator;
-pub use txn_gen::TxnGenerator;
 pub use rate::RateLimiter;
 pub use spec::{
     KeyDistribution, Mix, TxnKind, TxnShape, WorkloadError, WorkloadKind, WorkloadSpec,
 };
+pub use txn_gen::TxnGenerator;

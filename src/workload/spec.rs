@@ -314,7 +314,13 @@ mod tests {
 
     #[test]
     fn bundled_workloads_load() {
-        for f in ["register", "cas-register", "kv", "list-append", "rw-register"] {
+        for f in [
+            "register",
+            "cas-register",
+            "kv",
+            "list-append",
+            "rw-register",
+        ] {
             let path = format!("{}/workloads/{f}.toml", env!("CARGO_MANIFEST_DIR"));
             let spec = WorkloadSpec::load(Path::new(&path)).unwrap();
             assert_eq!(spec.name, f);
@@ -352,14 +358,23 @@ mod tests {
             ("model='rw-register'\ntxn_length=[0,2]", "`txn_length`"),
             ("model='rw-register'\ntxn_length=[3,2]", "`txn_length`"),
             ("model='list-append'\nvalues=[0,4]", "`values`"),
-            ("model='list-append'\nmax_writes_per_key=0", "`max_writes_per_key`"),
-            ("model='list-append'\nconsistency_models=[]", "`consistency_models`"),
+            (
+                "model='list-append'\nmax_writes_per_key=0",
+                "`max_writes_per_key`",
+            ),
+            (
+                "model='list-append'\nconsistency_models=[]",
+                "`consistency_models`",
+            ),
         ] {
             let e = WorkloadSpec::parse(&format!("name='x'\n{text}\n[mix]\nread=1\n"), "w.toml");
             let e = e.unwrap_err().to_string();
             assert!(e.contains(field), "{text}: {e}");
         }
-        let e = WorkloadSpec::parse("name='x'\nmodel='list-append'\n[mix]\nread=1\ncas=1\n", "w.toml");
+        let e = WorkloadSpec::parse(
+            "name='x'\nmodel='list-append'\n[mix]\nread=1\ncas=1\n",
+            "w.toml",
+        );
         assert!(e.unwrap_err().to_string().contains("mix.cas"));
     }
 }

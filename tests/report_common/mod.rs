@@ -186,7 +186,7 @@ pub fn run_results(h: &History, check: CheckReport) -> RunResults {
         outcomes,
         latency: [("all".to_string(), lat.clone()), ("read".to_string(), lat)].into_iter().collect(),
         faults: vec![FaultRecord { f: "partition".into(), value: "[n1 n2] [n3 n4 n5]".into(), start_ns: 0, end_ns: Some(end / 2) }],
-        check,
+        check: check.into(),
         aborted: None,
         coverage: faultline::nemesis::coverage::Coverage::from_history(h),
     }

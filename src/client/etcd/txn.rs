@@ -78,11 +78,7 @@ struct Kv {
 /// Parse the read step's answer: one [`Seen`] per key, or how the step ended otherwise.
 pub fn parse_read(status: u16, body: &[u8], keys: &[String]) -> Result<Vec<Seen>, Outcome> {
     if status != 200 {
-        return Err(wire::classify(
-            &Request::Txn { ops: vec![] },
-            status,
-            body,
-        ));
+        return Err(wire::classify(&Request::Txn { ops: vec![] }, status, body));
     }
     let answer: TxnAnswer = serde_json::from_slice(body)
         .map_err(|e| Outcome::Info(format!("unreadable 200 body: {e}")))?;
@@ -97,8 +93,8 @@ pub fn parse_read(status: u16, body: &[u8], keys: &[String]) -> Result<Vec<Seen>
         .responses
         .iter()
         .map(|r| {
-            let kvs: Vec<Kv> = serde_json::from_value(r["response_range"]["kvs"].clone())
-                .unwrap_or_default();
+            let kvs: Vec<Kv> =
+                serde_json::from_value(r["response_range"]["kvs"].clone()).unwrap_or_default();
             match kvs.first() {
                 None => Ok(Seen {
                     value: Value::Null,
@@ -210,7 +206,9 @@ impl EtcdClient {
         let read_only = !ops.iter().any(MicroOp::is_write);
         let (status, body) = match self.post(addr, &read_body(&keys, serializable)).await {
             Ok(answer) => answer,
-            Err(Step::Refused) => return Hop::Refused(format!("{node}: connection refused ({addr})")),
+            Err(Step::Refused) => {
+                return Hop::Refused(format!("{node}: connection refused ({addr})"))
+            }
             // The writes were never sent; a read-only transaction's result is simply unknown.
             Err(Step::Lost(why)) if read_only => return done(OpType::Info, why),
             Err(Step::Lost(why)) => return done(OpType::Fail, format!("read step: {why}")),
@@ -288,7 +286,11 @@ mod tests {
 
     #[test]
     fn the_read_step_ranges_each_key_once() {
-        let o = ops(json!([["r", "x", null], ["append", "x", 1], ["r", "y", null]]));
+        let o = ops(json!([
+            ["r", "x", null],
+            ["append", "x", 1],
+            ["r", "y", null]
+        ]));
         let keys = keys_of(&o);
         assert_eq!(keys, ["x", "y"]);
         let body = read_body(&keys, true);
@@ -307,13 +309,24 @@ mod tests {
         assert_eq!(seen[0].value, json!([1, 2]));
         assert_eq!((seen[0].mod_revision, seen[1].mod_revision), (7, 0));
         assert_eq!(seen[1].value, Value::Null);
-        assert!(matches!(parse_read(200, b"{}", &keys), Err(Outcome::Info(_))));
-        assert!(matches!(parse_read(503, b"{}", &keys), Err(Outcome::Info(_))));
+        assert!(matches!(
+            parse_read(200, b"{}", &keys),
+            Err(Outcome::Info(_))
+        ));
+        assert!(matches!(
+            parse_read(503, b"{}", &keys),
+            Err(Outcome::Info(_))
+        ));
     }
 
     #[test]
     fn evaluation_sees_own_writes_and_the_commit_compares_every_key() {
-        let o = ops(json!([["append", "x", 3], ["r", "x", null], ["w", "z", 5], ["r", "y", null]]));
+        let o = ops(json!([
+            ["append", "x", 3],
+            ["r", "x", null],
+            ["w", "z", 5],
+            ["r", "y", null]
+        ]));
         let keys = keys_of(&o);
         assert_eq!(keys, ["x", "z", "y"]);
         let seen = vec![

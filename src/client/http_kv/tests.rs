@@ -352,7 +352,10 @@ async fn a_node_without_the_txn_endpoint_is_named_by_the_probe() {
     assert!(client(&[with]).probe_txn().await.is_ok());
     let e = client(&[with, without]).probe_txn().await.unwrap_err();
     let text = e.to_string();
-    assert!(text.contains("n2") && text.contains("POST /txn") && text.contains("404"), "{text}");
+    assert!(
+        text.contains("n2") && text.contains("POST /txn") && text.contains("404"),
+        "{text}"
+    );
     let c = client(&[without]).invoke(&txn()).await;
     assert_eq!(c.kind, OpType::Fail, "{c:?}");
 }

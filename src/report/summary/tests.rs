@@ -116,7 +116,8 @@ fn summary_table_snapshot() {
             verdict: Verdict::Valid,
             keys: vec![],
             elapsed_ms: 3,
-        },
+        }
+        .into(),
         aborted: None,
         coverage: Default::default(),
     };
@@ -157,7 +158,8 @@ fn an_invalid_summary_names_the_failing_op_its_node_and_the_op_before_it() {
             },
             keys: vec![],
             elapsed_ms: 3,
-        },
+        }
+        .into(),
         aborted: None,
     };
     let text = render_summary(&r, "results/t/x");
@@ -222,7 +224,8 @@ fn the_summary_says_what_the_faults_hit_and_what_was_left_out() {
             verdict: Verdict::Valid,
             keys: vec![],
             elapsed_ms: 0,
-        },
+        }
+        .into(),
         aborted: None,
         coverage: Coverage::from_history(&h),
     };
