@@ -72,8 +72,10 @@ fn list_append_and_rw_register_are_valid_under_the_mixed_nemesis() {
         assert_eq!(r["check"]["valid"], Value::Bool(true), "{workload}");
         assert_eq!(r["check"]["anomaly_types"], serde_json::json!([]));
         let ok = r["outcomes"]["txn"]["ok"].as_u64().unwrap_or(0);
+        // A few hundred at least even on a loaded 2-core box (about 2000 when idle), so the
+        // verdict is about a real history.
         assert!(
-            ok > 500,
+            ok > 100,
             "{workload}: only {ok} transactions committed ({txn_row})"
         );
         assert!(txn_row.contains(&ok.to_string()), "{txn_row}");

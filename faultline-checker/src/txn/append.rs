@@ -100,7 +100,7 @@ impl Append {
         };
         let e = self.elem(k, last)?;
         let p = self.pos[e as usize];
-        (p != NONE).then_some(p + 1)
+        (p != NONE).then(|| p + 1)
     }
 
     /// The state element `e` (of key `k`) was appended to: its position, or the end of the

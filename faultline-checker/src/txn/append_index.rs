@@ -185,7 +185,7 @@ pub(crate) fn index_reads(t: &Txns, a: &mut Append, edges: &mut Edges) -> Vec<Re
                 Some(&v) => match a.elem(m.key, v) {
                     Some(e) => {
                         let p = a.pos[e as usize];
-                        ((p != NONE).then_some(p + 1), e)
+                        ((p != NONE).then(|| p + 1), e)
                     }
                     None => (None, NONE),
                 },
