@@ -98,7 +98,14 @@ fn finds(bug: &str, nemesis: &str, classes: &[&str]) {
     };
     let start = Instant::now();
     for seed in ["1", "2", "3"] {
-        let out = txn_run(dir.path(), "list-append", &nemesis, seed, &["--bug", bug]);
+        let junit = dir.path().join("junit.xml").display().to_string();
+        let out = txn_run(
+            dir.path(),
+            "list-append",
+            &nemesis,
+            seed,
+            &["--bug", bug, "--junit", &junit],
+        );
         assert_no_nodes_left(dir.path());
         if out.status.code() != Some(1) {
             assert_eq!(out.status.code(), Some(0), "a harness error is no verdict");
@@ -117,10 +124,38 @@ fn finds(bug: &str, nemesis: &str, classes: &[&str]) {
             "{}",
             r["check"]
         );
+        let types: Vec<&str> = r["check"]["anomaly_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            types.iter().any(|t| classes.iter().any(|c| t.contains(c))),
+            "{bug}: anomaly_types {types:?}"
+        );
         let html = std::fs::read_to_string(latest(dir.path()).join("report.html")).unwrap();
         assert!(
             html.contains("id=\"anomalies\""),
             "report.html lacks the anomalies"
+        );
+        // The cycles are drawn (the first few of each class).
+        let cycles = r["check"]["anomalies"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|ws| ws.as_array().unwrap())
+            .filter(|w| w["kind"] == "cycle")
+            .count();
+        let drawn = html.matches("class=\"plot txn-cycle\"").count();
+        assert!(
+            (cycles == 0) == (drawn == 0) && drawn <= cycles,
+            "{bug}: {drawn} cycle diagrams for {cycles} cycles"
+        );
+        let junit = std::fs::read_to_string(&junit).expect("junit.xml");
+        assert!(
+            junit.contains("<failure type=\"invalid\"") && junit.contains(types[0]),
+            "{junit}"
         );
         assert!(
             start.elapsed() < Duration::from_secs(60),
