@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::cluster::{ClientKind, ClusterSpec, SpecError};
 use crate::host::config::{HostsError, HostsFile};
 use crate::nemesis::{NemesisSchedule, ScheduleError};
-use crate::workload::{WorkloadError, WorkloadKind, WorkloadSpec};
+use crate::workload::{WorkloadError, WorkloadSpec};
 
 pub use bundled::resolve_file;
 pub use check_plan::{CheckPlan, DEFAULT_CONSISTENCY_MODEL};
@@ -218,40 +218,7 @@ impl Plan {
         if input.hosts.is_none() {
             cluster.check_requires()?;
         }
-        let check = match workload.kind().map_err(|m| flag("workload", m))? {
-            WorkloadKind::Single(m) => CheckPlan::Linear(m),
-            WorkloadKind::Txn(shape) => {
-                if cluster.client == ClientKind::Zookeeper {
-                    return Err(flag(
-                        "workload",
-                        format!(
-                            "{} runs transactions, which the zookeeper client does not; use a \
-                             single-key workload (register, cas-register, kv) or an http-kv or \
-                             etcd cluster",
-                            workload_path.display()
-                        ),
-                    ));
-                }
-                let names = workload
-                    .consistency_models
-                    .clone()
-                    .unwrap_or_else(|| vec![DEFAULT_CONSISTENCY_MODEL.to_string()]);
-                let consistency_models = names
-                    .iter()
-                    .map(|n| {
-                        n.parse().map_err(|message| WorkloadError::Invalid {
-                            path: workload_path.display().to_string(),
-                            field: "consistency_models",
-                            message,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                CheckPlan::Txn {
-                    kind: shape.kind,
-                    consistency_models,
-                }
-            }
-        };
+        let check = CheckPlan::for_workload(&workload, &workload_path, cluster.client)?;
 
         let clients = match input.clients {
             None => DEFAULT_CLIENTS,
