@@ -45,6 +45,7 @@ pub mod nemesis;
 pub mod net;
 pub mod owner;
 pub mod plan;
+pub mod registry;
 pub mod report;
 pub mod runner;
 pub mod workload;

@@ -43,11 +43,11 @@ impl LazyDisks {
         let data_root = std::fs::canonicalize(data_root).map_err(io("resolve", data_root))?;
         let record = {
             let _lock = registry.lock()?;
-            let swept = registry.sweep();
+            let swept = registry::sweep(&registry);
             if !swept.is_empty() {
                 tracing::info!(?swept, "unmounted lazy filesystems of dead runs");
             }
-            let mut record = registry.new_record();
+            let mut record = registry::new_record(&registry);
             record.mounts = nodes.iter().map(|id| data_root.join(id)).collect();
             registry.write(&record)?;
             record
@@ -116,7 +116,7 @@ impl LazyDisks {
                 drop(session);
             }
         }
-        self.registry.remove(&self.record.run_id);
+        let _ = self.registry.remove(&self.record.run_id);
     }
 }
 
@@ -143,6 +143,7 @@ mod tests {
         let reg = Registry::at(registry::DEFAULT_DIR);
         let mine: Vec<Record> = reg
             .list()
+            .0
             .into_iter()
             .filter(|r| r.run_id == disks.record.run_id)
             .collect();
@@ -151,7 +152,7 @@ mod tests {
         assert!(registry::our_mounts().contains(&canon.join("n1")));
         let run_id = disks.record.run_id.clone();
         drop(disks);
-        assert!(!reg.list().iter().any(|r| r.run_id == run_id));
+        assert!(!reg.list().0.iter().any(|r| r.run_id == run_id));
         let left = registry::our_mounts();
         assert!(
             !left.contains(&canon.join("n1")) && !left.contains(&canon.join("n2")),

@@ -1,17 +1,17 @@
 //! The on-disk registry of live lazy-filesystem mounts (`/run/faultline/mounts/<run id>.json`),
-//! in the pattern of the netns registry: a run records its owner (pid + start time, to survive
-//! pid reuse) and each mountpoint *before* mounting it, under an exclusive lock on `.lock`; the
+//! kept like the netns registry ([`crate::registry`]): a run records its owner (pid + start time, to
+//! survive pid reuse) and each mountpoint *before* mounting it, under the directory's lock; the
 //! sweep takes the same lock, lazily unmounts the mounts of dead owners and drops their records.
 //! A mount of ours that no record names (a lost registry) is swept too. `/run` is a tmpfs, so
 //! records vanish on reboot together with the mounts.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::DiskError;
 use crate::owner;
+use crate::registry::{RecordDir, RegistryError, RunRecord};
 
 /// The registry directory every run on the host shares.
 pub const DEFAULT_DIR: &str = "/run/faultline/mounts";
@@ -32,118 +32,59 @@ pub struct Record {
     pub mounts: Vec<PathBuf>,
 }
 
-/// A registry directory.
-#[derive(Debug, Clone)]
-pub struct Registry {
-    dir: PathBuf,
-}
-
-/// Held while the registry is locked.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
-
-impl Registry {
-    /// The registry at `dir`.
-    pub fn at(dir: impl Into<PathBuf>) -> Registry {
-        Registry { dir: dir.into() }
+impl RunRecord for Record {
+    fn run_id(&self) -> &str {
+        &self.run_id
     }
+}
 
-    fn err(&self, what: &str, path: &Path, e: std::io::Error) -> DiskError {
+/// The mount registry directory (lock, list, write, remove: [`crate::registry`]).
+pub type Registry = RecordDir<Record>;
+
+impl From<RegistryError> for DiskError {
+    fn from(e: RegistryError) -> DiskError {
         DiskError::Io {
-            what: format!("{what} {} (the mount registry; needs root)", path.display()),
-            source: e,
+            what: format!(
+                "{} {} (the mount registry; needs root)",
+                e.what,
+                e.path.display()
+            ),
+            source: e.source,
         }
     }
+}
 
-    /// Take the exclusive lock (blocks while another run holds it).
-    pub fn lock(&self) -> Result<Lock, DiskError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.err("create", &self.dir, e))?;
-        let path = self.dir.join(".lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| self.err("open", &path, e))?;
-        file.lock().map_err(|e| self.err("lock", &path, e))?;
-        Ok(Lock { _file: file })
+/// A new record for this process with a run id no record in `registry` uses.
+pub fn new_record(registry: &Registry) -> Record {
+    let (pid, start_time) = owner::identity();
+    Record {
+        run_id: registry.unused_run_id(),
+        pid,
+        start_time,
+        mounts: Vec::new(),
     }
+}
 
-    /// Every readable record; unreadable files are removed.
-    pub fn list(&self) -> Vec<Record> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for path in entries.flatten().map(|e| e.path()) {
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            match std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-            {
-                Some(r) => out.push(r),
-                None => {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-        }
-        out
+/// Unmount (lazily) every mount of a dead owner and every lazy filesystem no live record names;
+/// drop dead and unreadable records. Caller holds the lock. Returns the mountpoints unmounted.
+pub fn sweep(registry: &Registry) -> Vec<PathBuf> {
+    let (records, unreadable) = registry.list();
+    for path in unreadable {
+        let _ = std::fs::remove_file(path);
     }
-
-    /// Write `record` atomically (temp file + rename).
-    pub fn write(&self, record: &Record) -> Result<(), DiskError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.err("create", &self.dir, e))?;
-        let path = self.dir.join(format!("{}.json", record.run_id));
-        let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(record).unwrap_or_default();
-        std::fs::write(&tmp, bytes).map_err(|e| self.err("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| self.err("rename", &path, e))
-    }
-
-    /// Remove `run_id`'s record (missing is fine).
-    pub fn remove(&self, run_id: &str) {
-        let _ = std::fs::remove_file(self.dir.join(format!("{run_id}.json")));
-    }
-
-    /// A new record for this process with a run id no record uses.
-    pub fn new_record(&self) -> Record {
-        let taken: Vec<String> = self.list().into_iter().map(|r| r.run_id).collect();
-        let run_id = (0..64)
-            .map(|_| format!("{:06x}", rand::random::<u32>() & 0x00ff_ffff))
-            .find(|id| !taken.contains(id))
-            .unwrap_or_else(|| format!("{:06x}", std::process::id() & 0x00ff_ffff));
-        let (pid, start_time) = owner::identity();
-        Record {
-            run_id,
-            pid,
-            start_time,
-            mounts: Vec::new(),
+    let (live, dead): (Vec<Record>, Vec<Record>) = records
+        .into_iter()
+        .partition(|r| owner::alive(r.pid, r.start_time));
+    let mut swept = Vec::new();
+    for m in &our_mounts() {
+        if !live.iter().any(|r| r.mounts.contains(m)) && detach(m) {
+            swept.push(m.clone());
         }
     }
-
-    /// Unmount (lazily) every mount of a dead owner and every lazy filesystem no live record
-    /// names; drop dead records. Caller holds the lock. Returns the mountpoints unmounted.
-    pub fn sweep(&self) -> Vec<PathBuf> {
-        let records = self.list();
-        let (live, dead): (Vec<Record>, Vec<Record>) = records
-            .into_iter()
-            .partition(|r| owner::alive(r.pid, r.start_time));
-        let mounted = our_mounts();
-        let mut swept = Vec::new();
-        for m in &mounted {
-            if !live.iter().any(|r| r.mounts.contains(m)) && detach(m) {
-                swept.push(m.clone());
-            }
-        }
-        for r in dead {
-            self.remove(&r.run_id);
-        }
-        swept
+    for r in dead {
+        let _ = registry.remove(&r.run_id);
     }
+    swept
 }
 
 /// Lazily unmount `mountpoint`; true if it was unmounted.
@@ -215,7 +156,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::at(dir.path());
         let _lock = reg.lock().unwrap();
-        let mut mine = reg.new_record();
+        let mut mine = new_record(&reg);
         mine.mounts.push("/nonexistent/a".into());
         reg.write(&mine).unwrap();
         let dead = Record {
@@ -226,9 +167,9 @@ mod tests {
         };
         reg.write(&dead).unwrap();
         std::fs::write(dir.path().join("junk.json"), "{").unwrap();
-        reg.sweep();
-        assert_eq!(reg.list(), vec![mine.clone()]);
-        reg.remove(&mine.run_id);
-        assert!(reg.list().is_empty());
+        sweep(&reg);
+        assert_eq!(reg.list(), (vec![mine.clone()], vec![]));
+        reg.remove(&mine.run_id).unwrap();
+        assert!(reg.list().0.is_empty());
     }
 }

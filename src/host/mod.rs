@@ -14,7 +14,7 @@
 //! - `exec`: running a short command with a time bound.
 
 pub mod config;
-mod exec;
+pub(crate) mod exec;
 pub mod lab;
 pub mod local;
 mod spawn;

@@ -60,6 +60,9 @@ pub enum LabError {
     /// Namespaces, links or the registry failed.
     #[error(transparent)]
     Net(#[from] NetError),
+    /// The run registry (`/run/faultline/netns`) could not be used.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     /// A file could not be written or read.
     #[error("{what} {}: {source}", path.display())]
     Io {

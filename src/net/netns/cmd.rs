@@ -1,11 +1,12 @@
 //! Running the system tools the netns backend drives (`ip`, `nft`): locating them, bounding how long
 //! each call may take, and turning failures into [`NetError::Command`].
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use crate::host::exec::{self, Input, Output};
+use crate::host::HostError;
 use crate::net::NetError;
 
 /// Longest a single `ip` or `nft` call may take before it is killed and reported.
@@ -30,60 +31,28 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Run `program args...`, feeding `stdin` if given; return stdout on exit status 0.
+/// Run `program args...`, feeding `stdin` if given; return stdout on exit status 0. At most
+/// [`CALL_TIMEOUT`]; both pipes are drained on their own threads ([`crate::host::exec`]).
 pub fn run(program: &Path, args: &[&str], stdin: Option<&str>) -> Result<String, NetError> {
     let line = command_line(program, args);
-    let err = |message: String| NetError::Command {
+    let mut command = Command::new(program);
+    command.args(args);
+    let input = stdin.map_or(Input::Null, |s| Input::Bytes(s.as_bytes()));
+    exec::run(
+        "localhost",
+        &line,
+        command,
+        input,
+        Output::Capture,
+        CALL_TIMEOUT,
+        |mut c| c.spawn(),
+    )
+    .map_err(|e| NetError::Command {
         command: line.clone(),
-        message,
-    };
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| err(e.to_string()))?;
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(input.as_bytes())
-            .map_err(|e| err(format!("writing stdin: {e}")))?;
-    }
-    // Drain both pipes on their own threads so a chatty child can never block on a full pipe.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let deadline = Instant::now() + CALL_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(err(format!("no answer within {CALL_TIMEOUT:?}")));
-            }
-            Err(e) => return Err(err(e.to_string())),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        Err(err(format!("{status}: {}", stderr.trim())))
-    }
-}
-
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
+        message: match e {
+            HostError::Command { message, .. } => message,
+            other => other.to_string(),
+        },
     })
 }
 

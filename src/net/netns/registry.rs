@@ -2,16 +2,15 @@
 //! run's namespaces, so a later run can tell a crashed run's leftovers from a live neighbour's.
 //!
 //! A run writes its record (owner pid + the owner's start time, to survive pid reuse) *before* it
-//! creates anything, under an exclusive lock on `.lock` in the same directory; the stale sweep
-//! takes the same lock. `/run` is a tmpfs, so records vanish on reboot together with the
-//! namespaces they describe.
+//! creates anything, under the directory's lock ([`crate::registry`]); the stale sweep takes the
+//! same lock.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::net::NetError;
+use crate::registry::{RecordDir, RegistryError, RunRecord};
 
 /// The registry directory every run on the host shares.
 pub const DEFAULT_DIR: &str = "/run/faultline/netns";
@@ -38,102 +37,22 @@ pub struct Record {
     pub lab: Option<PathBuf>,
 }
 
-/// A registry directory.
-#[derive(Debug, Clone)]
-pub struct Registry {
-    dir: PathBuf,
+impl RunRecord for Record {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
 }
 
-/// Held while the registry is locked; unlocks when dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+/// The netns registry directory (lock, list, write, remove: [`crate::registry`]).
+pub type Registry = RecordDir<Record>;
 
-impl Registry {
-    /// The registry at `dir`.
-    pub fn at(dir: impl Into<PathBuf>) -> Registry {
-        Registry { dir: dir.into() }
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Take the registry's exclusive lock (blocks while another run holds it).
-    pub fn lock(&self) -> Result<Lock, NetError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.io_err("create", &self.dir, e))?;
-        let path = self.dir.join(".lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| self.io_err("open", &path, e))?;
-        file.lock().map_err(|e| self.io_err("lock", &path, e))?;
-        Ok(Lock { _file: file })
-    }
-
-    /// Every record, and the paths of files that could not be read as one (left for the caller to
-    /// decide on; the sweep deletes them).
-    pub fn list(&self) -> (Vec<Record>, Vec<PathBuf>) {
-        let mut records = Vec::new();
-        let mut unreadable = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return (records, unreadable);
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let parsed = std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Record>(&b).ok());
-            match parsed {
-                Some(r) => records.push(r),
-                None => unreadable.push(path),
-            }
-        }
-        (records, unreadable)
-    }
-
-    /// Write `record` (atomically: temp file + rename).
-    pub fn write(&self, record: &Record) -> Result<(), NetError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.io_err("create", &self.dir, e))?;
-        let path = self.path_of(&record.run_id);
-        let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(record).map_err(|e| NetError::Command {
-            command: format!("write {}", path.display()),
-            message: e.to_string(),
-        })?;
-        std::fs::write(&tmp, bytes).map_err(|e| self.io_err("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| self.io_err("rename", &path, e))
-    }
-
-    /// Remove the record of `run_id` (missing is fine).
-    pub fn remove(&self, run_id: &str) -> Result<(), NetError> {
-        let path = self.path_of(run_id);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(self.io_err("remove", &path, e))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Path of `run_id`'s record.
-    pub fn path_of(&self, run_id: &str) -> PathBuf {
-        self.dir.join(format!("{run_id}.json"))
-    }
-
-    fn io_err(&self, what: &str, path: &Path, e: std::io::Error) -> NetError {
+impl From<RegistryError> for NetError {
+    fn from(e: RegistryError) -> NetError {
         NetError::Command {
-            command: format!("{what} {}", path.display()),
+            command: format!("{} {}", e.what, e.path.display()),
             message: format!(
-                "{e} (the netns backend keeps its registry in {}; it needs root)",
-                self.dir.display()
+                "{} (the netns backend keeps its registry there; it needs root)",
+                e.source
             ),
         }
     }
