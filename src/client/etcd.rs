@@ -245,14 +245,14 @@ impl EtcdClient {
             }
         };
         Hop::Done(match wire::classify(req, status, &bytes) {
-            wire::Outcome::Ok(value) => Completion {
+            wire::Answer::Ok(value) => Completion {
                 kind: OpType::Ok,
                 value,
                 node,
                 error: None,
             },
-            wire::Outcome::Fail(e) => completion(OpType::Fail, req, node, e),
-            wire::Outcome::Info(e) => completion(OpType::Info, req, node, e),
+            wire::Answer::Fail(e) => completion(OpType::Fail, req, node, e),
+            wire::Answer::Info(e) => completion(OpType::Info, req, node, e),
         })
     }
 }

@@ -17,7 +17,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::wire::{self, encode_value, Outcome};
+use super::wire::{self, encode_value, Answer};
 use super::{completion, EtcdClient, Hop, ReadMode};
 use crate::client::{txn_value, Completion, Request};
 use crate::history::OpType;
@@ -76,14 +76,14 @@ struct Kv {
 }
 
 /// Parse the read step's answer: one [`Seen`] per key, or how the step ended otherwise.
-pub fn parse_read(status: u16, body: &[u8], keys: &[String]) -> Result<Vec<Seen>, Outcome> {
+pub fn parse_read(status: u16, body: &[u8], keys: &[String]) -> Result<Vec<Seen>, Answer> {
     if status != 200 {
         return Err(wire::classify(&Request::Txn { ops: vec![] }, status, body));
     }
     let answer: TxnAnswer = serde_json::from_slice(body)
-        .map_err(|e| Outcome::Info(format!("unreadable 200 body: {e}")))?;
+        .map_err(|e| Answer::Info(format!("unreadable 200 body: {e}")))?;
     if answer.header.is_none() || answer.responses.len() != keys.len() {
-        return Err(Outcome::Info(format!(
+        return Err(Answer::Info(format!(
             "read step answered {} ranges for {} keys",
             answer.responses.len(),
             keys.len()
@@ -102,13 +102,13 @@ pub fn parse_read(status: u16, body: &[u8], keys: &[String]) -> Result<Vec<Seen>
                 }),
                 Some(kv) => {
                     let value = match wire::decode_value(&kv.value) {
-                        Outcome::Ok(v) => v,
+                        Answer::Ok(v) => v,
                         other => return Err(other),
                     };
                     let rev = kv.mod_revision.as_deref().unwrap_or("0");
                     let mod_revision = rev
                         .parse()
-                        .map_err(|_| Outcome::Info(format!("mod_revision {rev:?} is no number")))?;
+                        .map_err(|_| Answer::Info(format!("mod_revision {rev:?} is no number")))?;
                     Ok(Seen {
                         value,
                         mod_revision,
@@ -183,15 +183,15 @@ pub fn commit_body(keys: &[String], seen: &[Seen], writes: &BTreeMap<String, Val
 }
 
 /// Classify the commit step's answer.
-pub fn parse_commit(status: u16, body: &[u8]) -> Outcome {
+pub fn parse_commit(status: u16, body: &[u8]) -> Answer {
     if status != 200 {
         return wire::classify(&Request::Txn { ops: vec![] }, status, body);
     }
     match serde_json::from_slice::<TxnAnswer>(body) {
-        Err(e) => Outcome::Info(format!("unreadable 200 body: {e}")),
-        Ok(a) if a.header.is_none() => Outcome::Info("200 answer without a header".into()),
-        Ok(a) if a.succeeded => Outcome::Ok(Value::Null),
-        Ok(_) => Outcome::Fail("aborted: a key changed after it was read (compare failed)".into()),
+        Err(e) => Answer::Info(format!("unreadable 200 body: {e}")),
+        Ok(a) if a.header.is_none() => Answer::Info("200 answer without a header".into()),
+        Ok(a) if a.succeeded => Answer::Ok(Value::Null),
+        Ok(_) => Answer::Fail("aborted: a key changed after it was read (compare failed)".into()),
     }
 }
 
@@ -215,12 +215,12 @@ impl EtcdClient {
         };
         let seen = match parse_read(status, &body, &keys) {
             Ok(seen) => seen,
-            Err(Outcome::Fail(why) | Outcome::Info(why)) if !read_only => {
+            Err(Answer::Fail(why) | Answer::Info(why)) if !read_only => {
                 return done(OpType::Fail, format!("read step: {why}"))
             }
-            Err(Outcome::Fail(why)) => return done(OpType::Fail, why),
-            Err(Outcome::Info(why)) => return done(OpType::Info, why),
-            Err(Outcome::Ok(_)) => return done(OpType::Info, "read step: no result".into()),
+            Err(Answer::Fail(why)) => return done(OpType::Fail, why),
+            Err(Answer::Info(why)) => return done(OpType::Info, why),
+            Err(Answer::Ok(_)) => return done(OpType::Info, "read step: no result".into()),
         };
         let (results, writes) = match eval(ops, &keys, &seen) {
             Ok(r) => r,
@@ -237,9 +237,9 @@ impl EtcdClient {
         }
         match self.post(addr, &commit_body(&keys, &seen, &writes)).await {
             Ok((status, body)) => match parse_commit(status, &body) {
-                Outcome::Ok(_) => ok,
-                Outcome::Fail(why) => done(OpType::Fail, why),
-                Outcome::Info(why) => done(OpType::Info, why),
+                Answer::Ok(_) => ok,
+                Answer::Fail(why) => done(OpType::Fail, why),
+                Answer::Info(why) => done(OpType::Info, why),
             },
             // Never connected: the commit was not sent.
             Err(Step::Refused) => done(OpType::Fail, format!("{node}: connection refused")),
@@ -311,11 +311,11 @@ mod tests {
         assert_eq!(seen[1].value, Value::Null);
         assert!(matches!(
             parse_read(200, b"{}", &keys),
-            Err(Outcome::Info(_))
+            Err(Answer::Info(_))
         ));
         assert!(matches!(
             parse_read(503, b"{}", &keys),
-            Err(Outcome::Info(_))
+            Err(Answer::Info(_))
         ));
     }
 
@@ -360,13 +360,13 @@ mod tests {
     fn a_failed_compare_is_an_abort() {
         assert!(matches!(
             parse_commit(200, br#"{"header":{"revision":"3"}}"#),
-            Outcome::Fail(_)
+            Answer::Fail(_)
         ));
         assert!(matches!(
             parse_commit(200, br#"{"header":{},"succeeded":true}"#),
-            Outcome::Ok(_)
+            Answer::Ok(_)
         ));
-        assert!(matches!(parse_commit(503, b"{}"), Outcome::Info(_)));
-        assert!(matches!(parse_commit(400, b"{}"), Outcome::Fail(_)));
+        assert!(matches!(parse_commit(503, b"{}"), Answer::Info(_)));
+        assert!(matches!(parse_commit(400, b"{}"), Answer::Fail(_)));
     }
 }

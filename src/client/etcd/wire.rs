@@ -62,7 +62,7 @@ pub fn encode_value(value: &Value) -> Vec<u8> {
 
 /// What a node's answer means for the request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum Answer {
     /// It happened; reads carry the value read (`null` = absent).
     Ok(Value),
     /// It certainly did not happen.
@@ -113,52 +113,52 @@ struct ErrorBody {
 ///   request, too many requests, auth): `fail`.
 /// - everything else (5xx — etcd reports "request timed out" and "leader changed" as 503 —,
 ///   408, unreadable bodies): `info`.
-pub fn classify(req: &Request, status: u16, body: &[u8]) -> Outcome {
+pub fn classify(req: &Request, status: u16, body: &[u8]) -> Answer {
     if status != 200 {
         let reason = error_text(status, body);
         return if (400..500).contains(&status) && status != 408 {
-            Outcome::Fail(reason)
+            Answer::Fail(reason)
         } else {
-            Outcome::Info(reason)
+            Answer::Info(reason)
         };
     }
-    let unreadable = |e: serde_json::Error| Outcome::Info(format!("unreadable 200 body: {e}"));
-    let headerless = || Outcome::Info("200 answer without a header".into());
+    let unreadable = |e: serde_json::Error| Answer::Info(format!("unreadable 200 body: {e}"));
+    let headerless = || Answer::Info("200 answer without a header".into());
     match req {
         Request::Read { .. } => match serde_json::from_slice::<RangeResponse>(body) {
             Err(e) => unreadable(e),
             Ok(r) if r.header.is_none() => headerless(),
             Ok(r) => match r.kvs.first() {
-                None => Outcome::Ok(Value::Null),
+                None => Answer::Ok(Value::Null),
                 Some(kv) => decode_value(&kv.value),
             },
         },
         Request::Write { value, .. } => match serde_json::from_slice::<PutResponse>(body) {
             Err(e) => unreadable(e),
             Ok(r) if r.header.is_none() => headerless(),
-            Ok(_) => Outcome::Ok(value.clone()),
+            Ok(_) => Answer::Ok(value.clone()),
         },
         Request::Cas { from, to, .. } => match serde_json::from_slice::<TxnResponse>(body) {
             Err(e) => unreadable(e),
             Ok(r) if r.header.is_none() => headerless(),
-            Ok(r) if r.succeeded => Outcome::Ok(Value::Array(vec![from.clone(), to.clone()])),
-            Ok(_) => Outcome::Fail("cas mismatch (txn compare failed)".into()),
+            Ok(r) if r.succeeded => Answer::Ok(Value::Array(vec![from.clone(), to.clone()])),
+            Ok(_) => Answer::Fail("cas mismatch (txn compare failed)".into()),
         },
         // Transactions read their 200 answers in `txn.rs`.
-        Request::Txn { .. } => Outcome::Info("a transaction's answer is read step by step".into()),
+        Request::Txn { .. } => Answer::Info("a transaction's answer is read step by step".into()),
     }
 }
 
 /// Decode a stored value: base64 of JSON text. Anything else was not written by faultline, so
 /// the read's result is unknown rather than guessed.
-pub(super) fn decode_value(b64_value: &str) -> Outcome {
+pub(super) fn decode_value(b64_value: &str) -> Answer {
     let bytes = match B64.decode(b64_value) {
         Ok(b) => b,
-        Err(e) => return Outcome::Info(format!("value is not base64: {e}")),
+        Err(e) => return Answer::Info(format!("value is not base64: {e}")),
     };
     match serde_json::from_slice(&bytes) {
-        Ok(v) => Outcome::Ok(v),
-        Err(e) => Outcome::Info(format!(
+        Ok(v) => Answer::Ok(v),
+        Err(e) => Answer::Info(format!(
             "stored value {:?} is not JSON ({e}); was the key written by something else?",
             String::from_utf8_lossy(&bytes)
         )),
@@ -240,22 +240,19 @@ mod tests {
         let hdr = r#"{"header":{"revision":"5"}"#;
         assert_eq!(
             classify(&read(), 200, format!("{hdr}}}").as_bytes()),
-            Outcome::Ok(Value::Null)
+            Answer::Ok(Value::Null)
         );
         let found = format!(r#"{hdr},"kvs":[{{"key":"aw==","value":"Mw=="}}],"count":"1"}}"#);
         assert_eq!(
             classify(&read(), 200, found.as_bytes()),
-            Outcome::Ok(json!(3))
+            Answer::Ok(json!(3))
         );
         let c = cas(json!(1), json!(2));
         let won = format!(r#"{hdr},"succeeded":true}}"#);
-        assert_eq!(
-            classify(&c, 200, won.as_bytes()),
-            Outcome::Ok(json!([1, 2]))
-        );
+        assert_eq!(classify(&c, 200, won.as_bytes()), Answer::Ok(json!([1, 2])));
         assert!(matches!(
             classify(&c, 200, format!("{hdr}}}").as_bytes()),
-            Outcome::Fail(_)
+            Answer::Fail(_)
         ));
         assert!(matches!(
             classify(
@@ -263,7 +260,7 @@ mod tests {
                 429,
                 br#"{"error":"etcdserver: too many requests","code":8}"#
             ),
-            Outcome::Fail(_)
+            Answer::Fail(_)
         ));
     }
 
@@ -282,16 +279,16 @@ mod tests {
         let c = cas(json!(1), json!(2));
         let timed_out = br#"{"error":"etcdserver: request timed out","code":14}"#;
         match classify(&c, 503, timed_out) {
-            Outcome::Info(r) => assert!(r.contains("request timed out"), "{r}"),
+            Answer::Info(r) => assert!(r.contains("request timed out"), "{r}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(classify(&c, 408, b""), Outcome::Info(_)));
-        assert!(matches!(classify(&c, 200, b"{}"), Outcome::Info(_)));
-        assert!(matches!(classify(&c, 200, b"not json"), Outcome::Info(_)));
+        assert!(matches!(classify(&c, 408, b""), Answer::Info(_)));
+        assert!(matches!(classify(&c, 200, b"{}"), Answer::Info(_)));
+        assert!(matches!(classify(&c, 200, b"not json"), Answer::Info(_)));
         let foreign = r#"{"header":{},"kvs":[{"key":"aw==","value":"aGk="}]}"#;
         assert!(matches!(
             classify(&read(), 200, foreign.as_bytes()),
-            Outcome::Info(_)
+            Answer::Info(_)
         ));
     }
 }
