@@ -143,8 +143,8 @@ pub fn prepare<M: Model>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{CasRegister, RegOp};
     use crate::history::Op;
+    use crate::models::{CasRegister, RegOp};
     use serde_json::{json, Value};
 
     pub(crate) fn op(p: u64, kind: OpType, f: &str, value: Value) -> Op {

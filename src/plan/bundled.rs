@@ -25,6 +25,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../workloads/cas-register.toml"),
     ),
     ("workloads/kv.toml", include_str!("../../workloads/kv.toml")),
+    (
+        "workloads/contention.toml",
+        include_str!("../../workloads/contention.toml"),
+    ),
     ("nemesis/none.toml", include_str!("../../nemesis/none.toml")),
     ("nemesis/kill.toml", include_str!("../../nemesis/kill.toml")),
     (

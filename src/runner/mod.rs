@@ -8,6 +8,7 @@
 //! backend stop on drop). The runner has no checking, fault or rendering logic of its own: it
 //! calls `checker`, `nemesis` and `report`.
 
+pub mod series;
 mod setup;
 mod store;
 mod workload_phase;
@@ -26,6 +27,7 @@ use crate::report::summary::{render_summary, RunStats};
 use crate::report::RunResults;
 use crate::workload::final_reads;
 
+pub use series::{run_series, SeriesFailed, SeriesReport, SeriesRun};
 pub use setup::Clients;
 
 /// How long to wait for a leader after healing.

@@ -8,13 +8,25 @@ use serde_json::{json, Value};
 use super::spec::{KeyDistribution, WorkloadSpec};
 use crate::client::Request;
 
+/// How a generator draws keys (from the workload's [`KeyDistribution`]).
+#[derive(Debug, Clone)]
+enum KeyPick {
+    /// Every key equally likely.
+    Uniform,
+    /// Cumulative key weights (last element = total).
+    Weighted(Vec<f64>),
+    /// With probability `share`, one of the first `hot` keys; otherwise one of the others.
+    /// Invariant: `1 <= hot < keys.len()`.
+    HotCold { hot: usize, share: f64 },
+}
+
 /// Generates the requests of one worker.
 #[derive(Debug, Clone)]
 pub struct OpGenerator {
     rng: ChaCha8Rng,
     keys: Vec<String>,
-    /// Cumulative key weights (last element = total); empty for uniform.
-    key_cdf: Vec<f64>,
+    /// How the next key is drawn.
+    pick: KeyPick,
     values: [i64; 2],
     /// Cumulative op weights: read, read+write, read+write+cas.
     mix: [u32; 3],
@@ -27,36 +39,54 @@ impl OpGenerator {
         // Stream 0 is left to other seeded consumers (e.g. the nemesis schedule).
         rng.set_stream(worker + 1);
         let keys = spec.key_names();
-        let key_cdf = match spec.key_distribution {
-            KeyDistribution::Uniform => Vec::new(),
-            KeyDistribution::Zipf => {
+        let pick = match (spec.key_distribution, spec.hot_keys, spec.hot_share) {
+            (KeyDistribution::Zipf, ..) => {
                 let mut acc = 0.0;
-                (0..keys.len())
-                    .map(|i| {
-                        acc += 1.0 / ((i + 1) as f64).powf(spec.zipf_exponent);
-                        acc
-                    })
-                    .collect()
+                KeyPick::Weighted(
+                    (0..keys.len())
+                        .map(|i| {
+                            acc += 1.0 / ((i + 1) as f64).powf(spec.zipf_exponent);
+                            acc
+                        })
+                        .collect(),
+                )
             }
+            (KeyDistribution::HotCold, Some(hot), Some(share))
+                if (hot as usize) < keys.len() && hot > 0 =>
+            {
+                KeyPick::HotCold {
+                    hot: hot as usize,
+                    share,
+                }
+            }
+            // A spec that skipped validation: fall back to every key alike.
+            _ => KeyPick::Uniform,
         };
         let m = spec.mix;
         OpGenerator {
             rng,
             keys,
-            key_cdf,
+            pick,
             values: spec.values,
             mix: [m.read, m.read + m.write, m.read + m.write + m.cas],
         }
     }
 
     fn key(&mut self) -> String {
-        let i = match self.key_cdf.last() {
-            None => self.rng.random_range(0..self.keys.len()),
-            Some(total) => {
+        let n = self.keys.len();
+        let i = match &self.pick {
+            KeyPick::Uniform => self.rng.random_range(0..n),
+            KeyPick::Weighted(cdf) => {
+                let total = cdf.last().copied().unwrap_or(0.0);
                 let x = self.rng.random::<f64>() * total;
-                self.key_cdf
-                    .partition_point(|c| *c <= x)
-                    .min(self.keys.len() - 1)
+                cdf.partition_point(|c| *c <= x).min(n - 1)
+            }
+            KeyPick::HotCold { hot, share } => {
+                if self.rng.random::<f64>() < *share {
+                    self.rng.random_range(0..*hot)
+                } else {
+                    self.rng.random_range(*hot..n)
+                }
             }
         };
         self.keys[i].clone()
@@ -136,5 +166,27 @@ mod tests {
         }
         assert!(counts[0] > 2 * counts[4], "{counts:?}");
         assert!(counts.iter().all(|c| *c > 0), "{counts:?}");
+    }
+
+    #[test]
+    fn hot_cold_sends_the_hot_share_to_the_hot_keys_and_reaches_every_cold_one() {
+        let s = spec(
+            "name='x'\nmodel='kv'\nkeys=50\nkey_distribution='hot-cold'\nhot_keys=2\nhot_share=0.6\n[mix]\nread=1\n",
+        );
+        let mut g = OpGenerator::new(&s, 9, 3);
+        let mut counts = [0u32; 50];
+        let draws = 20_000;
+        for _ in 0..draws {
+            let Request::Read { key } = g.next_request() else {
+                panic!("only reads")
+            };
+            counts[key[1..].parse::<usize>().unwrap()] += 1;
+        }
+        let hot = f64::from(counts[0] + counts[1]) / f64::from(draws);
+        assert!((0.57..0.63).contains(&hot), "hot share {hot}");
+        // Each hot key gets about half the hot share, each cold key about 0.4 / 48.
+        assert!(counts[0].abs_diff(counts[1]) < 600, "{counts:?}");
+        let cold = &counts[2..];
+        assert!(cold.iter().all(|c| (90..250).contains(c)), "{cold:?}");
     }
 }

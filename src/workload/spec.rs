@@ -46,6 +46,11 @@ pub enum KeyDistribution {
     Uniform,
     /// Key `i` (0-based) has weight `1 / (i + 1)^zipf_exponent`: a few hot keys.
     Zipf,
+    /// `hot_share` of the ops go to the first `hot_keys` keys (uniformly), the rest to the other
+    /// keys (uniformly): the hot keys keep concurrent ops colliding, while a write lost or served
+    /// stale on a cold key stays visible until the key is written again, seconds later.
+    #[serde(rename = "hot-cold")]
+    HotCold,
 }
 
 /// Relative weights of the op kinds.
@@ -80,6 +85,14 @@ pub struct WorkloadSpec {
     /// Exponent of the zipf distribution.
     #[serde(default = "one_f")]
     pub zipf_exponent: f64,
+    /// `hot-cold`: how many keys are hot (`k0` .. `k{hot_keys-1}`). Invariant once validated:
+    /// set exactly when the distribution is `hot-cold`, and `1 <= hot_keys < keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_keys: Option<u32>,
+    /// `hot-cold`: the share of ops that go to the hot keys, in (0, 1]. Invariant once
+    /// validated: set exactly when `hot_keys` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_share: Option<f64>,
     /// Inclusive range of values written and compared.
     #[serde(default = "default_values")]
     pub values: [i64; 2],
@@ -146,6 +159,7 @@ impl WorkloadSpec {
         if !(self.zipf_exponent.is_finite() && self.zipf_exponent > 0.0) {
             return Err(bad("zipf_exponent", "must be a positive number".into()));
         }
+        self.validate_hot_cold(path)?;
         if self.values[0] > self.values[1] {
             return Err(bad("values", "write [min, max] with min <= max".into()));
         }
@@ -160,6 +174,55 @@ impl WorkloadSpec {
             return Err(bad(
                 "mix.cas",
                 "the register model has no cas; set cas = 0 or model = \"cas-register\"".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_hot_cold(&self, path: &str) -> Result<(), WorkloadError> {
+        let bad = |field, message: String| WorkloadError::Invalid {
+            path: path.to_string(),
+            field,
+            message,
+        };
+        if self.key_distribution != KeyDistribution::HotCold {
+            for (field, set) in [
+                ("hot_keys", self.hot_keys.is_some()),
+                ("hot_share", self.hot_share.is_some()),
+            ] {
+                if set {
+                    return Err(bad(
+                        field,
+                        "only applies to key_distribution = \"hot-cold\"".into(),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        let (Some(hot), Some(share)) = (self.hot_keys, self.hot_share) else {
+            let field = if self.hot_keys.is_none() {
+                "hot_keys"
+            } else {
+                "hot_share"
+            };
+            return Err(bad(
+                field,
+                "key_distribution = \"hot-cold\" needs hot_keys (how many keys are hot) and hot_share (the share of ops they get, e.g. 0.5)".into(),
+            ));
+        };
+        if hot == 0 || hot >= self.keys {
+            return Err(bad(
+                "hot_keys",
+                format!(
+                    "{hot} must be at least 1 and fewer than keys ({}), so that cold keys remain",
+                    self.keys
+                ),
+            ));
+        }
+        if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+            return Err(bad(
+                "hot_share",
+                format!("{share} must be a share of the ops in (0, 1], e.g. 0.5"),
             ));
         }
         Ok(())
@@ -182,7 +245,7 @@ mod tests {
 
     #[test]
     fn bundled_workloads_load() {
-        for f in ["register", "cas-register", "kv"] {
+        for f in ["register", "cas-register", "kv", "contention"] {
             let path = format!("{}/workloads/{f}.toml", env!("CARGO_MANIFEST_DIR"));
             let spec = WorkloadSpec::load(Path::new(&path)).unwrap();
             assert_eq!(spec.name, f);
@@ -199,5 +262,47 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("keyz"));
         let e = WorkloadSpec::parse("name='x'\nmodel='kv'\n[mix]\nread=0\n", "w.toml");
         assert!(e.unwrap_err().to_string().contains("`mix`"));
+    }
+
+    #[test]
+    fn hot_cold_fields_are_checked_and_named() {
+        let parse = |extra: &str| {
+            WorkloadSpec::parse(
+                &format!("name='x'\nmodel='kv'\nkeys=10\n{extra}\n[mix]\nread=1\n"),
+                "w.toml",
+            )
+        };
+        let ok = parse("key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5").unwrap();
+        assert_eq!(ok.key_distribution, KeyDistribution::HotCold);
+        assert_eq!((ok.hot_keys, ok.hot_share), (Some(2), Some(0.5)));
+        for (extra, field) in [
+            ("key_distribution='hot-cold'\nhot_share=0.5", "`hot_keys`"),
+            ("key_distribution='hot-cold'\nhot_keys=2", "`hot_share`"),
+            (
+                "key_distribution='hot-cold'\nhot_keys=10\nhot_share=0.5",
+                "`hot_keys`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=0\nhot_share=0.5",
+                "`hot_keys`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=1.5",
+                "`hot_share`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0",
+                "`hot_share`",
+            ),
+            ("hot_keys=2", "`hot_keys`"),
+            ("key_distribution='zipf'\nhot_share=0.2", "`hot_share`"),
+        ] {
+            let e = parse(extra).unwrap_err().to_string();
+            assert!(e.contains(field), "{extra}: {e}");
+            assert!(e.starts_with("workload file w.toml"), "{e}");
+        }
+        // The parsed spec renders back to TOML that parses to the same spec (test.toml).
+        let again = WorkloadSpec::parse(&toml::to_string(&ok).unwrap(), "t").unwrap();
+        assert_eq!(again, ok);
     }
 }
