@@ -6,7 +6,7 @@
 //! nothing, see [`super::junit`]); an aborted run is an `<error type="aborted">`.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -165,7 +165,7 @@ pub fn render_series_junit(entries: &[SeriesEntry<'_>], suite: &str) -> String {
 
 /// Write [`render_series_junit`] to `path` atomically.
 pub fn write_series_junit(
-    path: &PathBuf,
+    path: &Path,
     entries: &[SeriesEntry<'_>],
     suite: &str,
 ) -> Result<(), ReportError> {
