@@ -119,7 +119,11 @@ pub async fn drive(
     progress: Arc<Progress>,
 ) -> DriveStats {
     let n = cfg.concurrency.max(1) as u64;
-    let limiter = Arc::new(RateLimiter::new(cfg.rate));
+    let limiter = Arc::new(RateLimiter::with_arrivals(
+        cfg.rate,
+        spec.arrivals,
+        cfg.seed,
+    ));
     let invoked = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for (w, client) in clients.into_iter().enumerate() {
@@ -148,6 +152,7 @@ pub async fn drive(
                 let req = gen.next_request();
                 invoked.fetch_add(1, Ordering::Relaxed);
                 let c = perform(client.as_ref(), &recorder, process, &req).await;
+                gen.observe(&req, &c);
                 progress.completed.fetch_add(1, Ordering::Relaxed);
                 let counter = match c.kind {
                     OpType::Ok => &progress.ok,

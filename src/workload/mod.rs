@@ -4,7 +4,7 @@
 //!
 //! - [`spec`]: the workload TOML file (`workloads/*.toml`) and its validation.
 //! - [`generator`]: per-worker seeded op generators (ChaCha8 from the plan seed).
-//! - [`rate`]: a global ops/s limit shared by every worker.
+//! - [`rate`]: a global ops/s limit shared by every worker, evenly spaced or Poisson arrivals.
 //! - [`driver`]: the workers (one process id each, a fresh one after every `info`) and final reads.
 
 pub mod driver;
@@ -14,5 +14,5 @@ pub mod spec;
 
 pub use driver::{drive, final_reads, DriveConfig, DriveStats, Progress};
 pub use generator::OpGenerator;
-pub use rate::RateLimiter;
+pub use rate::{Arrivals, RateLimiter};
 pub use spec::{KeyDistribution, Mix, WorkloadError, WorkloadSpec};

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::rate::Arrivals;
 use crate::checker::ModelKind;
 
 /// A workload file could not be used.
@@ -93,11 +94,22 @@ pub struct WorkloadSpec {
     /// validated: set exactly when `hot_keys` is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_share: Option<f64>,
-    /// Inclusive range of values written and compared.
+    /// Inclusive range of values written and compared (on the hot keys of `hot-cold`).
     #[serde(default = "default_values")]
     pub values: [i64; 2],
+    /// `hot-cold`: inclusive range of values on the cold keys (default: `values`). A wide range
+    /// tells every write apart, so a lost one cannot hide behind an equal value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_values: Option<[i64; 2]>,
+    /// How op starts are spread over time (`even` or `poisson`).
+    #[serde(default, skip_serializing_if = "is_even")]
+    pub arrivals: Arrivals,
     /// Op mix weights.
     pub mix: Mix,
+}
+
+fn is_even(a: &Arrivals) -> bool {
+    *a == Arrivals::Even
 }
 
 fn one() -> u32 {
@@ -189,6 +201,7 @@ impl WorkloadSpec {
             for (field, set) in [
                 ("hot_keys", self.hot_keys.is_some()),
                 ("hot_share", self.hot_share.is_some()),
+                ("cold_values", self.cold_values.is_some()),
             ] {
                 if set {
                     return Err(bad(
@@ -224,6 +237,14 @@ impl WorkloadSpec {
                 "hot_share",
                 format!("{share} must be a share of the ops in (0, 1], e.g. 0.5"),
             ));
+        }
+        if let Some([lo, hi]) = self.cold_values {
+            if lo > hi {
+                return Err(bad(
+                    "cold_values",
+                    "write [min, max] with min <= max".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -272,7 +293,11 @@ mod tests {
                 "w.toml",
             )
         };
-        let ok = parse("key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5").unwrap();
+        let ok = parse(
+            "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5\ncold_values=[10,99]\narrivals='poisson'",
+        )
+        .unwrap();
+        assert_eq!(ok.cold_values, Some([10, 99]));
         assert_eq!(ok.key_distribution, KeyDistribution::HotCold);
         assert_eq!((ok.hot_keys, ok.hot_share), (Some(2), Some(0.5)));
         for (extra, field) in [
@@ -296,6 +321,11 @@ mod tests {
             ),
             ("hot_keys=2", "`hot_keys`"),
             ("key_distribution='zipf'\nhot_share=0.2", "`hot_share`"),
+            ("cold_values=[1,9]", "`cold_values`"),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5\ncold_values=[9,1]",
+                "`cold_values`",
+            ),
         ] {
             let e = parse(extra).unwrap_err().to_string();
             assert!(e.contains(field), "{extra}: {e}");
