@@ -20,7 +20,8 @@
 //! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
 //! - [`client`]: talking to nodes and classifying results as ok / fail / info.
 //! - [`workload`]: seeded operation generators.
-//! - [`nemesis`]: faults as verbs over node sets, seeded schedules.
+//! - [`nemesis`]: faults as verbs over node sets, seeded schedules, requirements, fault coverage.
+//! - [`clock`]: clock faults through libfaketime (per-node control files, the preload, ELF checks).
 //! - [`runner`]: one test run end to end.
 //! - [`report`]: terminal summary, HTML report, JUnit XML, results.json.
 //! - [`bench`]: built-in benchmark suites behind `faultline bench`.
@@ -31,6 +32,7 @@
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod cluster;
 pub mod exit;
 pub mod nemesis;

@@ -97,7 +97,7 @@ fn malformed_histories_exit_3_with_one_line_naming_the_file() {
             write(d, "after-info.jsonl", format!("{INVOKE}\n{}\n{}\n",
                 r#"{"index":1,"process":1,"type":"info","f":"write","value":1}"#,
                 r#"{"index":2,"process":1,"type":"invoke","f":"read"}"#).as_bytes()),
-            "after its op 1 ended with info",
+            "after-info.jsonl:3: process 1 invokes again after its op at index 1 (line 2) ended with info",
         ),
     ];
     for (path, needle) in &cases {

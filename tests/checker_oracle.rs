@@ -91,7 +91,7 @@ fn mk(index: usize, process: u64, kind: OpType, f: &str, value: Value, key: Opti
         process: Process::Client(process),
         kind,
         f: f.into(),
-        key,
+        key: key.map(Into::into),
         value,
         node: None,
         error: None,
@@ -210,7 +210,8 @@ fn oracle(model: ModelKind, h: &History) -> Option<bool> {
     } else {
         Value::Null
     };
-    let mut keys: Vec<Option<String>> = h.ops.iter().map(|o| o.key.clone()).collect();
+    let mut keys: Vec<Option<faultline::history::Key>> =
+        h.ops.iter().map(|o| o.key.clone()).collect();
     keys.sort();
     keys.dedup();
     let mut valid = true;

@@ -212,6 +212,7 @@ async fn a_port_already_in_use_is_a_clear_error() {
         peer_bind: free,
         peers: vec![],
         command_prefix: vec![],
+        named: vec![],
     };
     let net = Arc::new(StaticNet(vec![ep]));
     let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use faultline::client::etcd::{EtcdClient, EtcdOptions, ReadMode};
 use faultline::client::{Client, Completion, Request};
-use faultline::cluster::render::render_node;
+use faultline::cluster::render::{render_node, NodeDirs};
 use faultline::cluster::{ClientKind, Cluster, ClusterSpec};
 use faultline::history::OpType;
 use faultline::net::netns::{NetnsBackend, NetnsOptions};
@@ -42,6 +42,7 @@ fn etcd_spec_renders_real_addresses_for_every_member() {
                 .map(|p| (format!("n{p}"), SocketAddr::new(ip(p), 2380)))
                 .collect(),
             command_prefix: vec!["ip".into(), "netns".into(), "exec".into(), format!("ns{k}")],
+            named: vec![],
         })
         .collect();
     let cmd = render_node(
@@ -49,7 +50,10 @@ fn etcd_spec_renders_real_addresses_for_every_member() {
         Path::new("/usr/bin/etcd"),
         &all,
         &all[1],
-        Path::new("/r/n2"),
+        &NodeDirs {
+            data: "/r/n2".into(),
+            conf: "/c/n2".into(),
+        },
     );
     assert_eq!(cmd.program, Path::new("ip"));
     let args = cmd.args.join(" ");

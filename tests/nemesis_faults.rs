@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use faultline::cluster::{Cluster, ClusterSpec};
 use faultline::history::{OpType, Process, Recorder};
-use faultline::nemesis::{FnLeaderProbe, Nemesis, NemesisSchedule, Partition};
+use faultline::nemesis::note::describe;
+use faultline::nemesis::{
+    FaultNote, FnLeaderProbe, Nemesis, NemesisSchedule, Partition, TargetRole,
+};
 use faultline::net::ProxyBackend;
 use support::{can_run_nodes, node_spec};
 
@@ -44,7 +47,7 @@ async fn rig(n: usize) -> Rig {
     }
 }
 
-/// `(f, value)` of every nemesis op.
+/// `(f, value)` of every nemesis op (a fault note's value is its `desc`).
 fn ops(r: &Recorder) -> Vec<(String, String)> {
     r.snapshot()
         .ops
@@ -52,12 +55,15 @@ fn ops(r: &Recorder) -> Vec<(String, String)> {
         .map(|o| {
             assert_eq!(o.process, Process::Nemesis);
             assert_eq!(o.kind, OpType::Info);
-            (
-                o.f.clone(),
-                o.value.as_str().unwrap_or_default().to_string(),
-            )
+            (o.f.clone(), describe(&o.value))
         })
         .collect()
+}
+
+/// The fault note carried by the `i`-th nemesis op.
+fn note(r: &Recorder, i: usize) -> FaultNote {
+    let op = &r.snapshot().ops[i];
+    FaultNote::from_value(&op.value).unwrap_or_else(|| panic!("no note on {op:?}"))
 }
 
 fn everything_healthy(r: &Rig) {
@@ -192,6 +198,15 @@ async fn pausing_the_leader_asks_the_probe_and_resumes_it() {
     let recorded = ops(&r.recorder);
     assert_eq!(recorded[0], ("pause".into(), "[n2] (leader n2)".into()));
     assert_eq!(recorded[2], ("resume".into(), "[n2]".into()));
+    // The fault's first op says what it was and whom it hit, in which role.
+    let n = note(&r.recorder, 0);
+    assert_eq!(n.fault, "pause-leader");
+    assert_eq!(n.targets, [("n2".to_string(), TargetRole::Leader)].into());
+    assert_eq!(note(&r.recorder, 1), n, "the done record repeats it");
+    assert!(
+        r.recorder.snapshot().ops[2].value.is_string(),
+        "undo steps carry no note"
+    );
     everything_healthy(&r);
 }
 
@@ -250,6 +265,13 @@ fn the_bundled_schedules_and_cluster_specs_are_valid() {
         "partition-ring",
         "bridge",
         "mixed",
+        "clock-skew",
+        "clock-strobe",
+        "skew-isolate-leader",
+        "delay",
+        "slow",
+        "flaky",
+        "loss",
     ] {
         assert!(
             names.iter().any(|n| n == want),
@@ -259,4 +281,66 @@ fn the_bundled_schedules_and_cluster_specs_are_valid() {
     let raft = ClusterSpec::load(&root.join("clusters/raft.toml")).unwrap();
     assert_eq!(raft.nodes, 5);
     assert_eq!(raft.command, "faultline-raft");
+}
+
+/// Clock and link verbs are recorded, and heal-all undoes them: links restored, every clock put
+/// right, strobes stopped (no late flip after the reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heal_all_restores_links_and_puts_clocks_right() {
+    use faultline::clock::ClockControl;
+    use faultline::net::LinkFault;
+    if !can_run_nodes("heal_all_restores_links_and_puts_clocks_right") {
+        return;
+    }
+    let mut r = rig(3).await;
+    let root = tempfile::tempdir().unwrap();
+    // The verbs only write control files: the stand-in nodes need not run under libfaketime.
+    let clock = Arc::new(
+        ClockControl::create_in(root.path(), "/none.so".into(), &r.cluster.node_ids(), true)
+            .unwrap(),
+    );
+    let probe = Arc::new(FnLeaderProbe(|| async { Some("n2".to_string()) }));
+    r.nemesis = Nemesis::new(r.cluster.clone(), r.net.clone(), r.recorder.clone(), probe)
+        .with_clock(clock.clone());
+    let delay = LinkFault::Delay {
+        delay: Duration::from_millis(5),
+        jitter: Duration::ZERO,
+    };
+    r.nemesis
+        .degrade_links(&["n1".to_string()], delay, 3)
+        .unwrap();
+    assert_eq!(r.net.link_faults().links.len(), 4);
+    r.nemesis.clock_skew(&[("n2".to_string(), -5000)]);
+    r.nemesis
+        .clock_strobe(&[("n3".to_string(), 2000)], Duration::from_millis(20));
+    assert_eq!(clock.offset("n2"), -5000);
+    tokio::time::sleep(Duration::from_millis(70)).await;
+    r.nemesis.heal_all().await.unwrap();
+    assert!(r.net.link_faults().is_empty());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for n in ["n1", "n2", "n3"] {
+        assert_eq!(clock.offset(n), 0, "{n}");
+        let text = std::fs::read_to_string(clock.file(n)).unwrap();
+        assert_eq!(text, "+0.000\n", "{n}'s control file after heal-all");
+    }
+    let fs: Vec<String> = ops(&r.recorder).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        fs,
+        [
+            "delay",
+            "delay",
+            "clock-skew",
+            "clock-skew",
+            "clock-strobe",
+            "clock-strobe",
+            "restore-links",
+            "restore-links",
+            "clock-reset",
+            "clock-reset",
+        ]
+    );
+    let recorded = ops(&r.recorder);
+    assert_eq!(recorded[0].1, "[n1] 5ms +0..0ms");
+    assert_eq!(recorded[2].1, "n2 -5000ms");
+    everything_healthy(&r);
 }

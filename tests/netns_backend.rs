@@ -386,3 +386,78 @@ fn an_open_connection_stalls_across_a_cut_and_resumes_after_heal() {
     assert_eq!(&buf, b"lost");
     net.shutdown().expect("shutdown");
 }
+
+/// `loss`: an nftables rule drops about the given share of a lossy link's packets (counted with
+/// UDP datagrams, which nothing retransmits), 100 % behaves like a cut, and restoring the links
+/// lets everything through. Cuts and losses live side by side in one rule set.
+#[test]
+fn a_lossy_link_drops_about_its_share_of_packets() {
+    use faultline::net::{LinkFault, LinkFaults};
+    use std::net::UdpSocket;
+    if !can_run() {
+        return;
+    }
+    let net = NetnsBackend::create(&nodes(), NetnsOptions::default()).expect("create netns");
+    let n1 = net.endpoints()[0].peer_bind;
+    let rx = in_netns(net.namespace_of("n1").unwrap(), move || {
+        let s = UdpSocket::bind(n1).expect("bind in n1");
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        s
+    });
+    let tx = in_netns(net.namespace_of("n2").unwrap(), move || {
+        let s = UdpSocket::bind("0.0.0.0:0").expect("bind in n2");
+        s.connect(n1).expect("connect");
+        s
+    });
+    let delivered = |count: u32| {
+        for i in 0..count {
+            tx.send(&i.to_be_bytes()).expect("send");
+            if i % 50 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let mut got = 0;
+        let mut buf = [0u8; 4];
+        while rx.recv(&mut buf).is_ok() {
+            got += 1;
+        }
+        got
+    };
+    let lossy = |percent| LinkFaults {
+        seed: 1,
+        links: [(
+            ("n2".to_string(), "n1".to_string()),
+            LinkFault::Loss { percent },
+        )]
+        .into(),
+    };
+    assert_eq!(delivered(200), 200, "a clean link delivers everything");
+    net.set_link_faults(&lossy(50)).expect("50% loss");
+    // A cut elsewhere must not disturb the loss rule (one rule set, re-rendered whole).
+    net.set_cuts(&cut(&[("n3", "n1")])).expect("cut n3->n1");
+    let got = delivered(400);
+    assert!(
+        (120..=280).contains(&got),
+        "50% loss delivered {got} of 400"
+    );
+    net.set_link_faults(&lossy(100)).expect("100% loss");
+    assert_eq!(delivered(100), 0, "100% loss is a cut");
+    net.set_link_faults(&LinkFaults::none()).expect("restore");
+    net.set_cuts(&BTreeSet::new()).expect("heal");
+    assert_eq!(delivered(200), 200, "restored");
+    let slow = LinkFaults {
+        seed: 1,
+        links: [(
+            ("n2".to_string(), "n1".to_string()),
+            LinkFault::Delay {
+                delay: Duration::from_millis(10),
+                jitter: Duration::ZERO,
+            },
+        )]
+        .into(),
+    };
+    let e = net.set_link_faults(&slow).unwrap_err().to_string();
+    assert!(e.contains("--net proxy"), "{e}");
+    net.shutdown().expect("shutdown");
+}

@@ -115,3 +115,45 @@ fn a_killed_controller_leaves_nothing_once_the_next_run_starts() {
     assert_eq!(raft_run("netns", None), 0, "the next run");
     assert_nothing_left(&before, "after a crashed run and a clean one");
 }
+
+/// `loss` drops a share of the packets to and from one node (nftables `numgen random`); TCP
+/// retransmits, so the correct node stays valid, the fault is recorded with its coverage, and
+/// nothing is left behind.
+#[test]
+fn the_correct_node_is_valid_under_packet_loss() {
+    if !can_run(false) {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let before = leftovers();
+    let results = tempfile::tempdir().expect("results dir");
+    let nemesis = results.path().join("lossy.toml");
+    std::fs::write(
+        &nemesis,
+        "name = \"lossy\"\nfaults = [\"loss\"]\ninterval = \"1s\"\nduration = \"2s\"\ntargets = \"minority\"\n[link]\nloss_percent = 30\n",
+    )
+    .expect("write schedule");
+    let run = faultline_test(
+        &[
+            "--nodes",
+            "3",
+            "--net",
+            "netns",
+            "--nemesis",
+            nemesis.to_str().unwrap(),
+            "--time-limit",
+            "8s",
+            "--seed",
+            "3",
+            "--clients",
+            "6",
+            "--rate",
+            "150",
+        ],
+        results.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("faults      loss x"), "{}", run.stdout);
+    assert!(run.stdout.contains("coverage    "), "{}", run.stdout);
+    assert_nothing_left(&before, "raft under packet loss");
+}

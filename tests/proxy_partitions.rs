@@ -273,3 +273,40 @@ fn tcp_state(local: SocketAddr) -> Option<u8> {
         (addr == want).then(|| u8::from_str_radix(state, 16).ok())?
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_ports_get_their_own_proxies_and_are_cut_with_the_link() {
+    let names = ["election".to_string()];
+    let net = ProxyBackend::start_with_ports(
+        &tokio::runtime::Handle::current(),
+        &["n1".into(), "n2".into()],
+        &names,
+    )
+    .unwrap();
+    let (n1, n2) = (&net.endpoints()[0], &net.endpoints()[1]);
+    let election = n2.named_port("election").expect("n2 has an election port");
+    assert_ne!(election.bind, n2.peer_bind);
+    assert_ne!(election.bind, n2.client_bind);
+    let _rx = echo_server(election.bind).await;
+    let via = &n1.named_port("election").unwrap().peers[0];
+    assert_eq!(via.0, "n2");
+    assert_ne!(
+        via.1, n1.peers[0].1,
+        "a proxy of its own, not the peer port's"
+    );
+    let mut s = TcpStream::connect(via.1).await.unwrap();
+    assert_eq!(
+        roundtrip(&mut s, b"vote").await.as_deref(),
+        Some(&b"vote"[..])
+    );
+    net.set_cuts(&cut(&[("n1", "n2"), ("n2", "n1")])).unwrap();
+    s.write_all(b"again").await.unwrap();
+    assert!(stalls(&mut s).await, "election traffic crossed a cut link");
+    net.set_cuts(&BTreeSet::new()).unwrap();
+    let mut buf = [0u8; 5];
+    tokio::time::timeout(STALL, s.read_exact(&mut buf))
+        .await
+        .expect("held bytes arrive")
+        .unwrap();
+    assert_eq!(&buf, b"again");
+}

@@ -102,3 +102,60 @@ fn missing_or_garbled_files_are_one_line_errors_with_exit_3() {
         "no report written on error"
     );
 }
+
+/// A history whose faults carry notes (targets and roles), as `faultline test` records them.
+fn with_faults(roles: &[(&str, &str)]) -> faultline::history::History {
+    use faultline::history::{OpType, Process};
+    let mut h = synthetic(300, 3, 0);
+    let end = h.ops.last().and_then(|o| o.time).unwrap_or(0);
+    for (i, (fault, role)) in roles.iter().enumerate() {
+        let t = end / (roles.len() as i64 + 1) * (i as i64 + 1);
+        let note = serde_json::json!({
+            "fault": fault, "desc": format!("[n2] {fault}"), "targets": {"n2": role}
+        });
+        for (f, v) in [
+            ("kill", note.clone()),
+            ("kill", note),
+            ("restart", serde_json::json!("[n2]")),
+        ] {
+            let at = h.ops.partition_point(|o| o.time.unwrap_or(0) <= t);
+            let mut op = h.ops[0].clone();
+            op.process = Process::Nemesis;
+            op.kind = OpType::Info;
+            op.f = f.into();
+            op.value = v;
+            op.time = Some(t + if f == "restart" { 1_000_000 } else { 0 });
+            h.ops.insert(at, op);
+        }
+    }
+    for (i, o) in h.ops.iter_mut().enumerate() {
+        o.index = i as u64;
+    }
+    h
+}
+
+#[test]
+fn report_shows_fault_coverage_and_says_when_no_fault_hit_the_leader() {
+    for (roles, never) in [
+        (vec![("kill", "follower"), ("pause", "follower")], true),
+        (vec![("kill", "follower"), ("kill-leader", "leader")], false),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let h = with_faults(&roles);
+        store(tmp.path(), &h, valid_check(&h));
+        let out = faultline_report(tmp.path());
+        assert_eq!(out.status.code(), Some(0));
+        let html = std::fs::read_to_string(tmp.path().join("report.html")).expect("report");
+        assert!(
+            html.contains(r#"<section id="coverage">"#),
+            "coverage section"
+        );
+        assert!(html.contains(r#"data-role="follower""#));
+        assert_eq!(
+            html.contains(r#"id="never-hit-leader""#),
+            never,
+            "{roles:?}"
+        );
+        assert_eq!(html.contains(r#"data-role="leader""#), !never);
+    }
+}

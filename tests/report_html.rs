@@ -270,7 +270,7 @@ fn keyed_invalid_history_reports_the_failing_key() {
         for (kind, v) in [(OpType::Invoke, inv), (OpType::Ok, done)] {
             let mut o =
                 report_common::op(ops.len() as u64, ops.len() as f64, p, kind, f, v.clone());
-            o.key = Some(k.to_string());
+            o.key = Some((*k).into());
             ops.push(o);
         }
     }

@@ -48,7 +48,7 @@ fn invalid_key_fails_with_the_counterexample_and_unknown_key_errors() {
         panic!("fixture must be invalid")
     };
     let mut bad = invalid.keys[0].clone();
-    bad.key = Some(format!("k<{EVIL}>"));
+    bad.key = Some(format!("k<{EVIL}>").into());
     let check = CheckReport {
         model: ModelKind::Kv,
         verdict: invalid.verdict.clone(),
@@ -95,10 +95,9 @@ fn invalid_key_fails_with_the_counterexample_and_unknown_key_errors() {
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
     assert_eq!(cases.len(), 3);
-    assert_eq!(
-        cases[1].attribute("name"),
-        Some(format!("k<{EVIL}>").as_str())
-    );
+    // The key as displayed (quoted, since it has spaces), escaped and read back intact.
+    let shown = faultline::history::Key::from(format!("k<{EVIL}>")).to_string();
+    assert_eq!(cases[1].attribute("name"), Some(shown.as_str()));
     let failure = cases[1]
         .children()
         .find(|c| c.has_tag_name("failure"))

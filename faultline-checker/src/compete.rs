@@ -21,7 +21,7 @@ use super::model::Model;
 use super::prep::{Event, Problem};
 use super::wgl::{self, WglResult};
 use super::{Counterexample, Verdict};
-use crate::history::History;
+use crate::history::{CompactHistory, Key};
 
 /// Below this many calls only the exact walk runs: it answers in microseconds.
 const COMPETE_MIN_CALLS: usize = 48;
@@ -45,8 +45,8 @@ pub enum Strategy {
 pub fn check_problem<M: Model>(
     model: &M,
     problem: &Problem<M::Op>,
-    history: &History,
-    key: Option<String>,
+    history: &CompactHistory,
+    key: Option<Key>,
     budget: &Budget,
     strategy: Strategy,
 ) -> Verdict {
@@ -141,8 +141,8 @@ pub fn check_problem<M: Model>(
 fn evidence<M: Model>(
     model: &M,
     problem: &Problem<M::Op>,
-    history: &History,
-    key: Option<String>,
+    history: &CompactHistory,
+    key: Option<Key>,
     budget: &Budget,
     cap: Option<Duration>,
 ) -> Option<Counterexample> {

@@ -10,7 +10,7 @@ use super::linear::{Failure, Walk};
 use super::model::Model;
 use super::prep::Event;
 use super::{Counterexample, PathStep};
-use crate::history::History;
+use crate::history::{CompactHistory, Key};
 
 /// At most this many final paths are kept (Jepsen trims to 10 as well).
 pub const MAX_PATHS: usize = 10;
@@ -25,11 +25,11 @@ const STEP_BUDGET: usize = 20_000;
 pub fn build<M: Model>(
     walk: &Walk<'_, M>,
     fail: &Failure<M::State>,
-    history: &History,
-    key: Option<String>,
+    history: &CompactHistory,
+    key: Option<Key>,
 ) -> Counterexample {
     let calls = &walk.problem.calls;
-    let shown = |c: u32| history.ops[calls[c as usize].shown()].clone();
+    let shown = |c: u32| history.op(calls[c as usize].shown());
     let previous_ok = walk.problem.events[..fail.event]
         .iter()
         .rev()
@@ -177,15 +177,15 @@ fn final_paths_from<M: Model>(
 
 /// Used when no path was recorded: the failing op alone, with the previous ok (no paths).
 pub fn minimal(
-    history: &History,
+    history: &CompactHistory,
     op_pos: usize,
     prev_pos: Option<usize>,
-    key: Option<String>,
+    key: Option<Key>,
 ) -> Counterexample {
     Counterexample {
         key,
-        op: history.ops[op_pos].clone(),
-        previous_ok: prev_pos.map(|p| history.ops[p].clone()),
+        op: history.op(op_pos),
+        previous_ok: prev_pos.map(|p| history.op(p)),
         longest_prefix: Vec::new(),
         states: Vec::new(),
         final_paths: Vec::new(),

@@ -7,8 +7,10 @@
 //!
 //! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks.
 //! - [`Model`] (`model.rs`) and [`models`]: one file per sequential specification.
-//! - `prep.rs`: pair invokes/completions, drop `fail`s and crashed reads, compile values.
-//! - `split.rs`: per-key sub-histories (P-compositionality); `run.rs` checks them in parallel.
+//! - `prep.rs`: pair invokes/completions, drop `fail`s and crashed reads, compile values (each
+//!   distinct (f, value, result) once per key).
+//! - `split.rs`: per-key sub-histories (P-compositionality) of a [`CompactHistory`]; `run.rs`
+//!   checks them in parallel.
 //! - `linear.rs` + `configs.rs`: the config-set walk (Knossos `linear`), exact or relaxed;
 //!   `reduce.rs`: its partial-order reduction around crashed calls.
 //! - `wgl.rs`: Wing & Gong / Lowe with a (bitset, state) memo (Porcupine).
@@ -52,14 +54,13 @@ pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
 pub use run::CheckStats;
-pub use split::{by_key, Group};
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::history::{History, Op};
+use crate::history::{CompactHistory, History, HistoryError, Key, Op};
 
 /// Which sequential specification to check a history against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -177,7 +178,7 @@ pub struct PathStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Counterexample {
     /// The key whose sub-history failed, for keyed histories.
-    pub key: Option<String>,
+    pub key: Option<Key>,
     /// The first `ok` completion that could not be linearized.
     pub op: Op,
     /// The last `ok` before it, if any.
@@ -194,7 +195,7 @@ pub struct Counterexample {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyResult {
     /// The key, `None` for un-keyed histories.
-    pub key: Option<String>,
+    pub key: Option<Key>,
     /// Ops (invokes) checked for this key.
     pub ops: usize,
     /// The verdict for this key.
@@ -219,11 +220,16 @@ pub struct CheckReport {
 /// A history the checker cannot interpret under the chosen model (bad input, not a verdict).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    /// The history is not well formed (see [`history::validate`]).
+    #[error(transparent)]
+    History(#[from] HistoryError),
     /// An op's value does not fit the model.
     #[error("op {index}: {message}")]
     BadOp {
         /// History index of the offending op.
         index: u64,
+        /// Its 1-based line in the file, when known.
+        line: Option<u64>,
         /// What is wrong and what was expected.
         message: String,
     },
@@ -237,10 +243,29 @@ pub enum CheckError {
 
 /// Check `history` for linearizability under `opts`.
 ///
-/// Keyed histories are split per key and the keys are checked in parallel (rayon). Budgets apply
-/// to the whole check; a key whose search runs out of budget is `Unknown`, never `Valid`.
+/// The history is validated first (a malformed one is an error, never a verdict). Keyed
+/// histories are split per key and the keys are checked in parallel (rayon). Budgets apply to
+/// the whole check; a key whose search runs out of budget is `Unknown`, never `Valid`.
 pub fn check(history: &History, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     run::check(history, opts, Strategy::Compete)
+}
+
+/// Like [`check`] on the compact form (what `faultline check` reads files into). The history
+/// must have been validated ([`CompactHistory::validate`]).
+pub fn check_compact(
+    history: &CompactHistory,
+    opts: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    run::check_compact(history, opts, Strategy::Compete).map(|(r, _)| r)
+}
+
+/// Like [`check_compact`] with an explicit strategy, also returning measurements.
+pub fn check_compact_measured(
+    history: &CompactHistory,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<(CheckReport, CheckStats), CheckError> {
+    run::check_compact(history, opts, strategy)
 }
 
 /// Like [`check`] with an explicit search strategy (tests and benchmarks compare them).

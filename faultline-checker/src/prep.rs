@@ -9,14 +9,14 @@ use rustc_hash::FxHashMap;
 
 use super::model::Model;
 use super::CheckError;
-use crate::history::{History, OpType, Process};
+use crate::history::{CompactHistory, History, OpType, NONE};
 
 /// One call to check: an invoke and, when it completed `ok`, its completion.
 #[derive(Debug, Clone)]
 pub struct Call<O> {
     /// The compiled op.
     pub op: O,
-    /// Position of the invoke in `History::ops`.
+    /// Position of the invoke in the history.
     pub invoke: usize,
     /// Position of the `ok` completion; `None` for crashed calls (no upper time bound).
     pub done: Option<usize>,
@@ -47,94 +47,81 @@ pub struct Problem<O> {
     pub events: Vec<Event>,
 }
 
-fn bad(history: &History, pos: usize, message: String) -> CheckError {
-    CheckError::BadOp {
-        index: history.ops.get(pos).map_or(pos as u64, |o| o.index),
-        message,
-    }
-}
-
-/// Compile the ops at `positions` (real-time order) of `history` for `model`.
+/// Compile the ops at `positions` (real-time order) of `history` for `model`. The history is
+/// validated first; a malformed one is an error.
 pub fn prepare<M: Model>(
     model: &mut M,
     history: &History,
     positions: &[usize],
 ) -> Result<Problem<M::Op>, CheckError> {
-    // Pass 1: pair each invoke with its completion.
-    let mut open: FxHashMap<u64, usize> = FxHashMap::default();
-    let mut completion: FxHashMap<usize, usize> = FxHashMap::default();
-    for &pos in positions {
-        let op = &history.ops[pos];
-        let Process::Client(p) = op.process else {
-            continue;
-        };
-        match op.kind {
-            OpType::Invoke => {
-                if let Some(prev) = open.insert(p, pos) {
-                    return Err(bad(
-                        history,
-                        pos,
-                        format!(
-                            "process {p} invoked again while its op at index {} is still open; \
-                         a process runs one op at a time",
-                            history.ops[prev].index
-                        ),
-                    ));
-                }
-            }
-            kind => match open.remove(&p) {
-                Some(inv) => {
-                    completion.insert(inv, pos);
-                }
-                // A bare info (no invoke) tells us nothing about any call.
-                None if kind == OpType::Info => {}
-                None => {
-                    return Err(bad(
-                        history,
-                        pos,
-                        format!("{kind:?} completion of process {p} has no matching invoke"),
-                    ))
-                }
-            },
-        }
-    }
+    let mut c = CompactHistory::from_history(history)?;
+    c.validate()?;
+    let positions: Vec<u32> = positions.iter().map(|&p| p as u32).collect();
+    prepare_compact(model, &c, &positions)
+}
 
-    // Pass 2: compile calls and emit events.
+/// [`prepare`] on a validated compact history. Each distinct (f, invoke value, `ok` value) is
+/// compiled once: compiling is a pure function of those (models only intern), and histories
+/// repeat a few values many times.
+pub(crate) fn prepare_compact<M: Model>(
+    model: &mut M,
+    h: &CompactHistory,
+    positions: &[u32],
+) -> Result<Problem<M::Op>, CheckError> {
+    let mut compiled: FxHashMap<(u16, u32, u32), M::Op> = FxHashMap::default();
     let mut calls = Vec::new();
-    let mut events = Vec::new();
-    let mut returns: FxHashMap<usize, u32> = FxHashMap::default();
+    let mut events = Vec::with_capacity(positions.len());
+    // Completion position -> call id, for calls whose `ok` has not been seen yet.
+    let mut returns: FxHashMap<u32, u32> = FxHashMap::default();
     for &pos in positions {
-        let op = &history.ops[pos];
-        if op.process == Process::Nemesis {
+        let p = pos as usize;
+        if !h.is_client(p) {
             continue;
         }
+        let op = &h.ops[p];
         if op.kind != OpType::Invoke {
             if let Some(id) = returns.remove(&pos) {
                 events.push(Event::Return(id));
             }
             continue;
         }
-        let done = completion.get(&pos).copied();
-        let ok_done = match done.map(|d| (d, history.ops[d].kind)) {
+        let ok_done = match h.completion(p).map(|d| (d, h.ops[d].kind)) {
             Some((_, OpType::Fail)) => continue,
             Some((d, OpType::Ok)) => Some(d),
             _ => None,
         };
-        let compiled = model
-            .compile(&op.f, &op.value, ok_done.map(|d| &history.ops[d].value))
-            .map_err(|m| bad(history, ok_done.unwrap_or(pos), m))?;
-        if ok_done.is_none() && model.is_read_only(&compiled) {
+        let result = ok_done.map_or(NONE, |d| h.ops[d].value);
+        let cached = compiled.get(&(op.f, op.value, result)).cloned();
+        let call_op = match cached {
+            Some(c) => c,
+            None => {
+                let c = model
+                    .compile(
+                        h.f_of(op.f),
+                        h.value_of(op.value),
+                        ok_done.map(|d| h.value(d)),
+                    )
+                    .map_err(|message| CheckError::BadOp {
+                        index: h.index(ok_done.unwrap_or(p)),
+                        line: h.line(ok_done.unwrap_or(p)),
+                        message,
+                    })?;
+                compiled.insert((op.f, op.value, result), c.clone());
+                c
+            }
+        };
+        if ok_done.is_none() && model.is_read_only(&call_op) {
             continue;
         }
         let id = calls.len() as u32;
         calls.push(Call {
-            op: compiled,
-            invoke: pos,
+            op: call_op,
+            invoke: p,
             done: ok_done,
         });
         events.push(Event::Invoke(id));
         if let Some(d) = ok_done {
-            returns.insert(d, id);
+            returns.insert(d as u32, id);
         }
     }
     Ok(Problem { calls, events })
@@ -143,7 +130,7 @@ pub fn prepare<M: Model>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Op;
+    use crate::history::{Op, Process};
     use crate::models::{CasRegister, RegOp};
     use serde_json::{json, Value};
 

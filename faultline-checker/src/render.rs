@@ -70,7 +70,7 @@ pub fn render_text(report: &CheckReport) -> String {
             let _ = write!(
                 out,
                 "  key {}: {} ({} ops)",
-                k.key.as_deref().unwrap_or("-"),
+                k.key.as_ref().map_or("-".to_string(), |k| k.to_string()),
                 verdict_word(&k.verdict),
                 k.ops
             );

@@ -9,10 +9,10 @@ use super::budget::Budget;
 use super::compete::{check_problem, Strategy};
 use super::model::Model;
 use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
-use super::prep::prepare;
+use super::prep::prepare_compact;
 use super::split::{by_key, Group};
 use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
-use crate::history::History;
+use crate::history::{CompactHistory, History, HistoryError};
 
 /// Measurements of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,39 +30,61 @@ pub fn check(
     check_measured(history, opts, strategy).map(|(r, _)| r)
 }
 
-/// See [`super::check_measured`].
+/// See [`super::check_measured`]: validates a compact copy of `history`, then checks it.
 pub fn check_measured(
     history: &History,
     opts: &CheckOptions,
     strategy: Strategy,
 ) -> Result<(CheckReport, CheckStats), CheckError> {
     let start = Instant::now();
+    let mut c = CompactHistory::from_history(history)?;
+    c.validate()?;
+    check_from(&c, opts, strategy, start)
+}
+
+/// See [`super::check_compact_measured`].
+pub fn check_compact(
+    history: &CompactHistory,
+    opts: &CheckOptions,
+    strategy: Strategy,
+) -> Result<(CheckReport, CheckStats), CheckError> {
+    if !history.is_validated() {
+        return Err(HistoryError::Malformed {
+            at: Default::default(),
+            index: 0,
+            message: "the history was not validated; call CompactHistory::validate before \
+                      checking it"
+                .into(),
+        }
+        .into());
+    }
+    check_from(history, opts, strategy, Instant::now())
+}
+
+fn check_from(
+    history: &CompactHistory,
+    opts: &CheckOptions,
+    strategy: Strategy,
+    start: Instant,
+) -> Result<(CheckReport, CheckStats), CheckError> {
     let budget = Budget::new(opts.time_limit.map(|t| start + t), opts.memory_limit);
     let groups = by_key(history);
     let init = &opts.init;
     let bad_init = |message: String| CheckError::BadInit { message };
+    let run = Run {
+        history,
+        groups: &groups,
+        budget: &budget,
+        strategy,
+    };
     let keys = match opts.model {
-        ModelKind::Register => run_all(history, &groups, &budget, strategy, || {
-            Ok(Register::new(init))
-        }),
-        ModelKind::CasRegister | ModelKind::Kv => {
-            run_all(history, &groups, &budget, strategy, || {
-                Ok(CasRegister::new(init))
-            })
-        }
-        ModelKind::MultiRegister => run_all(history, &groups, &budget, strategy, || {
-            MultiRegister::new(init).map_err(bad_init)
-        }),
-        ModelKind::Mutex => run_all(history, &groups, &budget, strategy, || Ok(Mutex)),
-        ModelKind::Set => run_all(history, &groups, &budget, strategy, || {
-            Set::new(init).map_err(bad_init)
-        }),
-        ModelKind::Counter => run_all(history, &groups, &budget, strategy, || {
-            Counter::new(init).map_err(bad_init)
-        }),
-        ModelKind::FifoQueue => run_all(history, &groups, &budget, strategy, || {
-            Ok(FifoQueue::default())
-        }),
+        ModelKind::Register => run.all(|| Ok(Register::new(init))),
+        ModelKind::CasRegister | ModelKind::Kv => run.all(|| Ok(CasRegister::new(init))),
+        ModelKind::MultiRegister => run.all(|| MultiRegister::new(init).map_err(bad_init)),
+        ModelKind::Mutex => run.all(|| Ok(Mutex)),
+        ModelKind::Set => run.all(|| Set::new(init).map_err(bad_init)),
+        ModelKind::Counter => run.all(|| Counter::new(init).map_err(bad_init)),
+        ModelKind::FifoQueue => run.all(|| Ok(FifoQueue::default())),
     }?;
     let report = CheckReport {
         model: opts.model,
@@ -78,30 +100,40 @@ pub fn check_measured(
     ))
 }
 
-fn run_all<M, F>(
-    history: &History,
-    groups: &[Group],
-    budget: &Budget,
+/// One check's shared inputs.
+struct Run<'a> {
+    history: &'a CompactHistory,
+    groups: &'a [Group],
+    budget: &'a Budget,
     strategy: Strategy,
-    make: F,
-) -> Result<Vec<KeyResult>, CheckError>
-where
-    M: Model,
-    F: Fn() -> Result<M, CheckError> + Sync,
-{
-    groups
-        .par_iter()
-        .map(|g| {
-            let mut model = make()?;
-            let problem = prepare(&mut model, history, &g.positions)?;
-            let verdict = check_problem(&model, &problem, history, g.key.clone(), budget, strategy);
-            Ok(KeyResult {
-                key: g.key.clone(),
-                ops: g.invokes(history),
-                verdict,
-            })
+}
+
+impl Run<'_> {
+    /// Check every group with a fresh model from `make`: in parallel when there are several, in
+    /// the calling thread when there is one (a single key never starts the thread pool).
+    fn all<M, F>(&self, make: F) -> Result<Vec<KeyResult>, CheckError>
+    where
+        M: Model,
+        F: Fn() -> Result<M, CheckError> + Sync,
+    {
+        let one = |g: &Group| self.one(g, make()?);
+        match self.groups {
+            [g] => Ok(vec![one(g)?]),
+            groups => groups.par_iter().map(one).collect(),
+        }
+    }
+
+    fn one<M: Model>(&self, g: &Group, mut model: M) -> Result<KeyResult, CheckError> {
+        let h = self.history;
+        let problem = prepare_compact(&mut model, h, &g.positions)?;
+        let key = g.key.and_then(|k| h.key_of(k)).cloned();
+        let verdict = check_problem(&model, &problem, h, key.clone(), self.budget, self.strategy);
+        Ok(KeyResult {
+            key,
+            ops: g.invokes,
+            verdict,
         })
-        .collect()
+    }
 }
 
 /// Invalid if any key is invalid (the first one's counterexample), else unknown if any key is

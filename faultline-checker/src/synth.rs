@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
 
-use crate::history::{History, Op, OpType, Process};
+use crate::history::{History, Key, Op, OpType, Process};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,13 +46,13 @@ enum Phase {
     /// Invoked; the op has not taken effect yet.
     Invoked {
         f: &'static str,
-        key: Option<String>,
+        key: Option<Key>,
         value: Value,
     },
     /// The op took effect; `result` is what the client will be told.
     Applied {
         f: &'static str,
-        key: Option<String>,
+        key: Option<Key>,
         result: Value,
         ok: bool,
     },
@@ -65,11 +65,11 @@ pub fn generate(cfg: &SynthConfig) -> History {
     let mut process: Vec<u64> = (0..threads as u64).collect();
     let mut next_process = threads as u64;
     let mut phase = vec![Phase::Idle; threads];
-    let mut regs: FxHashMap<Option<String>, Value> = FxHashMap::default();
+    let mut regs: FxHashMap<Option<Key>, Value> = FxHashMap::default();
     let mut ops: Vec<Op> = Vec::with_capacity(cfg.calls * 2 + threads);
     let mut invoked = 0usize;
     let push =
-        |ops: &mut Vec<Op>, p: u64, kind: OpType, f: &str, key: &Option<String>, value: Value| {
+        |ops: &mut Vec<Op>, p: u64, kind: OpType, f: &str, key: &Option<Key>, value: Value| {
             let index = ops.len() as u64;
             ops.push(Op {
                 index,
@@ -90,7 +90,7 @@ pub fn generate(cfg: &SynthConfig) -> History {
                 invoked += 1;
                 let key = cfg
                     .keys
-                    .map(|k| format!("k{}", rng.random_range(0..k.max(1))));
+                    .map(|k| Key::Str(format!("k{}", rng.random_range(0..k.max(1)))));
                 let (f, value) = match rng.random_range(0..10) {
                     0..=4 => ("read", Value::Null),
                     5..=7 => ("write", json!(rng.random_range(0..cfg.values))),

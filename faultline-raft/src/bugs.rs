@@ -21,10 +21,14 @@ pub enum Bug {
     SplitCas,
     /// A leader cut off from the majority keeps serving local reads and ignores higher terms.
     StaleLeader,
+    /// The leader answers reads from a lease timed by its wall clock instead of a quorum round
+    /// (ReadIndex), and does not step down while the lease holds: right while clocks are true,
+    /// wrong once the leader's clock jumps back.
+    LeaseRead,
 }
 
 /// Every bug with its name, the rule it breaks and the fault that reveals it.
-pub const ALL: [(Bug, &str, &str, &str); 7] = [
+pub const ALL: [(Bug, &str, &str, &str); 8] = [
     (
         Bug::StaleRead,
         "stale-read",
@@ -66,6 +70,12 @@ pub const ALL: [(Bug, &str, &str, &str); 7] = [
         "stale-leader",
         "step down on a higher term or without a quorum, but an isolated leader keeps serving local reads",
         "isolating the leader (it answers reads from an old state)",
+    ),
+    (
+        Bug::LeaseRead,
+        "lease-read",
+        "confirm leadership with a quorum before a read (ReadIndex), but the leader trusts a lease timed by its wall clock (and keeps leading while it holds)",
+        "skew-isolate-leader: the leader's clock jumps back while it is cut off, so its lease outlives its leadership",
     ),
 ];
 

@@ -8,6 +8,7 @@
 //! - `log`, `progress`: the in-memory log and the leader's per-follower progress.
 //! - `core`: the pure Raft state machine (tick / step / propose → [`core::Ready`]).
 //! - `kv`: the replicated key-value state machine.
+//! - `lease`: a leader lease timed by the node's clock (only the seeded bug `lease-read` uses it).
 //! - `storage`: the [`storage::Storage`] trait, in-memory and fsynced file storage.
 //! - `transport`: peer RPC over TCP (length-prefixed JSON frames, reconnecting, never blocking).
 //! - `node`: the tokio driver that persists, sends, applies and answers clients.
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod kv;
+pub mod lease;
 pub mod log;
 pub mod progress;
 pub mod protocol;

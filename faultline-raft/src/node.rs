@@ -4,7 +4,7 @@
 //! batched into the next round.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -12,6 +12,7 @@ use super::bugs::Bug;
 use super::config::NodeConfig;
 use super::core::{Config, Core, Ready, Role};
 use super::kv::{Applied, Kv};
+use super::lease::Lease;
 use super::request::{Op, Reply, Request};
 use super::storage::{FileStorage, MemStorage, Storage, StorageError};
 use super::transport::{self, Transport};
@@ -72,6 +73,8 @@ struct Driver {
     applied: u64,
     role: Role,
     status: watch::Sender<StatusBody>,
+    /// Bug `lease-read` only: when each heartbeat round started, by this node's clock.
+    lease: Lease,
 }
 
 /// Open storage, bind both listeners, start the HTTP API and run the node until a fatal error.
@@ -128,6 +131,7 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
     let timeout = Duration::from_millis((cfg.election_ms * 10).max(2000));
     tokio::spawn(super::http::serve(listener, req_tx, status_rx, timeout));
 
+    let cfg_election_ms = cfg.election_ms;
     let mut d = Driver {
         core,
         storage,
@@ -141,12 +145,20 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
         applied,
         role: Role::Follower,
         status: status_tx,
+        lease: Lease::new(Duration::from_millis(cfg_election_ms / 2)),
     };
     let mut ticker = tokio::time::interval(Duration::from_millis(TICK_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let woke = SystemTime::now();
         tokio::select! {
-            _ = ticker.tick() => d.core.tick(),
+            _ = ticker.tick() => {
+                if d.cfg.bugs.has(Bug::LeaseRead) {
+                    let held = d.lease.holds(d.core.lease_round(), woke);
+                    d.core.set_lease_held(held);
+                }
+                d.core.tick()
+            }
             Some(m) = in_rx.recv() => d.core.step(m),
             Some(r) = req_rx.recv() => d.request(r),
         }
@@ -165,6 +177,11 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
         while d.core.has_ready() {
             let rd = d.core.ready();
             d.handle_ready(rd)?;
+        }
+        if d.cfg.bugs.has(Bug::LeaseRead) {
+            // Rounds started in this pass left no earlier than this pass began (a round is
+            // started by tick or ready(), never before the wake-up).
+            d.lease.note_round(d.core.read_round(), woke);
         }
         // Check-quorum can depose the leader without anything to persist or send.
         d.on_role_change();
@@ -202,8 +219,12 @@ impl Driver {
             Op::Read { key } => {
                 // Bug `stale-read`: any node answers from local state.
                 // Bug `stale-leader`: the leader answers from local state without a quorum.
+                // Bug `lease-read`: the leader answers from local state while its lease holds.
                 let local = self.cfg.bugs.has(Bug::StaleRead)
-                    || (role == Role::Leader && self.cfg.bugs.has(Bug::StaleLeader));
+                    || (role == Role::Leader && self.cfg.bugs.has(Bug::StaleLeader))
+                    || (role == Role::Leader
+                        && self.cfg.bugs.has(Bug::LeaseRead)
+                        && self.lease.holds(self.core.lease_round(), SystemTime::now()));
                 if local {
                     let _ = r.reply.send(Reply::Ok(self.kv.get(&key)));
                     return;

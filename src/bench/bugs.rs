@@ -1,8 +1,9 @@
 //! `faultline bench bugs`: every seeded bug of the reference node under its matching nemesis,
 //! over `--runs` seeds, plus the correct node over the same runs. Prints, per bug: runs, how many
 //! were found invalid, and the median time into the run of the first op that could not be
-//! linearized; and the correct node's false positives (must be 0). `FAULTLINE_BENCH_BUGS=a,b`
-//! restricts the suite to those bugs.
+//! linearized; and the correct node's false positives (must be 0). Then the correct node alone
+//! under each clock and link fault ([`CORRECT_ONLY`]), which no bug is matched with.
+//! `FAULTLINE_BENCH_BUGS=a,b` restricts the suite to those bugs and those correct-only nemeses.
 
 use std::path::Path;
 
@@ -31,7 +32,7 @@ const KILL_MAJORITY: &str = "name = \"kill-majority\"\nfaults = [\"kill\"]\ninte
 /// (bug, nemesis, workload, cluster): the fault that reveals each bug. forget-vote runs without
 /// pre-vote, which otherwise keeps two candidates from ever sharing a term (see
 /// `nemesis::vote_twice`); its correct-node runs use the same cluster.
-pub const CASES: [(&str, &str, &str, &str); 7] = [
+pub const CASES: [(&str, &str, &str, &str); 8] = [
     ("stale-read", "partition-leader", "cas-register", "raft"),
     ("stale-leader", "leader-often", "read-heavy", "raft"),
     ("early-ack", "leader-often", "read-heavy", "raft"),
@@ -39,6 +40,18 @@ pub const CASES: [(&str, &str, &str, &str); 7] = [
     ("memory-log", "kill-all", "read-heavy", "raft"),
     ("forget-vote", "vote-twice", "read-heavy", "raft-no-prevote"),
     ("no-truncate", "reelect-deposed", "wide-kv", "raft"),
+    ("lease-read", "skew-isolate-leader", "read-heavy", "raft"),
+];
+
+/// (nemesis, network backend): faults the correct node runs under on its own, read-heavy, on the
+/// bundled cluster. A fault the machine cannot do (no libfaketime, no root) is reported skipped.
+pub const CORRECT_ONLY: [(&str, &str); 6] = [
+    ("clock-skew", "proxy"),
+    ("clock-strobe", "proxy"),
+    ("delay", "proxy"),
+    ("slow", "proxy"),
+    ("flaky", "proxy"),
+    ("loss", "netns"),
 ];
 
 fn resolve_file(dir: &Path, name: &str) -> Result<String, BenchError> {
@@ -138,7 +151,98 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
     }
     let mut table = b.build();
     table.with(Style::rounded());
+    let alone = correct_only(&rt, runs, time_limit, &only)?;
     Ok(format!(
-        "{table}\ncorrect node: {false_positives} false positives in {correct_runs} runs (same nemeses, seeds and workloads)\n3 nodes, 8 clients, 300 ops/s, {time_limit} per run"
+        "{table}\ncorrect node: {false_positives} false positives in {correct_runs} runs (same nemeses, seeds and workloads)\n{alone}3 nodes, 8 clients, 300 ops/s, {time_limit} per run"
+    ))
+}
+
+/// The correct node under each [`CORRECT_ONLY`] fault: a table of verdict counts.
+fn correct_only(
+    rt: &tokio::runtime::Runtime,
+    runs: u32,
+    time_limit: &str,
+    only: &[&str],
+) -> Result<String, BenchError> {
+    let mut b = Builder::default();
+    b.push_record([
+        "nemesis",
+        "net",
+        "runs",
+        "valid",
+        "invalid",
+        "unknown",
+        "median wall (s)",
+    ]);
+    let mut rows = 0;
+    for (nemesis, net) in CORRECT_ONLY {
+        if !only.is_empty() && !only.contains(&nemesis) {
+            continue;
+        }
+        rows += 1;
+        let (mut valid, mut invalid, mut unknown, mut walls) = (0, 0, 0, Vec::new());
+        let mut skipped = None;
+        for seed in 1..=runs as u64 {
+            let dir = scratch()?;
+            let input = PlanInput {
+                nemesis: Some(nemesis.into()),
+                workload: Some(resolve_file(dir.path(), "read-heavy")?.into()),
+                nodes: Some(3),
+                clients: Some(8),
+                rate: Some(300.0),
+                time_limit: Some(time_limit.into()),
+                seed: Some(seed),
+                net: Some(net.into()),
+                name: Some(format!("bench-correct-{nemesis}")),
+                ..Default::default()
+            };
+            let done = match run_plan(rt, &dir.path().join("results"), input) {
+                Ok(d) => d,
+                Err(e) if e.0.contains(" needs ") => {
+                    skipped = Some(e.0);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            walls.push(done.wall.as_secs_f64());
+            let verdict = &done.report.results.check.verdict;
+            match verdict {
+                Verdict::Valid => valid += 1,
+                Verdict::Invalid { .. } => invalid += 1,
+                Verdict::Unknown { .. } => unknown += 1,
+            }
+            eprintln!(
+                "bench bugs: correct node under {nemesis} seed {seed}: {}",
+                crate::report::summary::verdict_word(verdict)
+            );
+        }
+        match skipped {
+            Some(why) => b.push_record([
+                nemesis.to_string(),
+                net.to_string(),
+                "0".into(),
+                format!("skipped: {}", why.lines().next().unwrap_or_default()),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]),
+            None => b.push_record([
+                nemesis.to_string(),
+                net.to_string(),
+                runs.to_string(),
+                valid.to_string(),
+                invalid.to_string(),
+                unknown.to_string(),
+                format!("{:.1}", median(walls)),
+            ]),
+        }
+    }
+    if rows == 0 {
+        return Ok(String::new());
+    }
+    let mut table = b.build();
+    table.with(Style::rounded());
+    Ok(format!(
+        "correct node alone under clock and link faults (read-heavy):\n{table}\n"
     ))
 }

@@ -1,7 +1,8 @@
 //! `faultline bench checker`: checker throughput on the Knossos fixtures and on generated
 //! cas-register histories (single key 10k / 100k ops, 1M ops over 1,000 keys), each valid and
 //! mutated invalid. Peak memory is the checker's own accounting of its search state (memo tables
-//! and configuration sets), not the process RSS.
+//! and configuration sets), not the process RSS. Then the rows that start from a file
+//! (`checker_files.rs`): read vs check time, `faultline check` wall time and peak RSS, start-up.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -204,7 +205,10 @@ fn table(rows: &[Row]) -> String {
 
 /// Run the checker suite and return its table.
 pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
+    let files = super::checker_files::run(opts.quick)?;
     let mut rows = vec![knossos_row()?];
     rows.extend(synthetic_rows(opts.quick)?);
-    Ok(table(&rows))
+    let mut out = table(&rows);
+    out.push_str(&files);
+    Ok(out)
 }

@@ -4,9 +4,11 @@
 pub mod bugs;
 pub mod bugs_defaults;
 pub mod checker;
+mod checker_files;
 mod harness_run;
 pub mod raft;
 pub mod throughput;
+pub mod zookeeper;
 
 /// Options shared by every suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +30,7 @@ pub struct BenchOptions {
 pub struct BenchError(pub String);
 
 /// The suites `faultline bench` knows, by name.
-pub const SUITES: [&str; 4] = ["checker", "raft", "bugs", "throughput"];
+pub const SUITES: [&str; 5] = ["checker", "raft", "bugs", "throughput", "zookeeper"];
 
 /// Run the suite called `name` and return its table.
 pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
@@ -38,6 +40,7 @@ pub fn run(name: &str, opts: &BenchOptions) -> Result<String, BenchError> {
         "bugs" if opts.defaults => bugs_defaults::run(opts),
         "bugs" => bugs::run(opts),
         "throughput" => throughput::run(opts),
+        "zookeeper" => zookeeper::run(opts),
         _ if opts.defaults => Err(BenchError(format!(
             "--defaults applies to the bugs suite only, not {name:?}"
         ))),

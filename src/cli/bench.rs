@@ -8,7 +8,7 @@ use crate::exit::Outcome;
 /// Flags of `faultline bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Which suite: checker, raft, bugs, throughput.
+    /// Which suite: checker, raft, bugs, throughput, zookeeper.
     pub suite: String,
     /// Smaller sizes and fewer runs (smoke test).
     #[arg(long)]

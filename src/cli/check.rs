@@ -1,6 +1,8 @@
-//! `faultline check`: flags and entry point. Load a history (JSONL or Jepsen EDN), check that it
-//! is well formed, run the linearizability checker and print the verdict (text or JSON). The
-//! outcome becomes the exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3).
+//! `faultline check`: flags and entry point. Load a history (JSONL through the parallel fast path,
+//! or Jepsen EDN) into compact form, lift `--independent` tuple keys, check that it is well formed,
+//! run the linearizability checker and print the verdict (text or JSON). The outcome becomes the
+//! exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3). Nothing here starts a
+//! thread pool: a one-key history is read and checked in the calling thread.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use anyhow::{anyhow, Context};
 use clap::Args;
 use serde_json::Value;
 
+use super::check_stats::Stats;
 use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
 use crate::history::{self, Format};
@@ -47,10 +50,14 @@ pub struct CheckArgs {
     /// Also write JUnit XML (one test case per checked key) to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Print to stderr where the time and memory went: read, check, wall, CPU, peak RSS.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Run `faultline check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    let mut stats = Stats::start();
     let file = args.history.display();
     let opts = options(&args).with_context(|| format!("cannot check {file}"))?;
     let format = match &args.format {
@@ -60,24 +67,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         ),
         None => None,
     };
-    let mut loaded = history::load_with_lines(&args.history, format)?;
-    loaded.validate()?;
+    let mut loaded = history::load_compact(&args.history, format)?;
     if args.independent {
-        history::lift_tuple_keys(&mut loaded.history)
-            .map_err(|e| e.with_op_lines(&loaded.lines).in_file(&loaded.file))?;
+        loaded.lift_tuple_keys()?;
     }
-    let report = checker::check(&loaded.history, &opts).map_err(|e| {
+    loaded.validate()?;
+    stats.read_done();
+    let report = checker::check_compact(&loaded, &opts).map_err(|e| {
         let line = match &e {
-            CheckError::BadOp { index, .. } => usize::try_from(*index)
-                .ok()
-                .and_then(|i| loaded.lines.get(i))
-                .map(|l| format!("{l}:"))
-                .unwrap_or_default(),
+            CheckError::BadOp { line: Some(l), .. } => format!("{l}:"),
             _ => String::new(),
         };
         anyhow!(
             "{}:{line} {e} (checked as model {}; choose the model with --model)",
-            loaded.file,
+            loaded.source(),
             opts.model.name()
         )
     })?;
@@ -89,12 +92,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         checker::render_text(&report)
     };
     emit(&text)?;
+    if args.stats {
+        eprintln!("{}", stats.line());
+    }
     if let Some(path) = &args.report {
-        crate::report::write_report(path, &loaded.history, &report, None)
+        crate::report::write_report(path, &loaded.to_history(), &report, None)
             .with_context(|| format!("--report {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
-        let suite = loaded.file.to_string();
+        let suite = loaded.source().to_string();
         crate::report::write_junit(path, &report, &suite)
             .with_context(|| format!("--junit {}", path.display()))?;
     }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod check_stats;
 mod report;
 mod test;
 

@@ -9,7 +9,7 @@ use clap::Args;
 use crate::exit::Outcome;
 use crate::plan::{Plan, PlanInput, Series};
 use crate::report::{render_series_table, write_series_junit, SeriesEntry};
-use crate::runner::{self, RunEnd, SeriesReport};
+use crate::runner::{self, RunEnd, RunError, RunFailed, SeriesReport};
 
 /// Flags of `faultline test`.
 #[derive(Debug, Args)]
@@ -22,7 +22,8 @@ pub struct TestArgs {
     pub workload: Option<PathBuf>,
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
-    /// election-flap, vote-twice, mixed).
+    /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
+    /// flaky, loss, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -127,13 +128,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     let end = if series.is_series() {
         run_series(&rt, &plan, &series)?
     } else {
-        let report = rt.block_on(runner::run(&plan)).map_err(|f| {
-            anyhow::anyhow!(
-                "{}\n(what was recorded is kept in {})",
-                f.error,
-                f.run_dir.display()
-            )
-        })?;
+        let report = rt.block_on(runner::run(&plan)).map_err(failed)?;
         print!("{}", report.summary);
         match report.end {
             RunEnd::Aborted(why) => RunEnd::Aborted(format!(
@@ -148,6 +143,19 @@ pub fn run(args: TestArgs) -> anyhow::Result<Outcome> {
     match end {
         RunEnd::Verdict(outcome) => Ok(outcome),
         RunEnd::Aborted(why) => anyhow::bail!("{why}"),
+    }
+}
+
+/// A run's harness error, pointing at what it recorded.
+fn failed(f: RunFailed) -> anyhow::Error {
+    match f.error {
+        // Checked before anything was created: there is nothing to point at.
+        RunError::Unmet(_) => anyhow::anyhow!("{}", f.error),
+        _ => anyhow::anyhow!(
+            "{}\n(what was recorded is kept in {})",
+            f.error,
+            f.run_dir.display()
+        ),
     }
 }
 
@@ -191,12 +199,12 @@ fn run_series(
             junit_error.get_or_insert(e);
         }
     }));
-    let (done, failed) = match result {
+    let (done, failed_run) = match result {
         Ok(done) => (done, None),
         Err(f) => (f.done, Some(f.failed)),
     };
     let end = done.end();
-    let note = match (&failed, &end) {
+    let note = match (&failed_run, &end) {
         (Some(f), _) => format!("harness error in run {}: {}", done.runs.len() + 1, f.error),
         (None, RunEnd::Aborted(why)) => format!("stopped: {why}"),
         (None, _) if done.stopped_early() => {
@@ -212,12 +220,8 @@ fn run_series(
     if let Some(e) = junit_error {
         return Err(e);
     }
-    if let Some(f) = failed {
-        anyhow::bail!(
-            "{}\n(what was recorded is kept in {})",
-            f.error,
-            f.run_dir.display()
-        );
+    if let Some(f) = failed_run {
+        return Err(failed(f));
     }
     Ok(end)
 }

@@ -1,8 +1,10 @@
-//! Talking to nodes: the `Client` trait (one implementation per wire protocol: `http-kv`, `etcd`)
+//! Talking to nodes: the `Client` trait (one implementation per wire protocol: `http-kv`, `etcd`,
+//! `zookeeper`)
 //! and the classification of every answer as ok / fail / info. A client never invents or guesses
 //! a result: `fail` only when the operation certainly did not happen.
 
 pub mod etcd;
+pub mod zookeeper;
 
 use std::future::Future;
 use std::pin::Pin;

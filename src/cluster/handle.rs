@@ -14,9 +14,9 @@ use std::time::Instant;
 use nix::sys::signal::Signal;
 
 use super::process::{log_note, log_tail, port_in_use, Spawner};
-use super::ready::{http_client, wait_ready, NotReady};
-use super::render::render_node;
-use super::spec::ClusterSpec;
+use super::ready::{http_client, port_addr, wait_ready, NotReady};
+use super::render::{command, render_files, write_local, NodeDirs, NodeVars};
+use super::spec::{ClusterSpec, ReadyProbe};
 pub use super::supervise::UnexpectedExit;
 use super::supervise::{spawn_monitor, Inner, Node, State, REAP_LIMIT, TAIL_LINES};
 use super::{ClusterError, StartFailure};
@@ -38,6 +38,7 @@ impl Cluster {
         run_dir: &Path,
     ) -> Result<Cluster, ClusterError> {
         let program = spec.resolve_command()?;
+        spec.check_requires()?;
         let layout = net.endpoints();
         if layout.len() != spec.nodes {
             return Err(ClusterError::NodeCount {
@@ -55,11 +56,21 @@ impl Cluster {
         mkdir(&logs)?;
         let mut nodes = Vec::with_capacity(layout.len());
         for ep in layout {
-            let data = run_dir.join("data").join(&ep.id);
-            mkdir(&data)?;
+            let dirs = NodeDirs {
+                data: run_dir.join("data").join(&ep.id),
+                conf: run_dir.join("conf").join(&ep.id),
+            };
+            mkdir(&dirs.data)?;
+            let vars = NodeVars::new(spec, layout, ep, &dirs);
+            let files = render_files(spec, &vars);
+            if !files.is_empty() {
+                mkdir(&dirs.conf)?;
+            }
+            write_local(&files, &dirs)
+                .map_err(|(path, source)| ClusterError::Io { path, source })?;
             nodes.push(Node {
                 endpoints: ep.clone(),
-                command: render_node(spec, &program, layout, ep, &data),
+                command: command(spec, &program, ep, &vars),
                 log: logs.join(format!("{}.log", ep.id)),
                 state: State::Killed,
             });
@@ -293,7 +304,9 @@ impl Cluster {
         id: &str,
         deadline: tokio::time::Instant,
     ) -> Result<(), ClusterError> {
-        let (addr, log) = self.with_node(id, |_, n| (n.endpoints.client_addr, n.log.clone()))?;
+        let probe = self.inner.spec.ready.probe.clone();
+        let (addr, log) =
+            self.with_node(id, |_, n| (ready_port(&n.endpoints, &probe), n.log.clone()))?;
         let client = http_client();
         let exited = || {
             if self.is_running(id) {
@@ -310,8 +323,7 @@ impl Cluster {
                 .map(|u| u.status.clone());
             Some(status.unwrap_or_else(|| "killed".into()))
         };
-        let path = self.inner.spec.ready.http_get.clone();
-        let result = wait_ready(&client, addr, &path, deadline, exited).await;
+        let result = wait_ready(&client, &probe, addr, deadline, exited).await;
         let failure = |reason| {
             Box::new(StartFailure {
                 node: id.to_string(),
@@ -340,9 +352,19 @@ impl Drop for Cluster {
     }
 }
 
+/// The address a node's readiness check asks (the spec validated the port name; a backend that
+/// laid out no such port falls back to the client address, whose check then fails visibly).
+fn ready_port(ep: &NodeEndpoints, probe: &ReadyProbe) -> std::net::SocketAddr {
+    let port = match probe {
+        ReadyProbe::HttpGet { port, .. } | ReadyProbe::Tcp { port, .. } => port,
+    };
+    port_addr(ep, port).unwrap_or(ep.client_addr)
+}
+
 /// Fail if another process already holds one of the node's addresses.
 fn check_ports(ep: &NodeEndpoints) -> Result<(), ClusterError> {
-    for addr in [ep.client_bind, ep.peer_bind] {
+    let named = ep.named.iter().map(|p| p.bind);
+    for addr in [ep.client_bind, ep.peer_bind].into_iter().chain(named) {
         if port_in_use(addr) {
             return Err(ClusterError::PortInUse {
                 node: ep.id.clone(),

@@ -1,12 +1,13 @@
 //! Clusters of node processes: the cluster spec (TOML), rendering each node's command, and the
 //! only code in faultline that spawns, signals and reaps processes. Owns node logs
-//! (`<run_dir>/nodes/<id>.log`) and data directories (`<run_dir>/data/<id>`). Decides nothing about
+//! (`<run_dir>/nodes/<id>.log`), data directories (`<run_dir>/data/<id>`) and config directories
+//! (`<run_dir>/conf/<id>`, created when the spec has `files` there). Decides nothing about
 //! *when* faults happen (that is `nemesis`); addresses come from a `net::NetBackend`.
 //!
 //! - [`spec`]: [`ClusterSpec`], parsed and validated from `clusters/*.toml`.
-//! - [`render`]: placeholders → a node's command line.
+//! - [`render`]: placeholders → a node's command line and its per-node files.
 //! - [`process`]: one node process (spawn in its own group, signal, reap, log tail).
-//! - [`ready`]: the HTTP readiness poll.
+//! - [`ready`]: the readiness poll (HTTP GET or TCP send/expect).
 //! - [`Cluster`]: the running cluster and its verbs by node id (kill, restart, pause, resume, stop).
 
 #![warn(missing_docs)]
@@ -23,8 +24,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use handle::{Cluster, UnexpectedExit};
-pub use render::NodeCommand;
-pub use spec::{ClientKind, ClusterSpec, ReadyCheck, SpecError};
+pub use render::{NodeCommand, NodeDirs, RenderedFile};
+pub use spec::{ClientKind, ClusterSpec, PortRef, ReadyCheck, ReadyProbe, SpecError};
 
 use crate::net::NodeId;
 

@@ -1,32 +1,51 @@
-//! The nemesis: faults as verbs over node sets (kill, restart, pause, resume, partition, heal),
-//! seeded fault schedules from `nemesis/*.toml`, and heal-all at the end of a run. It asks the
+//! The nemesis: faults as verbs over node sets (kill, restart, pause, resume, partition, heal,
+//! clock skew and strobe, link delay / bandwidth / resets / loss), seeded fault schedules from
+//! `nemesis/*.toml` checked against what the run can do, heal-all at the end of a run, and fault
+//! coverage. It asks the
 //! [`Cluster`](crate::cluster::Cluster) to act by node id (never by pid), cuts links through the
 //! `net` backend, and records each fault it starts and ends in the history as a `nemesis` op
 //! (type `info`, Jepsen style: one op when a fault starts, with its plan, one when it is done).
 //! It touches histories only to log its own ops.
 //!
-//! - [`schedule`]: [`NemesisSchedule`] parsed from TOML.
+//! - [`schedule`]: [`NemesisSchedule`] parsed from TOML; [`params`]: its `[clock]` and `[link]`.
+//! - `kind`: [`FaultKind`], every fault by name, with its [`requirements`].
 //! - [`partition`]: [`Partition`]s as data (halves, isolate, ring, bridge).
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
 //!   `election-flap`, `vote-twice`).
-//! - [`Nemesis`]: the verbs, the schedule loop ([`Nemesis::run`]) and [`Nemesis::heal_all`].
+//! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`), the schedule
+//!   loop ([`Nemesis::run`], `runloop`) and [`Nemesis::heal_all`].
+//! - [`note`]: [`FaultNote`], the targets and roles a scheduled fault's first op records.
+//! - [`coverage`]: which faults hit which roles, and availability in each fault window, computed
+//!   from a history's nemesis ops.
 
 #![warn(missing_docs)]
 
+mod clocks;
+pub mod coverage;
+mod kind;
+mod links;
+pub mod note;
+pub mod params;
 pub mod partition;
 pub mod plan;
 pub mod probe;
+pub mod requirements;
+mod runloop;
 pub mod schedule;
 mod sequences;
 mod verbs;
 mod vote_twice;
 
+pub use kind::FaultKind;
+pub use note::{FaultNote, TargetRole};
+pub use params::{ClockParams, LinkParams};
 pub use partition::Partition;
-pub use plan::{LeaderAction, PlannedFault, Planner};
+pub use plan::{LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
-pub use schedule::{FaultKind, NemesisSchedule, ScheduleError, Targets};
+pub use requirements::{Capabilities, Missing, Requirement};
+pub use schedule::{NemesisSchedule, Restricted, ScheduleError, Targets};
 pub use verbs::{Nemesis, NemesisSummary};
 
 use crate::net::NetError;

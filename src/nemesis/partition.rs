@@ -91,6 +91,30 @@ impl Partition {
         }
     }
 
+    /// The nodes this partition hits, for fault coverage: those that can no longer reach a
+    /// majority (themselves included); when every node still can (rings, bridges), those that
+    /// lost at least one link.
+    pub fn hit(&self, all: &[NodeId]) -> Vec<NodeId> {
+        let majority = all.len() / 2 + 1;
+        let reach = |a: &NodeId| {
+            all.iter()
+                .filter(|b| *b == a || !self.cuts.contains(&(a.clone(), (*b).clone())))
+                .count()
+        };
+        let cut_off: Vec<NodeId> = all
+            .iter()
+            .filter(|a| reach(a) < majority)
+            .cloned()
+            .collect();
+        if !cut_off.is_empty() {
+            return cut_off;
+        }
+        all.iter()
+            .filter(|a| self.cuts.iter().any(|(x, y)| x == *a || y == *a))
+            .cloned()
+            .collect()
+    }
+
     /// Majority ring over `shuffled` (ring order): each node keeps links to the nodes within ring
     /// distance `d`, the smallest `d` that lets it see a majority (itself included), and loses the
     /// rest; neighbouring nodes therefore see different majorities. With 3 nodes every pair is
@@ -161,6 +185,17 @@ mod tests {
         assert_eq!(b.description, "[n2 n3] [n4 n5] bridge n1");
         assert_eq!(sees(&b, &"n1".into(), &all), 5);
         assert_eq!(sees(&b, &"n2".into(), &all), 3);
+    }
+
+    #[test]
+    fn hit_nodes_are_the_cut_off_minority_else_every_node_that_lost_a_link() {
+        let all = ids(5);
+        assert_eq!(Partition::halves(&all).hit(&all), ["n1", "n2"]);
+        assert_eq!(Partition::isolate(&"n4".into(), &all).hit(&all), ["n4"]);
+        assert_eq!(Partition::ring(&all).hit(&all).len(), 5);
+        let b = Partition::bridge(&all);
+        assert_eq!(b.hit(&all), ["n2", "n3", "n4", "n5"]);
+        assert!(Partition::groups(&[]).hit(&all).is_empty());
     }
 
     #[test]

@@ -3,13 +3,25 @@
 //! leader's identity is resolved later, with a pre-drawn fallback), so one seed always yields
 //! the same sequence.
 
+use std::time::Duration;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::params::{ClockParams, LinkParams};
 use super::partition::Partition;
 use super::schedule::{FaultKind, NemesisSchedule, Targets};
-use crate::net::NodeId;
+use crate::net::{LinkFault, NodeId};
+
+/// One planned fault and the schedule kind it was drawn as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The schedule's name for it (`partition-leader`, `clock-skew`, ...).
+    pub kind: FaultKind,
+    /// What to do.
+    pub fault: PlannedFault,
+}
 
 /// One planned fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +32,23 @@ pub enum PlannedFault {
     Pause(Vec<NodeId>),
     /// Cut these links (heal at the end).
     Partition(Partition),
+    /// Move these nodes' clocks by the given offsets (milliseconds); with `strobe`, flip each
+    /// between true time and its offset that often. Reset them at the end.
+    Clock {
+        /// `(node, offset in ms)`.
+        skews: Vec<(NodeId, i64)>,
+        /// Flip period for clock-strobe; `None` for a plain skew.
+        strobe: Option<Duration>,
+    },
+    /// Degrade every link to and from these nodes (restore them at the end).
+    Link {
+        /// The nodes whose links degrade.
+        nodes: Vec<NodeId>,
+        /// How.
+        fault: LinkFault,
+        /// Seed of the backend's random draws (jitter, reset times).
+        seed: u64,
+    },
     /// Act on whoever leads when the fault starts; `fallback` if no leader is known.
     OnLeader {
         /// What to do to the leader.
@@ -45,12 +74,26 @@ pub enum LeaderAction {
     /// [`FaultKind::VoteTwice`]: steer the next election so the other nodes are asked twice in
     /// one term, with a restart in between (`fallback` is the other candidate).
     VoteTwice,
+    /// [`FaultKind::SkewIsolateLeader`]: move its clock by `offset_ms` (back), then cut it off.
+    SkewIsolate {
+        /// The clock offset, milliseconds (negative: back).
+        offset_ms: i64,
+    },
 }
 
 impl PlannedFault {
-    /// The schedule-level verb (`kill`, `pause`, `partition`).
+    /// The schedule-level verb (`kill`, `pause`, `partition`, `clock-skew`, `delay`, ...).
     pub fn verb(&self) -> &'static str {
         match self {
+            PlannedFault::Clock { strobe: None, .. }
+            | PlannedFault::OnLeader {
+                action: LeaderAction::SkewIsolate { .. },
+                ..
+            } => "clock-skew",
+            PlannedFault::Clock {
+                strobe: Some(_), ..
+            } => "clock-strobe",
+            PlannedFault::Link { fault, .. } => fault.name(),
             PlannedFault::Kill(_)
             | PlannedFault::OnLeader {
                 action: LeaderAction::Kill | LeaderAction::Flap,
@@ -75,6 +118,8 @@ pub struct Planner {
     rng: ChaCha8Rng,
     faults: Vec<FaultKind>,
     targets: Targets,
+    clock: ClockParams,
+    link: LinkParams,
     nodes: Vec<NodeId>,
 }
 
@@ -85,6 +130,8 @@ impl Planner {
             rng: ChaCha8Rng::seed_from_u64(seed),
             faults: schedule.faults.clone(),
             targets: schedule.targets,
+            clock: schedule.clock,
+            link: schedule.link,
             nodes: nodes.to_vec(),
         }
     }
@@ -94,13 +141,45 @@ impl Planner {
         v.shuffle(&mut self.rng);
         v
     }
+
+    fn offset_ms(&self) -> i64 {
+        i64::try_from(self.clock.offset.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// `nodes`, each with the clock offset or its negation (a fair coin per node).
+    fn skews(&mut self, nodes: Vec<NodeId>) -> Vec<(NodeId, i64)> {
+        let ms = self.offset_ms();
+        nodes
+            .into_iter()
+            .map(|n| (n, if self.rng.random::<bool>() { ms } else { -ms }))
+            .collect()
+    }
+
+    fn link_fault(&self, kind: FaultKind) -> LinkFault {
+        let l = &self.link;
+        match kind {
+            FaultKind::Delay => LinkFault::Delay {
+                delay: l.delay,
+                jitter: l.jitter,
+            },
+            FaultKind::Slow => LinkFault::Slow {
+                bytes_per_sec: l.bytes_per_sec,
+            },
+            FaultKind::Flaky => LinkFault::Flaky {
+                reset_every: l.reset_every,
+            },
+            _ => LinkFault::Loss {
+                percent: l.loss_percent,
+            },
+        }
+    }
 }
 
 impl Iterator for Planner {
-    type Item = PlannedFault;
+    type Item = Planned;
 
     /// The next fault; `None` when the schedule has no faults or there are no nodes.
-    fn next(&mut self) -> Option<PlannedFault> {
+    fn next(&mut self) -> Option<Planned> {
         if self.faults.is_empty() || self.nodes.is_empty() {
             return None;
         }
@@ -111,7 +190,8 @@ impl Iterator for Planner {
             v.sort();
             v
         };
-        Some(match kind {
+        let hit = pick(self.targets.count(self.nodes.len()));
+        let fault = match kind {
             FaultKind::Kill => PlannedFault::Kill(pick(self.targets.count(self.nodes.len()))),
             FaultKind::Pause => PlannedFault::Pause(pick(self.targets.count(self.nodes.len()))),
             FaultKind::PartitionHalves => PlannedFault::Partition(Partition::halves(&shuffled)),
@@ -144,7 +224,29 @@ impl Iterator for Planner {
                 action: LeaderAction::VoteTwice,
                 fallback: shuffled[0].clone(),
             },
-        })
+            FaultKind::ClockSkew => PlannedFault::Clock {
+                skews: self.skews(hit),
+                strobe: None,
+            },
+            FaultKind::ClockStrobe => PlannedFault::Clock {
+                skews: self.skews(hit),
+                strobe: Some(self.clock.strobe_every),
+            },
+            FaultKind::SkewIsolateLeader => PlannedFault::OnLeader {
+                action: LeaderAction::SkewIsolate {
+                    offset_ms: -self.offset_ms(),
+                },
+                fallback: shuffled[0].clone(),
+            },
+            FaultKind::Delay | FaultKind::Slow | FaultKind::Flaky | FaultKind::Loss => {
+                PlannedFault::Link {
+                    nodes: hit,
+                    fault: self.link_fault(kind),
+                    seed: self.rng.random(),
+                }
+            }
+        };
+        Some(Planned { kind, fault })
     }
 }
 
@@ -175,8 +277,10 @@ mod tests {
         // Every kind shows up in 20 draws from 7 kinds with this seed.
         assert!(a
             .iter()
-            .any(|f| matches!(f, PlannedFault::Kill(v) if v.len() == 1)));
-        assert!(a.iter().any(|f| matches!(f, PlannedFault::OnLeader { .. })));
+            .any(|p| matches!(&p.fault, PlannedFault::Kill(v) if v.len() == 1)));
+        assert!(a
+            .iter()
+            .any(|p| matches!(p.fault, PlannedFault::OnLeader { .. })));
     }
 
     #[test]
@@ -187,7 +291,8 @@ mod tests {
         )
         .unwrap();
         let plan: Vec<_> = Planner::new(&s, &nodes(), 3).take(10).collect();
-        for f in &plan {
+        for p in &plan {
+            let f = &p.fault;
             match f {
                 PlannedFault::OnLeader {
                     action: LeaderAction::Reelect,
@@ -204,6 +309,56 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn clock_and_link_faults_carry_their_parameters() {
+        let s = NemesisSchedule::parse(
+            "name='c'\nfaults=['clock-skew','clock-strobe','skew-isolate-leader','delay','slow','flaky','loss']\ntargets='minority'\n[clock]\noffset='2s'\n[link]\nloss_percent=7\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let plan: Vec<_> = Planner::new(&s, &nodes(), 11).take(60).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &plan {
+            seen.insert(p.kind);
+            match &p.fault {
+                PlannedFault::Clock { skews, strobe } => {
+                    assert_eq!(skews.len(), 2);
+                    assert!(skews.iter().all(|(_, ms)| ms.abs() == 2000));
+                    assert_eq!(strobe.is_some(), p.kind == FaultKind::ClockStrobe);
+                }
+                PlannedFault::OnLeader {
+                    action: LeaderAction::SkewIsolate { offset_ms },
+                    ..
+                } => assert_eq!(*offset_ms, -2000),
+                PlannedFault::Link { nodes, fault, .. } => {
+                    assert_eq!(nodes.len(), 2);
+                    assert_eq!(fault.name(), p.kind.name());
+                    if let LinkFault::Loss { percent } = fault {
+                        assert_eq!(*percent, 7);
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            assert_eq!(
+                p.fault.verb(),
+                match p.kind {
+                    FaultKind::SkewIsolateLeader => "clock-skew",
+                    k => k.name(),
+                }
+            );
+        }
+        assert_eq!(seen.len(), 7, "{seen:?}");
+        // Both signs occur.
+        let signs: std::collections::BTreeSet<bool> = plan
+            .iter()
+            .filter_map(|p| match &p.fault {
+                PlannedFault::Clock { skews, .. } => Some(skews[0].1 > 0),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(signs.len(), 2);
     }
 
     #[test]

@@ -4,87 +4,26 @@
 //! ```toml
 //! name = "mixed"
 //! faults = ["kill", "pause", "partition-halves", "partition-leader", "partition-ring", "bridge"]
+//! optional_faults = ["clock-skew", "loss"]  # used only when the run can do them
 //! interval = "5s"      # quiet time before each fault
 //! duration = "3s"      # how long each fault lasts before it is healed
-//! targets = "one"      # kill / pause: one | minority | majority | all (default one)
+//! targets = "one"      # kill / pause / clock / link: one | minority | majority | all
+//! [clock]              # optional, see `params`
+//! [link]               # optional, see `params`
 //! ```
+//!
+//! [`NemesisSchedule::restrict`] checks a schedule against what the run can do: a fault in
+//! `faults` that the run cannot do is an error; one in `optional_faults` is left out, and the
+//! caller records which and why.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// One kind of fault a schedule can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FaultKind {
-    /// SIGKILL some nodes; restart them when the fault ends.
-    Kill,
-    /// SIGSTOP some nodes; SIGCONT them when the fault ends.
-    Pause,
-    /// SIGKILL the current leader (a random node if unknown); restart it when the fault ends.
-    KillLeader,
-    /// SIGSTOP the current leader (a random node if unknown); SIGCONT it when the fault ends.
-    /// The classic way to make an old leader come back believing it still leads.
-    PauseLeader,
-    /// Split the nodes into a random minority and majority.
-    PartitionHalves,
-    /// Isolate one random node from all others.
-    PartitionOne,
-    /// Isolate the current leader (asked from the `LeaderProbe`; a random node if unknown).
-    PartitionLeader,
-    /// Majority ring: every node sees a majority, but no two nodes see the same one.
-    PartitionRing,
-    /// Two halves joined by one bridge node that sees both.
-    Bridge,
-    /// Depose the leader while clients write to it, let a majority commit other entries at the
-    /// same indices, heal, then make the deposed leader win again (see `nemesis::sequences`).
-    ReelectDeposed,
-    /// Kill the leader, then kill and restart the other nodes one by one during the election
-    /// that follows (see `nemesis::sequences`).
-    ElectionFlap,
-    /// Steer one election so that a majority votes, restarts, and is asked again in the same term
-    /// by a second candidate (see `nemesis::vote_twice`; needs a node without pre-vote).
-    VoteTwice,
-}
-
-impl FaultKind {
-    /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 12] = [
-        (FaultKind::Kill, "kill"),
-        (FaultKind::Pause, "pause"),
-        (FaultKind::KillLeader, "kill-leader"),
-        (FaultKind::PauseLeader, "pause-leader"),
-        (FaultKind::PartitionHalves, "partition-halves"),
-        (FaultKind::PartitionOne, "partition-one"),
-        (FaultKind::PartitionLeader, "partition-leader"),
-        (FaultKind::PartitionRing, "partition-ring"),
-        (FaultKind::Bridge, "bridge"),
-        (FaultKind::ReelectDeposed, "reelect-deposed"),
-        (FaultKind::ElectionFlap, "election-flap"),
-        (FaultKind::VoteTwice, "vote-twice"),
-    ];
-
-    /// The name used in schedule files.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("?")
-    }
-
-    /// Parse a schedule name.
-    pub fn from_name(s: &str) -> Option<FaultKind> {
-        Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
-    }
-}
-
-impl fmt::Display for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use super::kind::FaultKind;
+use super::params::{ClockParams, LinkParams, RawClock, RawLink};
+use super::requirements::{Capabilities, Missing};
 
 /// How many nodes a kill or pause hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -123,12 +62,28 @@ pub struct NemesisSchedule {
     pub name: String,
     /// Faults to pick from, uniformly at random (seeded), one at a time. Empty = no faults.
     pub faults: Vec<FaultKind>,
+    /// Faults added to `faults` only when the run meets their requirements
+    /// ([`NemesisSchedule::restrict`]); the others are left out, with the reason recorded.
+    pub optional_faults: Vec<FaultKind>,
     /// Quiet time before each fault.
     pub interval: Duration,
     /// How long each fault lasts.
     pub duration: Duration,
-    /// How many nodes kill and pause hit.
+    /// How many nodes kill, pause, clock and link faults hit.
     pub targets: Targets,
+    /// How clock faults move clocks (`[clock]`).
+    pub clock: ClockParams,
+    /// How link faults degrade links (`[link]`).
+    pub link: LinkParams,
+}
+
+/// A schedule cut down to what the run can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restricted {
+    /// The schedule to run: `faults` plus the usable optional faults; no optional faults left.
+    pub schedule: NemesisSchedule,
+    /// Optional faults left out, each with what is missing.
+    pub left_out: Vec<(FaultKind, Missing)>,
 }
 
 #[derive(Deserialize)]
@@ -137,12 +92,18 @@ struct Raw {
     name: String,
     #[serde(default)]
     faults: Vec<String>,
+    #[serde(default)]
+    optional_faults: Vec<String>,
     #[serde(default = "default_interval")]
     interval: String,
     #[serde(default = "default_duration")]
     duration: String,
     #[serde(default = "default_targets")]
     targets: Targets,
+    #[serde(default)]
+    clock: RawClock,
+    #[serde(default)]
+    link: RawLink,
 }
 
 fn default_interval() -> String {
@@ -184,6 +145,16 @@ pub enum ScheduleError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// The schedule asks for a fault this run cannot do.
+    #[error("{file}: fault \"{fault}\" {missing} (or remove it from `faults`; faults listed in `optional_faults` are left out instead)")]
+    Unmet {
+        /// The file.
+        file: PathBuf,
+        /// The fault.
+        fault: FaultKind,
+        /// What the run lacks.
+        missing: Missing,
+    },
 }
 
 impl NemesisSchedule {
@@ -202,10 +173,45 @@ impl NemesisSchedule {
             source: PathBuf::from("<none>"),
             name: "none".into(),
             faults: Vec::new(),
+            optional_faults: Vec::new(),
             interval: Duration::from_secs(5),
             duration: Duration::from_secs(3),
             targets: Targets::One,
+            clock: ClockParams::default(),
+            link: LinkParams::default(),
         }
+    }
+
+    /// Every fault this schedule may inject (`faults`, then `optional_faults`).
+    pub fn all_faults(&self) -> impl Iterator<Item = FaultKind> + '_ {
+        self.faults.iter().chain(&self.optional_faults).copied()
+    }
+
+    /// Check the schedule against `caps`: a fault in `faults` whose requirements are not met is
+    /// an error naming the fault and what is missing; one in `optional_faults` is added when
+    /// they are met and left out (with the reason) when not.
+    pub fn restrict(&self, caps: &Capabilities) -> Result<Restricted, ScheduleError> {
+        let unmet = |k: FaultKind| k.requirements().iter().find_map(|r| r.check(caps).err());
+        for &fault in &self.faults {
+            if let Some(missing) = unmet(fault) {
+                return Err(ScheduleError::Unmet {
+                    file: self.source.clone(),
+                    fault,
+                    missing,
+                });
+            }
+        }
+        let mut schedule = self.clone();
+        schedule.optional_faults.clear();
+        let mut left_out = Vec::new();
+        for &fault in &self.optional_faults {
+            match unmet(fault) {
+                Some(missing) => left_out.push((fault, missing)),
+                None if !schedule.faults.contains(&fault) => schedule.faults.push(fault),
+                None => {}
+            }
+        }
+        Ok(Restricted { schedule, left_out })
     }
 
     /// The schedule as TOML, for a rerunnable `test.toml`; parses back to an equal schedule.
@@ -214,13 +220,22 @@ impl NemesisSchedule {
         struct Out<'a> {
             name: &'a str,
             faults: Vec<&'static str>,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            optional_faults: Vec<&'static str>,
             interval: String,
             duration: String,
             targets: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clock: Option<RawClock>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            link: Option<RawLink>,
         }
         let out = Out {
             name: &self.name,
             faults: self.faults.iter().map(|f| f.name()).collect(),
+            optional_faults: self.optional_faults.iter().map(|f| f.name()).collect(),
+            clock: RawClock::of(&self.clock),
+            link: RawLink::of(&self.link),
             interval: humantime::format_duration(self.interval).to_string(),
             duration: humantime::format_duration(self.duration).to_string(),
             targets: match self.targets {
@@ -265,17 +280,24 @@ impl NemesisSchedule {
                 ),
             ));
         }
-        let mut faults = Vec::new();
-        for (i, f) in raw.faults.iter().enumerate() {
-            let kind = FaultKind::from_name(f).ok_or_else(|| {
-                let known: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
-                field(
-                    &format!("faults[{i}]"),
-                    format!("unknown fault {f:?}; known: {}", known.join(", ")),
-                )
-            })?;
-            faults.push(kind);
-        }
+        let kinds = |name: &str, list: &[String]| -> Result<Vec<FaultKind>, ScheduleError> {
+            let mut out = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                let kind = FaultKind::from_name(f).ok_or_else(|| {
+                    let known: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
+                    field(
+                        &format!("{name}[{i}]"),
+                        format!("unknown fault {f:?}; known: {}", known.join(", ")),
+                    )
+                })?;
+                out.push(kind);
+            }
+            Ok(out)
+        };
+        let faults = kinds("faults", &raw.faults)?;
+        let optional_faults = kinds("optional_faults", &raw.optional_faults)?;
+        let clock = raw.clock.resolve().map_err(|(f, m)| field(&f, m))?;
+        let link = raw.link.resolve().map_err(|(f, m)| field(&f, m))?;
         let dur = |name: &str, s: &str| {
             humantime::parse_duration(s).map_err(|e| {
                 field(
@@ -286,7 +308,7 @@ impl NemesisSchedule {
         };
         let interval = dur("interval", &raw.interval)?;
         let duration = dur("duration", &raw.duration)?;
-        if !faults.is_empty() {
+        if !faults.is_empty() || !optional_faults.is_empty() {
             if interval.is_zero() {
                 return Err(field("interval", "must be greater than zero".into()));
             }
@@ -298,64 +320,15 @@ impl NemesisSchedule {
             source: file,
             name: raw.name,
             faults,
+            optional_faults,
             interval,
             duration,
             targets: raw.targets,
+            clock,
+            link,
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(t: &str) -> Result<NemesisSchedule, ScheduleError> {
-        NemesisSchedule::parse(t, Path::new("nemesis/x.toml"))
-    }
-
-    #[test]
-    fn parses_a_schedule() {
-        let s = parse(
-            "name='m'\nfaults=['kill','bridge']\ninterval='2s'\nduration='500ms'\ntargets='minority'\n",
-        )
-        .unwrap();
-        assert_eq!(s.faults, [FaultKind::Kill, FaultKind::Bridge]);
-        assert_eq!(s.interval, Duration::from_secs(2));
-        assert_eq!(s.duration, Duration::from_millis(500));
-        assert_eq!(s.targets.count(5), 2);
-    }
-
-    #[test]
-    fn errors_name_file_and_field() {
-        let e = parse("name='m'\nfaults=['kill','explode']\n").unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("nemesis/x.toml: field \"faults[1]\": unknown fault \"explode\""),
-            "{e}"
-        );
-        let e = parse("name='m'\nfaults=['kill']\ninterval='often'\n").unwrap_err();
-        assert!(e.to_string().contains("field \"interval\""), "{e}");
-        let e = parse("name='m'\nfaults=['kill']\nduration='0s'\n").unwrap_err();
-        assert!(e.to_string().contains("field \"duration\""), "{e}");
-        let e = parse("name='m'\nfrequency=3\n").unwrap_err();
-        assert!(e.to_string().contains("frequency"), "{e}");
-        assert!(e.to_string().starts_with("nemesis/x.toml: "), "{e}");
-    }
-
-    #[test]
-    fn to_toml_round_trips() {
-        let s = parse(
-            "name='m'\nfaults=['pause','partition-ring']\ninterval='1s 500ms'\ntargets='all'\n",
-        )
-        .unwrap();
-        assert_eq!(parse(&s.to_toml()).unwrap(), s);
-    }
-
-    #[test]
-    fn target_counts() {
-        assert_eq!(Targets::One.count(5), 1);
-        assert_eq!(Targets::Minority.count(3), 1);
-        assert_eq!(Targets::Majority.count(5), 3);
-        assert_eq!(Targets::All.count(3), 3);
-    }
-}
+mod tests;

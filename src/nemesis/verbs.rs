@@ -1,18 +1,18 @@
-//! [`Nemesis`]: the fault verbs, recorded in the history, and the schedule loop.
+//! [`Nemesis`]: the process and partition verbs, recorded in the history, and heal-all. The
+//! clock verbs live in `clocks`, the link verbs in `links`, the schedule loop in `runloop`.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::note::FaultNote;
 use super::partition::Partition;
-use super::plan::{LeaderAction, PlannedFault, Planner};
-use super::schedule::NemesisSchedule;
 use super::{LeaderProbe, NemesisError};
+use crate::clock::ClockControl;
 use crate::cluster::Cluster;
 use crate::history::{Op, OpType, Process, Recorder};
-use crate::net::{Link, NetBackend, NodeId};
+use crate::net::{Link, LinkFaults, NetBackend, NodeId};
 
 /// What a nemesis run did, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,11 +26,19 @@ pub struct NemesisSummary {
 /// Injects faults into one cluster and records them. Share it behind an `Arc`.
 pub struct Nemesis {
     pub(super) cluster: Arc<Cluster>,
-    net: Arc<dyn NetBackend>,
+    pub(super) net: Arc<dyn NetBackend>,
     recorder: Arc<Recorder>,
     pub(super) probe: Arc<dyn LeaderProbe>,
+    /// The nodes' clock control files, when they run under libfaketime.
+    pub(super) clock: Option<Arc<ClockControl>>,
     /// Links currently cut by this nemesis.
     cuts: Mutex<BTreeSet<Link>>,
+    /// Links currently degraded by this nemesis.
+    pub(super) degraded: Mutex<LinkFaults>,
+    /// Running clock-strobe tasks.
+    pub(super) strobes: Mutex<Vec<super::clocks::Strobe>>,
+    /// The note the next recorded verb carries (set when a scheduled fault starts).
+    note: Mutex<Option<FaultNote>>,
     errors: Mutex<Vec<String>>,
 }
 
@@ -61,12 +69,40 @@ impl Nemesis {
             net,
             recorder,
             probe,
+            clock: None,
             cuts: Mutex::new(BTreeSet::new()),
+            degraded: Mutex::new(LinkFaults::none()),
+            strobes: Mutex::new(Vec::new()),
+            note: Mutex::new(None),
             errors: Mutex::new(Vec::new()),
         }
     }
 
-    fn record(&self, f: &str, value: String, error: Option<String>) {
+    /// The nodes run under libfaketime with these control files: the clock verbs can act.
+    pub fn with_clock(mut self, clock: Arc<ClockControl>) -> Nemesis {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Let the next recorded verb carry `note` (its `desc` is filled in from the verb).
+    pub(super) fn set_note(&self, note: FaultNote) {
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(note);
+    }
+
+    /// The value to record for a verb described by `desc`: the pending note, if any (taken),
+    /// else the plain description.
+    pub(super) fn value_of(&self, desc: String) -> Value {
+        match self.note.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(mut note) => {
+                note.desc = desc;
+                note.to_value()
+            }
+            None => Value::String(desc),
+        }
+    }
+
+    /// Record a nemesis op (`info`) with `value`.
+    pub(super) fn record(&self, f: &str, value: Value, error: Option<String>) {
         tracing::info!(f, value = %value, "nemesis");
         self.recorder.record(Op {
             index: 0,
@@ -75,23 +111,32 @@ impl Nemesis {
             kind: OpType::Info,
             f: f.to_string(),
             key: None,
-            value: Value::String(value),
+            value,
             node: None,
             error,
         });
     }
 
     /// Record the end of a verb, with the failures joined into `error`.
-    fn done(&self, f: &str, value: String, failures: Vec<String>) {
+    pub(super) fn done(&self, f: &str, value: Value, failures: Vec<String>) {
         let error = (!failures.is_empty()).then(|| failures.join("; "));
         if let Some(e) = &error {
-            tracing::warn!("nemesis {f} {value}: {e}");
+            let desc = super::note::describe(&value);
+            tracing::warn!("nemesis {f} {desc}: {e}");
             self.errors
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(format!("{f} {value}: {e}"));
+                .push(format!("{f} {desc}: {e}"));
         }
         self.record(f, value, error);
+    }
+
+    /// The verb failures so far, one line each.
+    pub(super) fn errors(&self) -> Vec<String> {
+        self.errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// SIGKILL `nodes`.
@@ -112,7 +157,7 @@ impl Nemesis {
         note: &str,
         act: impl Fn(&str) -> Result<(), crate::cluster::ClusterError>,
     ) {
-        let value = noted(nodes, note);
+        let value = self.value_of(noted(nodes, note));
         self.record(f, value.clone(), None);
         let failures = nodes
             .iter()
@@ -123,7 +168,7 @@ impl Nemesis {
 
     /// Start `nodes` again (those not running), all at once, and wait until they are ready.
     pub async fn restart(&self, nodes: &[NodeId]) {
-        let value = list(nodes);
+        let value = self.value_of(list(nodes));
         self.record("restart", value.clone(), None);
         let stopped: Vec<NodeId> = nodes
             .iter()
@@ -157,29 +202,19 @@ impl Nemesis {
 
     /// Replace the current cuts with `partition`'s.
     pub fn partition(&self, partition: &Partition) -> Result<(), NemesisError> {
-        self.record("partition", partition.description.clone(), None);
+        let value = self.value_of(partition.description.clone());
+        self.record("partition", value.clone(), None);
         let res = self.set_cuts(&partition.cuts);
-        let failures = res
-            .as_ref()
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect();
-        self.done("partition", partition.description.clone(), failures);
+        self.done("partition", value, failure(&res));
         res
     }
 
     /// Cut nothing.
     pub fn heal(&self) -> Result<(), NemesisError> {
-        self.record("heal", "all links".into(), None);
+        let value = Value::String("all links".into());
+        self.record("heal", value.clone(), None);
         let res = self.set_cuts(&BTreeSet::new());
-        let failures = res
-            .as_ref()
-            .err()
-            .map(|e| e.to_string())
-            .into_iter()
-            .collect();
-        self.done("heal", "all links".into(), failures);
+        self.done("heal", value, failure(&res));
         res
     }
 
@@ -194,9 +229,12 @@ impl Nemesis {
         Ok(())
     }
 
-    /// Undo everything: heal partitions, resume paused nodes, restart dead ones (including nodes
-    /// that crashed on their own). Records only what it actually does. Idempotent.
+    /// Undo everything: heal partitions, restore degraded links, reset moved clocks, resume
+    /// paused nodes, restart dead ones (including nodes that crashed on their own). Records only
+    /// what it actually does. Idempotent.
     pub async fn heal_all(&self) -> Result<(), NemesisError> {
+        // A note nobody consumed (a fault stopped before its first verb) must not tag heal ops.
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).take();
         let cut = !self
             .cuts
             .lock()
@@ -208,6 +246,8 @@ impl Nemesis {
             // Nothing recorded as cut, but make sure the backend agrees.
             self.set_cuts(&BTreeSet::new())
         };
+        let restored = self.restore_links_if_degraded();
+        self.reset_clocks_if_moved();
         let ids = self.cluster.node_ids();
         let paused: Vec<NodeId> = ids
             .iter()
@@ -225,146 +265,15 @@ impl Nemesis {
         if !dead.is_empty() {
             self.restart(&dead).await;
         }
-        healed
-    }
-
-    /// Start one planned fault; returns the undo step.
-    async fn start(&self, fault: &PlannedFault) -> Result<Undo, NemesisError> {
-        Ok(match fault {
-            PlannedFault::Kill(nodes) => {
-                self.kill(nodes);
-                Undo::Restart(nodes.clone())
-            }
-            PlannedFault::Pause(nodes) => {
-                self.pause(nodes);
-                Undo::Resume(nodes.clone())
-            }
-            PlannedFault::Partition(p) => {
-                self.partition(p)?;
-                Undo::Heal
-            }
-            PlannedFault::OnLeader { action, fallback } => {
-                let ids = self.cluster.node_ids();
-                let leader = self.probe.leader().await.filter(|l| ids.contains(l));
-                let target = leader.clone().unwrap_or_else(|| fallback.clone());
-                let note = match &leader {
-                    Some(l) => format!("(leader {l})"),
-                    None => "(leader unknown)".to_string(),
-                };
-                let nodes = vec![target.clone()];
-                match action {
-                    LeaderAction::Kill => {
-                        self.kill_noted(&nodes, &note);
-                        Undo::Restart(nodes)
-                    }
-                    LeaderAction::Pause => {
-                        self.pause_noted(&nodes, &note);
-                        Undo::Resume(nodes)
-                    }
-                    LeaderAction::Isolate => {
-                        let mut p = Partition::isolate(&target, &ids);
-                        p.description = format!("{} {note}", p.description);
-                        self.partition(&p)?;
-                        Undo::Heal
-                    }
-                    LeaderAction::Reelect => {
-                        self.reelect_deposed(&target, &note, &ids).await?;
-                        Undo::Heal
-                    }
-                    LeaderAction::Flap => {
-                        self.election_flap(&target, &note, &ids).await;
-                        Undo::Restart(ids)
-                    }
-                    LeaderAction::VoteTwice => {
-                        self.vote_twice(&target, fallback, &note, &ids).await?;
-                        Undo::All
-                    }
-                }
-            }
-        })
-    }
-
-    async fn undo(&self, undo: Undo) -> Result<(), NemesisError> {
-        match undo {
-            Undo::Restart(nodes) => self.restart(&nodes).await,
-            Undo::Resume(nodes) => self.resume(&nodes),
-            Undo::Heal => self.heal()?,
-            Undo::All => self.heal_all().await?,
-        }
-        Ok(())
-    }
-
-    /// Run `schedule` with `seed` until `stop` completes: wait `interval`, start a fault, wait
-    /// `duration`, undo it, repeat. Then [`Self::heal_all`]. A backend error stops the loop (after
-    /// healing) and is returned.
-    pub async fn run(
-        &self,
-        schedule: &NemesisSchedule,
-        seed: u64,
-        stop: impl Future<Output = ()>,
-    ) -> Result<NemesisSummary, NemesisError> {
-        self.run_limited(schedule, seed, None, stop).await
-    }
-
-    /// [`Self::run`], but inject at most `max_faults` faults (then wait for `stop`). With a limit
-    /// and a late enough `stop` the recorded sequence depends on the seed alone.
-    pub async fn run_limited(
-        &self,
-        schedule: &NemesisSchedule,
-        seed: u64,
-        max_faults: Option<usize>,
-        stop: impl Future<Output = ()>,
-    ) -> Result<NemesisSummary, NemesisError> {
-        tokio::pin!(stop);
-        let mut planner = Planner::new(schedule, &self.cluster.node_ids(), seed);
-        let mut faults = 0;
-        let result = async {
-            loop {
-                tokio::select! {
-                    _ = &mut stop => return Ok(()),
-                    _ = tokio::time::sleep(schedule.interval) => {}
-                }
-                let next = match max_faults {
-                    Some(max) if faults >= max => None,
-                    _ => planner.next(),
-                };
-                let Some(fault) = next else {
-                    (&mut stop).await;
-                    return Ok(());
-                };
-                faults += 1;
-                // A multi-step fault can take seconds: stop it where it stands at the time limit
-                // (every verb is cancel-safe; heal_all below undoes whatever it left).
-                let undo = tokio::select! {
-                    _ = &mut stop => return Ok(()),
-                    undo = self.start(&fault) => undo?,
-                };
-                tokio::select! {
-                    _ = &mut stop => return Ok(()),
-                    _ = tokio::time::sleep(schedule.duration) => {}
-                }
-                self.undo(undo).await?;
-            }
-        }
-        .await;
-        let healed = self.heal_all().await;
-        result.and(healed)?;
-        Ok(NemesisSummary {
-            faults,
-            errors: self
-                .errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
-        })
+        healed.and(restored)
     }
 }
 
-/// How to end a started fault.
-enum Undo {
-    Restart(Vec<NodeId>),
-    Resume(Vec<NodeId>),
-    Heal,
-    /// Heal, resume and restart whatever is still cut, paused or down.
-    All,
+/// A verb's failure, if any, as the one line `done` records.
+pub(super) fn failure<T>(res: &Result<T, NemesisError>) -> Vec<String> {
+    res.as_ref()
+        .err()
+        .map(|e| e.to_string())
+        .into_iter()
+        .collect()
 }

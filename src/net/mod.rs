@@ -1,11 +1,14 @@
 //! Partition backends behind one trait: the userspace TCP proxy (default, no root) and network
 //! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
-//! peers, and cuts or heals directed links between nodes. Knows nothing about Raft.
+//! peers, cuts or heals directed links between nodes, and degrades links ([`link`]: delay,
+//! bandwidth and resets in the proxy, packet loss in netns). Knows nothing about Raft.
 
+pub mod link;
 pub mod netns;
 pub mod ports;
 pub mod proxy;
 
+pub use link::{LinkFault, LinkFaults};
 pub use proxy::ProxyBackend;
 
 use std::collections::BTreeSet;
@@ -32,6 +35,28 @@ pub struct NodeEndpoints {
     pub peers: Vec<(NodeId, SocketAddr)>,
     /// Command prefix to start the node with (e.g. `ip netns exec <ns>`); empty for none.
     pub command_prefix: Vec<String>,
+    /// The cluster spec's extra named ports (`ports = ["election"]`), in spec order. Like the
+    /// peer port, each is a node-to-node listener: cutting a link cuts it too.
+    pub named: Vec<NamedPort>,
+}
+
+impl NodeEndpoints {
+    /// The named port `name` of this node, if the layout has it.
+    pub fn named_port(&self, name: &str) -> Option<&NamedPort> {
+        self.named.iter().find(|p| p.name == name)
+    }
+}
+
+/// One extra named port of one node (e.g. ZooKeeper's leader-election port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPort {
+    /// The name from the cluster spec (`election` renders as `{election_port}`).
+    pub name: String,
+    /// Where this node binds it.
+    pub bind: SocketAddr,
+    /// How this node reaches the same port of each other node (with the proxy backend: through
+    /// the per-pair proxies, so partitions cut it).
+    pub peers: Vec<(NodeId, SocketAddr)>,
 }
 
 /// Errors from a partition backend.
@@ -72,6 +97,19 @@ pub trait NetBackend: Send + Sync {
     fn endpoints(&self) -> &[NodeEndpoints];
     /// Replace the set of cut links with `cuts` (idempotent; an empty set heals everything).
     fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError>;
+    /// Replace the set of degraded links with `faults` (idempotent; an empty set restores every
+    /// link). A backend refuses kinds it cannot do with [`NetError::Unsupported`]; by default it
+    /// can do none.
+    fn set_link_faults(&self, faults: &LinkFaults) -> Result<(), NetError> {
+        match faults.links.values().next() {
+            None => Ok(()),
+            Some(f) => Err(NetError::Unsupported(format!(
+                "the {} network backend cannot degrade links ({})",
+                self.name(),
+                f.name()
+            ))),
+        }
+    }
     /// Heal everything and release every resource (proxies, namespaces, rules). Idempotent.
     fn shutdown(&self) -> Result<(), NetError>;
 }

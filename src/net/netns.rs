@@ -2,7 +2,8 @@
 //! namespaces: a bridge namespace, one namespace per node joined to the bridge by a veth pair, and
 //! a veth from the root namespace so the controller reaches every node. Partitions are nftables
 //! DROP rules on the bridge, so any node binary works unchanged (e.g. etcd): it binds its real
-//! address inside its namespace and talks to its peers directly.
+//! address inside its namespace and talks to its peers directly. Lossy links (`loss`) are
+//! nftables rules on the same bridge that drop a random share of packets.
 //!
 //! Addresses: `10.77.x.k/24` inside the run's namespaces only (node k = `.k`, controller `.254`);
 //! the root namespace gets one connected route for that /24 via the run's veth and nothing else.
@@ -32,7 +33,9 @@ use std::sync::Mutex;
 pub use layout::{MAX_NODES, PREFIX};
 pub use registry::DEFAULT_DIR as REGISTRY_DIR;
 
-use crate::net::{Link, NetBackend, NetError, NodeEndpoints, NodeId};
+use crate::net::{
+    Link, LinkFault, LinkFaults, NamedPort, NetBackend, NetError, NodeEndpoints, NodeId,
+};
 use layout::Layout;
 use registry::Registry;
 use setup::Tools;
@@ -46,6 +49,8 @@ pub struct NetnsOptions {
     pub client_port: u16,
     /// Peer port (`{peer_port}`).
     pub peer_port: u16,
+    /// The cluster spec's extra named ports, in order; the `i`th binds `peer_port + 1 + i`.
+    pub named_ports: Vec<String>,
 }
 
 impl Default for NetnsOptions {
@@ -53,6 +58,17 @@ impl Default for NetnsOptions {
         NetnsOptions {
             client_port: 2379,
             peer_port: 2380,
+            named_ports: Vec::new(),
+        }
+    }
+}
+
+impl NetnsOptions {
+    /// The default ports with the given extra named ports.
+    pub fn with_named_ports(names: &[String]) -> NetnsOptions {
+        NetnsOptions {
+            named_ports: names.to_vec(),
+            ..NetnsOptions::default()
         }
     }
 }
@@ -64,8 +80,17 @@ pub struct NetnsBackend {
     registry: Registry,
     layout: Layout,
     endpoints: Vec<NodeEndpoints>,
-    /// `true` once everything was removed; guarded so set_cuts never races teardown.
-    shut_down: Mutex<bool>,
+    /// The rules in force; guarded so rule changes never race teardown.
+    state: Mutex<Rules>,
+}
+
+/// The nftables rules in force (each update re-renders both kinds).
+#[derive(Debug, Default)]
+struct Rules {
+    /// `true` once everything was removed.
+    shut_down: bool,
+    drops: Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    lossy: Vec<rules::Lossy>,
 }
 
 impl NetnsBackend {
@@ -79,6 +104,7 @@ impl NetnsBackend {
     pub fn create(nodes: &[NodeId], opts: NetnsOptions) -> Result<NetnsBackend, NetError> {
         let tools = locate_tools()?;
         validate_nodes(nodes)?;
+        validate_ports(&opts)?;
         let registry = Registry::at(REGISTRY_DIR);
         let layout = {
             let _lock = registry.lock()?;
@@ -98,7 +124,7 @@ impl NetnsBackend {
             tools,
             registry,
             layout,
-            shut_down: Mutex::new(false),
+            state: Mutex::new(Rules::default()),
         };
         // On failure, dropping `backend` tears down whatever part was built.
         setup::build(&backend.tools, &backend.layout)?;
@@ -144,6 +170,48 @@ impl NetnsBackend {
     pub fn host_ip(&self) -> std::net::Ipv4Addr {
         self.layout.host_ip()
     }
+
+    /// The address pair of a link between two distinct nodes (`None` for a self-link).
+    fn addrs(
+        &self,
+        (from, to): &Link,
+    ) -> Result<Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>, NetError> {
+        let ip_of = |id: &NodeId| {
+            self.layout
+                .node(id)
+                .map(|n| n.ip)
+                .ok_or_else(|| NetError::UnknownNode(id.clone()))
+        };
+        let (src, dst) = (ip_of(from)?, ip_of(to)?);
+        Ok((src != dst).then_some((src, dst)))
+    }
+
+    /// Apply `change` to the rules in force and load them, unless the backend was shut down
+    /// (then only a change to "no rules" is accepted, as a no-op).
+    fn update(&self, change: impl FnOnce(&mut Rules)) -> Result<(), NetError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = Rules {
+            shut_down: state.shut_down,
+            drops: state.drops.clone(),
+            lossy: state.lossy.clone(),
+        };
+        change(&mut next);
+        if state.shut_down {
+            return if next.drops.is_empty() && next.lossy.is_empty() {
+                Ok(())
+            } else {
+                Err(NetError::Unsupported(
+                    "the netns backend was shut down; cannot change links any more".into(),
+                ))
+            };
+        }
+        self.tools.nft_load(
+            &self.layout.bridge_namespace(),
+            &rules::render(&next.drops, &next.lossy),
+        )?;
+        *state = next;
+        Ok(())
+    }
 }
 
 impl NetBackend for NetnsBackend {
@@ -157,35 +225,36 @@ impl NetBackend for NetnsBackend {
 
     fn set_cuts(&self, cuts: &BTreeSet<Link>) -> Result<(), NetError> {
         let mut drops = Vec::with_capacity(cuts.len());
-        for (from, to) in cuts {
-            let ip_of = |id: &NodeId| {
-                self.layout
-                    .node(id)
-                    .map(|n| n.ip)
-                    .ok_or_else(|| NetError::UnknownNode(id.clone()))
+        for link in cuts {
+            drops.extend(self.addrs(link)?);
+        }
+        self.update(|r| r.drops = drops)
+    }
+
+    fn set_link_faults(&self, faults: &LinkFaults) -> Result<(), NetError> {
+        let mut lossy = Vec::with_capacity(faults.links.len());
+        for (link, fault) in &faults.links {
+            let LinkFault::Loss { percent } = fault else {
+                return Err(NetError::Unsupported(format!(
+                    "the netns backend cannot {} links (that needs netem, which this kernel may \
+                     lack); use --net proxy for delay, slow and flaky",
+                    fault.name()
+                )));
             };
-            let (src, dst) = (ip_of(from)?, ip_of(to)?);
-            if src != dst {
-                drops.push((src, dst));
+            if let Some((src, dst)) = self.addrs(link)? {
+                lossy.push(rules::Lossy {
+                    src,
+                    dst,
+                    percent: *percent,
+                });
             }
         }
-        let shut_down = self.shut_down.lock().unwrap_or_else(|p| p.into_inner());
-        if *shut_down {
-            return if drops.is_empty() {
-                Ok(())
-            } else {
-                Err(NetError::Unsupported(
-                    "the netns backend was shut down; cannot cut links any more".into(),
-                ))
-            };
-        }
-        self.tools
-            .nft_load(&self.layout.bridge_namespace(), &rules::render(&drops))
+        self.update(|r| r.lossy = lossy)
     }
 
     fn shutdown(&self) -> Result<(), NetError> {
-        let mut shut_down = self.shut_down.lock().unwrap_or_else(|p| p.into_inner());
-        if *shut_down {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.shut_down {
             return Ok(());
         }
         setup::teardown(
@@ -194,7 +263,10 @@ impl NetBackend for NetnsBackend {
             &self.layout.host_link(),
         )?;
         self.registry.remove(&self.layout.run_id)?;
-        *shut_down = true;
+        *state = Rules {
+            shut_down: true,
+            ..Rules::default()
+        };
         Ok(())
     }
 }
@@ -248,6 +320,20 @@ fn validate_nodes(nodes: &[NodeId]) -> Result<(), NetError> {
     Ok(())
 }
 
+fn validate_ports(opts: &NetnsOptions) -> Result<(), NetError> {
+    let last = u32::from(opts.peer_port) + opts.named_ports.len() as u32;
+    let clash = (u32::from(opts.peer_port)..=last).contains(&u32::from(opts.client_port));
+    if last > u32::from(u16::MAX) || clash || opts.client_port == 0 || opts.peer_port == 0 {
+        return Err(NetError::Unsupported(format!(
+            "netns ports: client {} and peer {} with {} named ports after it do not fit or overlap",
+            opts.client_port,
+            opts.peer_port,
+            opts.named_ports.len()
+        )));
+    }
+    Ok(())
+}
+
 fn endpoints(l: &Layout, tools: &Tools, opts: &NetnsOptions) -> Vec<NodeEndpoints> {
     let ip = tools.ip.to_string_lossy().into_owned();
     let addr = |n: &layout::NodeSlot, port| SocketAddr::new(IpAddr::V4(n.ip), port);
@@ -270,6 +356,68 @@ fn endpoints(l: &Layout, tools: &Tools, opts: &NetnsOptions) -> Vec<NodeEndpoint
                 "exec".into(),
                 n.namespace.clone(),
             ],
+            named: opts
+                .named_ports
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let port = opts.peer_port + 1 + i as u16;
+                    NamedPort {
+                        name: name.clone(),
+                        bind: addr(n, port),
+                        peers: l
+                            .nodes
+                            .iter()
+                            .filter(|p| p.id != n.id)
+                            .map(|p| (p.id.clone(), addr(p, port)))
+                            .collect(),
+                    }
+                })
+                .collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_ports_follow_the_peer_port_at_every_nodes_own_address() {
+        let ids: Vec<NodeId> = vec!["n1".into(), "n2".into(), "n3".into()];
+        let layout = Layout::new("0a1b2c", 7, &ids);
+        let tools = Tools {
+            ip: "/sbin/ip".into(),
+            nft: "/sbin/nft".into(),
+        };
+        let opts = NetnsOptions::with_named_ports(&["election".into(), "admin".into()]);
+        let eps = endpoints(&layout, &tools, &opts);
+        let n2 = &eps[1];
+        assert_eq!(n2.named.len(), 2);
+        assert_eq!(
+            n2.named_port("election").unwrap().bind.to_string(),
+            "10.77.7.2:2381"
+        );
+        assert_eq!(
+            n2.named_port("admin").unwrap().bind.to_string(),
+            "10.77.7.2:2382"
+        );
+        let seen: Vec<String> = n2.named[0]
+            .peers
+            .iter()
+            .map(|(id, a)| format!("{id}@{a}"))
+            .collect();
+        assert_eq!(seen, ["n1@10.77.7.1:2381", "n3@10.77.7.3:2381"]);
+        assert!(validate_ports(&opts).is_ok());
+        let clash = NetnsOptions {
+            client_port: 2382,
+            ..opts.clone()
+        };
+        assert!(validate_ports(&clash).is_err());
+        let overflow = NetnsOptions {
+            peer_port: u16::MAX,
+            ..opts
+        };
+        assert!(validate_ports(&overflow).is_err());
+    }
 }

@@ -87,6 +87,36 @@ const FILES: &[(&str, &str)] = &[
         "clusters/raft-no-prevote.toml",
         include_str!("../../clusters/raft-no-prevote.toml"),
     ),
+    (
+        "clusters/zookeeper.toml",
+        include_str!("../../clusters/zookeeper.toml"),
+    ),
+    (
+        "clusters/zookeeper-sync.toml",
+        include_str!("../../clusters/zookeeper-sync.toml"),
+    ),
+    (
+        "nemesis/clock-skew.toml",
+        include_str!("../../nemesis/clock-skew.toml"),
+    ),
+    (
+        "nemesis/clock-strobe.toml",
+        include_str!("../../nemesis/clock-strobe.toml"),
+    ),
+    (
+        "nemesis/skew-isolate-leader.toml",
+        include_str!("../../nemesis/skew-isolate-leader.toml"),
+    ),
+    (
+        "nemesis/delay.toml",
+        include_str!("../../nemesis/delay.toml"),
+    ),
+    ("nemesis/slow.toml", include_str!("../../nemesis/slow.toml")),
+    (
+        "nemesis/flaky.toml",
+        include_str!("../../nemesis/flaky.toml"),
+    ),
+    ("nemesis/loss.toml", include_str!("../../nemesis/loss.toml")),
 ];
 
 /// Resolve `path` (a flag value) in directory `dir` (`clusters`, `workloads`, `nemesis`): an

@@ -210,6 +210,7 @@ impl Plan {
 
         // Fail before anything starts if the node binary cannot be found.
         cluster.resolve_command()?;
+        cluster.check_requires()?;
         let model = workload.model_kind().map_err(|m| flag("workload", m))?;
 
         let clients = match input.clients {

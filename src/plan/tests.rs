@@ -181,3 +181,25 @@ fn rerun_of_a_missing_or_broken_run_names_the_file() {
     .unwrap();
     assert!(rerun(f).contains("[test] seed"));
 }
+
+#[test]
+fn bundled_zookeeper_specs_parse_and_differ_only_in_read_mode() {
+    let load = |name: &str| match bundled::resolve_file(Path::new(name), "clusters") {
+        bundled::Source::Bundled(p, text) => ClusterSpec::parse(text, Path::new(p)).unwrap(),
+        bundled::Source::File(p) => ClusterSpec::load(&p).unwrap(),
+    };
+    let plain = load("zookeeper");
+    let sync = load("zookeeper-sync");
+    assert_eq!(plain.client, crate::cluster::ClientKind::Zookeeper);
+    assert_eq!(plain.client_options["read"], "plain");
+    assert_eq!(sync.client_options["read"], "sync");
+    assert_eq!(
+        (plain.nodes, plain.ports.as_slice()),
+        (3, ["election".to_string()].as_slice())
+    );
+    assert_eq!(
+        (&plain.args, &plain.files, &plain.ready, &plain.requires),
+        (&sync.args, &sync.files, &sync.ready, &sync.requires)
+    );
+    assert!(plain.uses_peer_addresses());
+}

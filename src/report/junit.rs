@@ -16,12 +16,12 @@ use crate::report::escape::esc;
 use crate::report::text::counterexample_text;
 
 fn case(out: &mut String, suite: &str, k: &KeyResult) {
-    let name = k.key.as_deref().unwrap_or("history");
+    let name = k.key.as_ref().map_or("history".into(), |k| k.to_string());
     let _ = write!(
         out,
         r#"    <testcase classname="{}" name="{}""#,
         esc(suite),
-        esc(name)
+        esc(&name)
     );
     match &k.verdict {
         Verdict::Valid => out.push_str("/>\n"),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::checker::CheckReport;
+use crate::nemesis::coverage::Coverage;
 
 /// Latency percentiles of one op kind, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,6 +76,10 @@ pub struct RunResults {
     /// The checker's result: overall verdict (flattened: `verdict` plus `counterexample` or
     /// `reason`), per-key verdicts and the counterexample. `faultline report` shows it as stored.
     pub check: CheckReport,
+    /// Which faults hit which roles, and availability during each fault window (computed from
+    /// the history's nemesis ops; empty for runs stored before it existed).
+    #[serde(default)]
+    pub coverage: Coverage,
     /// Set when the run ended early (Ctrl-C, harness error) and the history may be incomplete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted: Option<String>,

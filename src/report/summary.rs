@@ -7,8 +7,11 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::results::{FaultRecord, Latency, Outcomes, RunResults};
+use super::text::op_text;
 use crate::checker::Verdict;
 use crate::history::{History, OpType, Process};
+use crate::nemesis::coverage::{LEFT_OUT, WARNING};
+use crate::nemesis::note::describe;
 
 /// What a history says about a run, before checking.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,12 +24,14 @@ pub struct RunStats {
     pub faults: Vec<FaultRecord>,
 }
 
-/// Which undo verb ends which fault verb.
-fn ends(undo: &str) -> Option<&'static str> {
+/// Which fault verbs an undo verb ends.
+fn ends(undo: &str) -> Option<&'static [&'static str]> {
     match undo {
-        "restart" => Some("kill"),
-        "resume" => Some("pause"),
-        "heal" => Some("partition"),
+        "restart" => Some(&["kill"]),
+        "resume" => Some(&["pause"]),
+        "heal" => Some(&["partition"]),
+        "clock-reset" => Some(&["clock-skew", "clock-strobe"]),
+        "restore-links" => Some(&["delay", "slow", "flaky", "loss"]),
         _ => None,
     }
 }
@@ -86,16 +91,17 @@ impl RunStats {
                         lat.entry("all".into()).or_default().push(us);
                     }
                 }
+                Process::Nemesis if op.f == LEFT_OUT || op.f == WARNING => {}
                 Process::Nemesis => {
                     let s = started.entry(op.f.clone()).or_insert(false);
                     *s = !*s;
                     let is_start = *s;
                     let t = op.time.unwrap_or(0);
-                    if let Some(fault) = ends(&op.f) {
+                    if let Some(ended) = ends(&op.f) {
                         if !is_start {
                             for r in faults
                                 .iter_mut()
-                                .filter(|r| r.f == fault && r.end_ns.is_none())
+                                .filter(|r| ended.contains(&r.f.as_str()) && r.end_ns.is_none())
                             {
                                 r.end_ns = Some(t);
                             }
@@ -103,11 +109,7 @@ impl RunStats {
                     } else if is_start {
                         faults.push(FaultRecord {
                             f: op.f.clone(),
-                            value: op
-                                .value
-                                .as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| op.value.to_string()),
+                            value: describe(&op.value),
                             start_ns: t,
                             end_ns: None,
                         });
@@ -184,6 +186,21 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
         r.throughput, r.duration_s
     ));
     out.push_str(&format!("faults      {faults}\n"));
+    if let Some(line) = r.coverage.headline() {
+        out.push_str(&format!("coverage    {line}\n"));
+    }
+    if !r.coverage.left_out.is_empty() {
+        let left: Vec<String> = r
+            .coverage
+            .left_out
+            .iter()
+            .map(|(f, why)| format!("{f} ({why})"))
+            .collect();
+        out.push_str(&format!("left out    {}\n", left.join("; ")));
+    }
+    for w in &r.coverage.warnings {
+        out.push_str(&format!("warning     {w}\n"));
+    }
     let detail = match &r.check.verdict {
         Verdict::Unknown { reason } => format!(" ({reason})"),
         Verdict::Invalid { counterexample } => match &counterexample.key {
@@ -198,6 +215,19 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
         r.check.model.name(),
         r.check.elapsed_ms
     ));
+    if let Verdict::Invalid { counterexample: ce } = &r.check.verdict {
+        // The evidence in two lines: the op that broke the model (who answered, what it said)
+        // and the last ok before it; report.html has the full counterexample.
+        out.push_str(&format!("failing op  {}\n", op_text(&ce.op)));
+        if let Some(prev) = &ce.previous_ok {
+            out.push_str(&format!("previous ok {}\n", op_text(prev)));
+        }
+        let mut states: Vec<&str> = ce.states.iter().take(5).map(String::as_str).collect();
+        if ce.states.len() > 5 {
+            states.push("...");
+        }
+        out.push_str(&format!("states then {}\n", states.join(", ")));
+    }
     if let Some(a) = &r.aborted {
         out.push_str(&format!("aborted     {a}\n"));
     }

@@ -5,7 +5,8 @@ use std::fmt::Write;
 use crate::checker::Counterexample;
 use crate::history::{Op, OpType};
 
-/// One-line text for an op: `#index pP type f value`.
+/// One-line text for an op: `#index pP type f value [key=K] [node=N]` (the node that answered,
+/// when the client recorded it).
 pub fn op_text(op: &Op) -> String {
     let kind = match op.kind {
         OpType::Invoke => "invoke",
@@ -16,6 +17,9 @@ pub fn op_text(op: &Op) -> String {
     let mut s = format!("#{} p{} {kind} {} {}", op.index, op.process, op.f, op.value);
     if let Some(k) = &op.key {
         let _ = write!(s, " key={k}");
+    }
+    if let Some(n) = &op.node {
+        let _ = write!(s, " node={n}");
     }
     s
 }

@@ -3,11 +3,15 @@
 //! heal everything, wait (bounded) for recovery, read every key once more, stop the nodes, check
 //! the history, store `results.json`, print the summary and move `results/latest`.
 //!
+//! Before anything is created, `preflight` checks the schedule against what the run can do: a
+//! fault the run cannot do stops it there ([`RunError::Unmet`], nothing written).
+//!
 //! Ctrl-C at any point heals, resumes and stops every node, closes the history and writes
 //! `results.json` with `aborted`. A harness error does the same (the cluster and the network
 //! backend stop on drop). The runner has no checking, fault or rendering logic of its own: it
 //! calls `checker`, `nemesis` and `report`.
 
+pub mod preflight;
 pub mod series;
 mod setup;
 mod store;
@@ -18,9 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::checker::{CheckOptions, CheckReport, Verdict};
+use crate::clock::ClockControl;
 use crate::cluster::{Cluster, ClusterError};
 use crate::exit::Outcome;
 use crate::history::Recorder;
+use crate::nemesis::coverage::Coverage;
 use crate::net::NetError;
 use crate::plan::Plan;
 use crate::report::summary::{render_summary, RunStats};
@@ -67,6 +73,12 @@ pub enum RunError {
     /// The checker could not interpret the history.
     #[error("checker: {0}")]
     Check(String),
+    /// The schedule asks for a fault this run cannot do (checked before anything starts).
+    #[error(transparent)]
+    Unmet(#[from] crate::nemesis::ScheduleError),
+    /// The clock control files could not be written.
+    #[error(transparent)]
+    Clock(#[from] crate::clock::ClockError),
 }
 
 /// How a run ended.
@@ -125,6 +137,14 @@ struct Executed {
 
 /// Carry out `plan`. Must be called inside a tokio runtime (multi-threaded).
 pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
+    let caps = preflight::capabilities(plan);
+    let pre = preflight::check(plan, &caps).map_err(|e| RunFailed {
+        run_dir: plan.results_dir.clone(),
+        error: e.into(),
+    })?;
+    for w in &pre.warnings {
+        eprintln!("warning: {w}");
+    }
     let (run_dir, started_at) =
         store::create_run_dir(&plan.results_dir, &plan.name).map_err(|error| RunFailed {
             run_dir: plan.results_dir.clone(),
@@ -143,6 +163,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         })
     })?;
     let recorder = Arc::new(Recorder::new(Box::new(file)));
+    pre.record(&recorder);
     let (abort_tx, abort_rx) = tokio::sync::watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -150,7 +171,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
         }
     });
 
-    let executed = execute(plan, &run_dir, recorder.clone(), abort_rx).await;
+    let executed = execute(plan, &pre, &run_dir, recorder.clone(), abort_rx).await;
     ctrl_c.abort();
     let history = recorder.finish();
     let base = |check: CheckReport,
@@ -176,6 +197,7 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
             faults: stats.faults,
             check,
             aborted,
+            coverage: Coverage::from_history(h),
         }
     };
     let unchecked = |reason: &str| CheckReport {
@@ -274,21 +296,38 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
 /// started here is stopped before this returns, on every path (the cluster stops on drop).
 async fn execute(
     plan: &Plan,
+    pre: &preflight::Preflight,
     run_dir: &std::path::Path,
     recorder: Arc<Recorder>,
     mut abort: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Executed, RunError> {
+    // Dropped (removing the control files) when this returns, after every node has stopped.
+    let clock = match &pre.clock {
+        Some(c) => Some(Arc::new(ClockControl::create(
+            c.lib.clone(),
+            &plan.cluster.node_ids(),
+            c.monotonic,
+        )?)),
+        None => None,
+    };
+    let spec = setup::clocked_spec(&plan.cluster, clock.as_deref());
     let net = setup::backend(plan)?;
     let cluster = tokio::select! {
-        c = Cluster::start(&plan.cluster, net.as_ref(), run_dir) => Arc::new(c?),
+        c = Cluster::start(&spec, net.as_ref(), run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
         }
     };
     let cpu0 = process_cpu();
-    let result =
-        workload_phase::run(plan, &cluster, net.clone(), recorder.clone(), abort.clone()).await;
+    let phase = workload_phase::Phase {
+        plan,
+        schedule: &pre.schedule,
+        clock: clock.clone(),
+    };
+    let result = phase
+        .run(&cluster, net.clone(), recorder.clone(), abort.clone())
+        .await;
     let (duration_s, next_process) = match result {
         Ok(r) => r,
         Err(e) => {

@@ -9,8 +9,10 @@ use tokio::time::Instant;
 
 use super::RunError;
 use crate::client::etcd::{EtcdClient, EtcdOptions};
+use crate::client::zookeeper::{ZkClient, ZkOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
-use crate::cluster::{ClientKind, Cluster};
+use crate::clock::ClockControl;
+use crate::cluster::{ClientKind, Cluster, ClusterSpec};
 use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
 use crate::net::{NetBackend, NodeId, ProxyBackend};
@@ -19,15 +21,35 @@ use crate::plan::{NetKind, Plan};
 /// How long the nemesis waits for one node's `GET /status` (a paused node never answers).
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// The cluster spec to start: `spec` itself, or with the libfaketime environment added when the
+/// nodes' clocks are controlled. An `LD_PRELOAD` of the spec (or of faultline's environment) is
+/// kept, after libfaketime.
+pub fn clocked_spec(spec: &ClusterSpec, clock: Option<&ClockControl>) -> ClusterSpec {
+    let Some(clock) = clock else {
+        return spec.clone();
+    };
+    let mut spec = spec.clone();
+    let inherited = std::env::var("LD_PRELOAD").ok();
+    let existing = spec.env.get("LD_PRELOAD").cloned().or(inherited);
+    for (k, v) in clock.env_templates(existing.as_deref()) {
+        spec.env.insert(k, v);
+    }
+    spec
+}
+
 /// Lay out the plan's nodes on the chosen backend.
 pub fn backend(plan: &Plan) -> Result<Arc<dyn NetBackend>, RunError> {
     let ids = plan.cluster.node_ids();
     Ok(match plan.net {
-        NetKind::Proxy => Arc::new(ProxyBackend::start(
+        NetKind::Proxy => Arc::new(ProxyBackend::start_with_ports(
             &tokio::runtime::Handle::current(),
             &ids,
+            &plan.cluster.ports,
         )?),
-        NetKind::Netns => Arc::new(NetnsBackend::create(&ids, NetnsOptions::default())?),
+        NetKind::Netns => Arc::new(NetnsBackend::create(
+            &ids,
+            NetnsOptions::with_named_ports(&plan.cluster.ports),
+        )?),
     })
 }
 
@@ -38,12 +60,22 @@ pub enum Clients {
     HttpKv(HttpKvClient),
     /// etcd's v3 JSON gateway.
     Etcd(EtcdClient),
+    /// ZooKeeper's client protocol, one session per worker, each pinned to one server.
+    Zookeeper(ZkClient),
 }
 
 impl Clients {
     /// Build the client for `cluster`'s protocol.
     pub fn new(plan: &Plan, cluster: &Cluster) -> Result<Clients, RunError> {
         let addrs = cluster.client_addrs();
+        let options = || {
+            plan.cluster
+                .client_options
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+        };
+        let option_error =
+            |e: String| RunError::Client(format!("{}: {e}", plan.cluster_path.display()));
         Ok(match plan.cluster.client {
             ClientKind::HttpKv => Clients::HttpKv(
                 HttpKvClient::new(
@@ -62,15 +94,20 @@ impl Clients {
                         timeout: plan.client_timeout,
                         ..Default::default()
                     }
-                    .with_client_options(
-                        plan.cluster
-                            .client_options
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    )
-                    .map_err(|e| {
-                        RunError::Client(format!("{}: {e}", plan.cluster_path.display()))
-                    })?,
+                    .with_client_options(options())
+                    .map_err(option_error)?,
+                )
+                .map_err(|e| RunError::Client(e.to_string()))?,
+            ),
+            ClientKind::Zookeeper => Clients::Zookeeper(
+                ZkClient::new(
+                    addrs,
+                    ZkOptions {
+                        timeout: plan.client_timeout,
+                        ..Default::default()
+                    }
+                    .with_client_options(options())
+                    .map_err(option_error)?,
                 )
                 .map_err(|e| RunError::Client(e.to_string()))?,
             ),
@@ -82,11 +119,12 @@ impl Clients {
         match self {
             Clients::HttpKv(c) => Arc::new(c.with_home(home)),
             Clients::Etcd(c) => Arc::new(c.with_home(home)),
+            Clients::Zookeeper(c) => Arc::new(c.for_server(home)),
         }
     }
 
     /// The leader probe for the nemesis (http-kv nodes report it on `GET /status`, etcd members
-    /// on `/v3/maintenance/status`).
+    /// on `/v3/maintenance/status`, ZooKeeper servers on the `srvr` four-letter word).
     pub fn leader_probe(&self, addrs: Vec<(NodeId, SocketAddr)>) -> Arc<dyn LeaderProbe> {
         match self {
             // StatusProbe also reports each node's role and term, which `vote-twice` steers by.
@@ -96,6 +134,13 @@ impl Clients {
                 Arc::new(FnLeaderProbe(move || {
                     let c = c.clone();
                     async move { c.leader().await }
+                }))
+            }
+            Clients::Zookeeper(c) => {
+                let c = c.clone();
+                Arc::new(FnLeaderProbe(move || {
+                    let c = c.clone();
+                    async move { c.leader(STATUS_TIMEOUT).await }
                 }))
             }
         }
@@ -108,11 +153,12 @@ impl Clients {
         addrs: &[(NodeId, SocketAddr)],
         budget: Duration,
     ) -> Option<usize> {
-        let Clients::HttpKv(_) = self else {
-            return Some(0);
+        // The same probe the nemesis uses: the node leading in the highest term (epoch) wins.
+        let probe: Arc<dyn LeaderProbe> = match self {
+            Clients::HttpKv(_) => Arc::new(StatusProbe::new(addrs.to_vec(), STATUS_TIMEOUT)),
+            Clients::Zookeeper(_) => self.leader_probe(addrs.to_vec()),
+            Clients::Etcd(_) => return Some(0),
         };
-        // The same probe the nemesis uses: the node leading in the highest term wins.
-        let probe = StatusProbe::new(addrs.to_vec(), STATUS_TIMEOUT);
         let deadline = Instant::now() + budget;
         while Instant::now() < deadline {
             if let Some(id) = probe.leader().await {

@@ -11,90 +11,109 @@ use tokio::time::Instant;
 use super::setup::Clients;
 use super::RunError;
 use crate::client::Client;
+use crate::clock::ClockControl;
 use crate::cluster::Cluster;
 use crate::history::Recorder;
-use crate::nemesis::Nemesis;
+use crate::nemesis::{Nemesis, NemesisSchedule};
 use crate::net::NetBackend;
 use crate::plan::Plan;
 use crate::report::progress::RunProgress;
 use crate::workload::{drive, DriveConfig, Progress};
 
-/// Run workers and nemesis; returns the workload phase's length in seconds and the first process
-/// id no worker used. The nemesis has healed everything when this returns, also on Ctrl-C.
-pub async fn run(
-    plan: &Plan,
-    cluster: &Arc<Cluster>,
-    net: Arc<dyn NetBackend>,
-    recorder: Arc<Recorder>,
-    abort: watch::Receiver<bool>,
-) -> Result<(f64, u64), RunError> {
-    let clients = Clients::new(plan, cluster)?;
-    let workers: Vec<Arc<dyn Client>> = (0..plan.clients).map(|i| clients.for_home(i)).collect();
-    let probe = clients.leader_probe(cluster.client_addrs());
-    let nemesis = Nemesis::new(cluster.clone(), net, recorder.clone(), probe);
+/// What the phase runs: the plan, the schedule as restricted to what the run can do, and the
+/// nodes' clock control files (when they run under libfaketime).
+pub struct Phase<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The schedule to run.
+    pub schedule: &'a NemesisSchedule,
+    /// The clock control files, when a fault moves clocks.
+    pub clock: Option<Arc<ClockControl>>,
+}
 
-    let start = Instant::now();
-    let deadline = start + plan.time_limit;
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = Arc::new(Progress::default());
-    let cfg = DriveConfig {
-        concurrency: plan.clients,
-        rate: plan.rate,
-        seed: plan.seed,
-        deadline,
-    };
-
-    let mut nem_abort = abort.clone();
-    let nemesis_stop = async move {
-        tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {}
-            _ = nem_abort.wait_for(|a| *a) => {}
+impl Phase<'_> {
+    /// Run workers and nemesis; returns the workload phase's length in seconds and the first process
+    /// id no worker used. The nemesis has healed everything when this returns, also on Ctrl-C.
+    pub async fn run(
+        &self,
+        cluster: &Arc<Cluster>,
+        net: Arc<dyn NetBackend>,
+        recorder: Arc<Recorder>,
+        abort: watch::Receiver<bool>,
+    ) -> Result<(f64, u64), RunError> {
+        let plan = self.plan;
+        let clients = Clients::new(plan, cluster)?;
+        let workers: Vec<Arc<dyn Client>> =
+            (0..plan.clients).map(|i| clients.for_home(i)).collect();
+        let probe = clients.leader_probe(cluster.client_addrs());
+        let mut nemesis = Nemesis::new(cluster.clone(), net, recorder.clone(), probe);
+        if let Some(clock) = &self.clock {
+            nemesis = nemesis.with_clock(clock.clone());
         }
-    };
-    let nemesis_fut = nemesis.run(&plan.nemesis, plan.seed, nemesis_stop);
-    let drive_fut = async {
-        let stats = drive(
-            &plan.workload,
-            &cfg,
-            workers,
-            recorder.clone(),
-            stop.clone(),
-            progress.clone(),
-        )
-        .await;
-        (stats, start.elapsed())
-    };
-    let bar = RunProgress::new(plan.time_limit);
-    let mut watch_abort = abort.clone();
-    let watcher = async {
-        loop {
+
+        let start = Instant::now();
+        let deadline = start + plan.time_limit;
+        let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Progress::default());
+        let cfg = DriveConfig {
+            concurrency: plan.clients,
+            rate: plan.rate,
+            seed: plan.seed,
+            deadline,
+        };
+
+        let mut nem_abort = abort.clone();
+        let nemesis_stop = async move {
             tokio::select! {
-                _ = watch_abort.wait_for(|a| *a) => {
-                    stop.store(true, Ordering::SeqCst);
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = nem_abort.wait_for(|a| *a) => {}
+            }
+        };
+        let nemesis_fut = nemesis.run(self.schedule, plan.seed, nemesis_stop);
+        let drive_fut = async {
+            let stats = drive(
+                &plan.workload,
+                &cfg,
+                workers,
+                recorder.clone(),
+                stop.clone(),
+                progress.clone(),
+            )
+            .await;
+            (stats, start.elapsed())
+        };
+        let bar = RunProgress::new(plan.time_limit);
+        let mut watch_abort = abort.clone();
+        let watcher = async {
+            loop {
+                tokio::select! {
+                    _ = watch_abort.wait_for(|a| *a) => {
+                        stop.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+                let now = Instant::now();
+                bar.update(
+                    now - start,
+                    progress.ok.load(Ordering::Relaxed),
+                    progress.fail.load(Ordering::Relaxed),
+                    progress.info.load(Ordering::Relaxed),
+                    "",
+                );
+                if now >= deadline {
+                    bar.phase("healing, final reads, checking");
                     break;
                 }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
-            let now = Instant::now();
-            bar.update(
-                now - start,
-                progress.ok.load(Ordering::Relaxed),
-                progress.fail.load(Ordering::Relaxed),
-                progress.info.load(Ordering::Relaxed),
-                "",
-            );
-            if now >= deadline {
-                bar.phase("healing, final reads, checking");
-                break;
-            }
+        };
+        let (nemesis_result, (stats, elapsed), ()) = tokio::join!(nemesis_fut, drive_fut, watcher);
+        bar.finish();
+        // The nemesis heals at the end of its run; an error there is a harness error.
+        let summary = nemesis_result?;
+        for e in &summary.errors {
+            tracing::warn!("nemesis: {e}");
         }
-    };
-    let (nemesis_result, (stats, elapsed), ()) = tokio::join!(nemesis_fut, drive_fut, watcher);
-    bar.finish();
-    // The nemesis heals at the end of its run; an error there is a harness error.
-    let summary = nemesis_result?;
-    for e in &summary.errors {
-        tracing::warn!("nemesis: {e}");
+        Ok((elapsed.as_secs_f64(), stats.next_process))
     }
-    Ok((elapsed.as_secs_f64(), stats.next_process))
 }

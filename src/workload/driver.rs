@@ -14,7 +14,7 @@ use super::generator::OpGenerator;
 use super::rate::RateLimiter;
 use super::spec::WorkloadSpec;
 use crate::client::{Client, Completion, Request};
-use crate::history::{Op, OpType, Process, Recorder};
+use crate::history::{Key, Op, OpType, Process, Recorder};
 
 /// How the workers run.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ async fn perform(
     req: &Request,
 ) -> Completion {
     let f = op_name(req).to_string();
-    let key = Some(key_of(req).to_string());
+    let key = Some(Key::from(key_of(req)));
     recorder.record(Op {
         index: 0,
         time: None,

@@ -92,7 +92,7 @@ pub struct Leftovers {
     pids: BTreeSet<u32>,
 }
 
-/// The current `fl-` namespaces and links, and the live `etcd` / `faultline-raft` processes that
+/// The current `fl-` namespaces and links, and the live `etcd` / `faultline-raft` / `java` processes that
 /// are children of this test process. Calls [`adopt_orphans`] first.
 pub fn leftovers() -> Leftovers {
     adopt_orphans();
@@ -105,14 +105,17 @@ pub fn leftovers() -> Leftovers {
         if let Some(n) = line
             .split_whitespace()
             .next()
-            .filter(|n| n.starts_with("fl-"))
+            .filter(|n| n.starts_with("fl-") && !owned_by_other_live_run(n))
         {
             names.insert(n.to_string());
         }
     }
     for line in ip(&["-o", "link", "show"]).lines() {
         if let Some(n) = line.split(": ").nth(1).filter(|n| n.starts_with("fl-")) {
-            names.insert(n.split('@').next().unwrap_or(n).to_string());
+            let n = n.split('@').next().unwrap_or(n);
+            if !owned_by_other_live_run(n) {
+                names.insert(n.to_string());
+            }
         }
     }
     // Only our own descendants count (other work on the host may run etcd too): orphans of a
@@ -131,11 +134,35 @@ pub fn leftovers() -> Leftovers {
         let mut rest = stat[close + 1..].split_whitespace();
         let (state, ppid) = (rest.next(), rest.next().and_then(|p| p.parse::<u32>().ok()));
         let live = state.is_some_and(|s| s != "Z" && s != "X");
-        if live && ppid == Some(me) && matches!(comm, "etcd" | "faultline-raft") {
+        if live && ppid == Some(me) && matches!(comm, "etcd" | "faultline-raft" | "java") {
             pids.insert(pid);
         }
     }
     Leftovers { names, pids }
+}
+
+/// Whether `name` (`fl-<rid>-...`) belongs to a netns run whose owner, per the backend's registry,
+/// is alive and is neither this test process nor one of its children: concurrent work on the
+/// host (another test binary, a benchmark), which cleans up after itself.
+fn owned_by_other_live_run(name: &str) -> bool {
+    let Some(rid) = name.strip_prefix("fl-").and_then(|r| r.get(..6)) else {
+        return false;
+    };
+    let record = std::fs::read_to_string(format!("/run/faultline/netns/{rid}.json"));
+    let owner = record.ok().and_then(|text| {
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v.get("pid")?.as_u64()
+    });
+    let me = u64::from(std::process::id());
+    owner.is_some_and(|pid| {
+        // Alive, and neither this process nor one of its children (a `faultline` we started).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u64>().ok());
+        !stat.is_empty() && pid != me && ppid != Some(me)
+    })
 }
 
 /// `fl-` namespaces and links that exist now but not in `before`.

@@ -89,8 +89,8 @@ pub fn synthetic(calls: usize, procs: u64, keys: usize) -> History {
             );
             if keys > 0 {
                 let k = format!("k{}", (r >> 24) % keys as u64);
-                inv.key = Some(k.clone());
-                done.key = Some(k);
+                inv.key = Some(k.clone().into());
+                done.key = Some(k.into());
             }
             done.node = Some(format!("n{}", 1 + (r >> 32) % 5));
             let roll = (r >> 40) % 100;
@@ -121,7 +121,7 @@ pub fn synthetic(calls: usize, procs: u64, keys: usize) -> History {
 
 /// A valid check report for `h` (per key when keyed).
 pub fn valid_check(h: &History) -> CheckReport {
-    let mut per_key: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    let mut per_key: BTreeMap<Option<faultline::history::Key>, usize> = BTreeMap::new();
     for o in h.ops.iter().filter(|o| o.kind == OpType::Invoke) {
         *per_key.entry(o.key.clone()).or_default() += 1;
     }
@@ -188,6 +188,7 @@ pub fn run_results(h: &History, check: CheckReport) -> RunResults {
         faults: vec![FaultRecord { f: "partition".into(), value: "[n1 n2] [n3 n4 n5]".into(), start_ns: 0, end_ns: Some(end / 2) }],
         check,
         aborted: None,
+        coverage: faultline::nemesis::coverage::Coverage::from_history(h),
     }
 }
 

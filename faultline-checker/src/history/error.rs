@@ -92,18 +92,13 @@ impl HistoryError {
         self
     }
 
-    /// Fill in the line of a [`HistoryError::Malformed`] op from `lines` (line of op `i` at
-    /// `lines[i]`), unless a line is already set.
-    pub fn with_op_lines(mut self, lines: &[u64]) -> Self {
-        if let HistoryError::Malformed { at, index, .. } = &mut self {
-            if at.line.is_none() {
-                at.line = usize::try_from(*index)
-                    .ok()
-                    .and_then(|i| lines.get(i))
-                    .copied();
-            }
+    /// Attach the file name unless it is empty (histories built in memory have none).
+    pub fn in_file_if(self, name: &str) -> Self {
+        if name.is_empty() {
+            self
+        } else {
+            self.in_file(name)
         }
-        self
     }
 
     /// The location, for variants that have one.
@@ -133,12 +128,12 @@ mod tests {
     #[test]
     fn renders_file_line_and_index_on_one_line() {
         let e = HistoryError::Malformed {
-            at: Location::default(),
+            at: Location::line(12),
             index: 11,
             message: "completion for process 3 has no pending invoke".into(),
         }
-        .with_op_lines(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
-        .in_file("history.jsonl");
+        .in_file_if("")
+        .in_file_if("history.jsonl");
         assert_eq!(
             e.to_string(),
             "history.jsonl:12: completion for process 3 has no pending invoke (op index 11)"

@@ -2,51 +2,90 @@
 //! `[key [old new]]`). Once printed to EDN a tuple cannot be told from an ordinary pair, so the
 //! user says so (`faultline check --independent`) and we lift the first element into `key`.
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
-use super::{History, HistoryError, Location, Process};
+use super::compact::{CompactHistory, NONE};
+use super::{History, HistoryError, Key, Location, Process};
 
-/// Move the first element of every client op's `[key value]` tuple into `key`. Nemesis ops are
-/// left alone (they belong to every key). Ops that already have a key are an error, as is a
-/// value that is not a 2-element array.
+/// Move the first element of every client op's `[key value]` tuple into `key`, keeping its type
+/// (`[3 ..]` gives the number key 3, `["3" ..]` the string key "3"). Nemesis ops are left alone
+/// (they belong to every key). Ops that already have a key are an error, as is a value that is
+/// not a 2-element array or whose first element is not a scalar.
 pub fn lift_tuple_keys(history: &mut History) -> Result<(), HistoryError> {
-    for (i, op) in history.ops.iter_mut().enumerate() {
-        if op.process == Process::Nemesis {
-            continue;
-        }
-        let bad = |message: String| HistoryError::Malformed {
-            at: Location::default(),
-            index: i as u64,
-            message,
-        };
-        if op.key.is_some() {
-            return Err(bad(
-                "op already has a key; --independent is for histories whose values are \
-                 [key value] tuples"
-                    .into(),
-            ));
-        }
-        let Value::Array(pair) = &mut op.value else {
-            return Err(bad(format!(
-                "--independent expects values [key value], got {}",
-                short(&op.value)
-            )));
-        };
-        if pair.len() != 2 {
-            return Err(bad(format!(
-                "--independent expects values [key value], got an array of {} elements",
-                pair.len()
-            )));
-        }
-        let value = pair.pop().unwrap_or(Value::Null);
-        let key = match pair.pop().unwrap_or(Value::Null) {
-            Value::String(s) => s,
-            k => k.to_string(),
-        };
-        op.key = Some(key);
-        op.value = value;
-    }
+    let mut c = CompactHistory::from_history(history)?;
+    c.lift_tuple_keys()?;
+    *history = c.to_history();
     Ok(())
+}
+
+impl CompactHistory {
+    /// [`lift_tuple_keys`] on the compact form (each distinct value is split once). Errors name
+    /// `file:line` where known.
+    pub fn lift_tuple_keys(&mut self) -> Result<(), HistoryError> {
+        let mut split: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+        for i in 0..self.ops.len() {
+            if self.process(i) == Process::Nemesis {
+                continue;
+            }
+            let bad = |message: String| {
+                HistoryError::Malformed {
+                    at: Location {
+                        file: None,
+                        line: self.line(i),
+                    },
+                    index: self.index(i),
+                    message,
+                }
+                .in_file_if(&self.source)
+            };
+            if self.ops[i].key != NONE {
+                return Err(bad(
+                    "op already has a key; --independent is for histories whose \
+                     values are [key value] tuples"
+                        .into(),
+                ));
+            }
+            let id = self.ops[i].value;
+            let (key, value) = match split.get(&id) {
+                Some(&kv) => kv,
+                None => {
+                    let (k, v) = split_tuple(self.value_of(id)).map_err(bad)?;
+                    let kv = (self.tables.key(&k), self.tables.value(&v));
+                    split.insert(id, kv);
+                    kv
+                }
+            };
+            self.ops[i].key = key;
+            self.ops[i].value = value;
+        }
+        Ok(())
+    }
+}
+
+/// `[key value]` into its key and value.
+fn split_tuple(v: &Value) -> Result<(Key, Value), String> {
+    let Value::Array(pair) = v else {
+        return Err(format!(
+            "--independent expects values [key value], got {}",
+            short(v)
+        ));
+    };
+    let [k, value] = pair.as_slice() else {
+        return Err(format!(
+            "--independent expects values [key value], got an array of {} elements",
+            pair.len()
+        ));
+    };
+    match Key::from_json(k) {
+        Ok(Some(key)) => Ok((key, value.clone())),
+        Ok(None) => Err(
+            "--independent: the key of [key value] is nil; keys must be a \
+                         string, keyword, number or boolean"
+                .into(),
+        ),
+        Err(e) => Err(format!("--independent: in [key value], {e}")),
+    }
 }
 
 fn short(v: &Value) -> String {
@@ -73,11 +112,11 @@ mod tests {
         )
         .expect("parse");
         lift_tuple_keys(&mut h).expect("lift");
-        assert_eq!(h.ops[0].key.as_deref(), Some("3"));
+        assert_eq!(h.ops[0].key, Some(Key::from(3i64)));
         assert_eq!(h.ops[0].value, json!([1, 2]));
         assert_eq!(h.ops[1].key, None);
         assert_eq!(h.ops[1].value, json!("x"));
-        assert_eq!(h.ops[2].key.as_deref(), Some("k7"));
+        assert_eq!(h.ops[2].key, Some(Key::from("k7")));
         assert_eq!(h.ops[3].value, json!(null));
     }
 

@@ -7,7 +7,7 @@ use std::io::{BufRead, ErrorKind, Write};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{History, HistoryError, Op, OpType, Process};
+use super::{History, HistoryError, Key, Op, OpType, Process};
 
 /// The longest line accepted by default (1 MiB). A longer line is an error, not an allocation.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -25,7 +25,7 @@ struct WireOp {
     kind: OpType,
     f: String,
     #[serde(default)]
-    key: Option<String>,
+    key: Option<Key>,
     #[serde(default)]
     value: Value,
     #[serde(default)]
@@ -117,7 +117,7 @@ pub(crate) fn parse_line(line: &[u8], position: u64) -> Result<Op, String> {
 }
 
 /// Say precisely what is wrong with a line the fast path rejected.
-fn diagnose(line: &[u8], err: &serde_json::Error) -> String {
+pub(crate) fn diagnose(line: &[u8], err: &serde_json::Error) -> String {
     let text = match std::str::from_utf8(line) {
         Ok(t) => t,
         Err(e) => {
@@ -169,7 +169,12 @@ fn diagnose(line: &[u8], err: &serde_json::Error) -> String {
             None => return wrong("type", "a string", v),
         }
     }
-    for name in ["f", "key", "node", "error"] {
+    if let Some(v) = field("key") {
+        if v.is_array() || v.is_object() {
+            return wrong("key", "a string, number or boolean", v);
+        }
+    }
+    for name in ["f", "node", "error"] {
         if let Some(v) = field(name) {
             if !v.is_string() {
                 return wrong(name, "a string", v);
@@ -212,7 +217,7 @@ fn strip_position(e: &serde_json::Error) -> String {
     }
 }
 
-fn trim_ascii(mut b: &[u8]) -> &[u8] {
+pub(crate) fn trim_ascii(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if first.is_ascii_whitespace() {
             b = rest;

@@ -1,14 +1,15 @@
 //! Loading a history file: choosing JSONL or EDN (by `--format`, by extension, or by sniffing
-//! the first bytes), reading it, and remembering which line each op came from so later errors
-//! (validation) can point at `file:line`.
+//! the first bytes), reading it into compact form, and remembering which line each op came from
+//! so later errors (validation, models) can point at `file:line`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::edn::parse_edn_with_lines;
-use super::jsonl::{read_jsonl_with_lines, MAX_LINE_BYTES};
-use super::{validate, History, HistoryError};
+use super::jsonl::MAX_LINE_BYTES;
+use super::jsonl_fast::read_jsonl_compact;
+use super::{CompactHistory, History, HistoryError};
 
 /// A history file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,42 +53,23 @@ impl Format {
     }
 }
 
-/// A loaded history together with where each op came from.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    /// The ops.
-    pub history: History,
-    /// The file name as given (`<stdin>` for `-`).
-    pub file: String,
-    /// The format it was read as.
-    pub format: Format,
-    /// 1-based line on which op `i` starts.
-    pub lines: Vec<u64>,
-}
-
-impl Loaded {
-    /// Check well-formedness ([`validate`]); errors point at `file:line`.
-    pub fn validate(&self) -> Result<(), HistoryError> {
-        validate::validate(&self.history)
-            .map_err(|e| e.with_op_lines(&self.lines).in_file(&self.file))
-    }
-}
-
-/// Load a history from `path` (`-` = stdin). `format` overrides the extension; without either,
-/// the first bytes decide. Every error names the file.
+/// Load a history from `path` (`-` = stdin) as [`Op`](super::Op)s. `format` overrides the
+/// extension; without either, the first bytes decide. Every error names the file. Not validated.
 pub fn load(path: &Path, format: Option<Format>) -> Result<History, HistoryError> {
-    load_with_lines(path, format).map(|l| l.history)
+    load_compact(path, format).map(|c| c.to_history())
 }
 
-/// Like [`load`], also returning the line of each op.
-pub fn load_with_lines(path: &Path, format: Option<Format>) -> Result<Loaded, HistoryError> {
+/// Load a history in compact form (JSONL through the parallel fast path), remembering the file
+/// name and the line of every op for later errors. Not validated yet
+/// ([`CompactHistory::validate`]).
+pub fn load_compact(path: &Path, format: Option<Format>) -> Result<CompactHistory, HistoryError> {
     let name = path.display().to_string();
     let io_err = |cause| HistoryError::Io {
         file: name.clone(),
         cause,
     };
-    let input: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn Read + Send> = if name == "-" {
+        Box::new(std::io::stdin())
     } else {
         if path.is_dir() {
             return Err(HistoryError::syntax(
@@ -108,17 +90,15 @@ pub fn load_with_lines(path: &Path, format: Option<Format>) -> Result<Loaded, Hi
         Some(f) => f,
         None => Format::sniff(reader.fill_buf().map_err(io_err)?),
     };
-    let parsed = match format {
-        Format::Jsonl => read_jsonl_with_lines(reader, MAX_LINE_BYTES),
-        Format::Edn => read_edn(reader),
-    };
-    let (history, lines) = parsed.map_err(|e| e.in_file(&file))?;
-    Ok(Loaded {
-        history,
-        file,
-        format,
-        lines,
-    })
+    match format {
+        Format::Jsonl => read_jsonl_compact(reader, &file, MAX_LINE_BYTES),
+        Format::Edn => {
+            let (history, lines) = read_edn(reader).map_err(|e| e.in_file(&file))?;
+            let mut c = CompactHistory::from_history(&history).map_err(|e| e.in_file(&file))?;
+            c.set_source(&file, &lines);
+            Ok(c)
+        }
+    }
 }
 
 /// The largest EDN file read (EDN is parsed in memory; JSONL streams and has no such cap).
@@ -164,18 +144,15 @@ mod tests {
     #[test]
     fn picks_format_by_flag_extension_or_first_bytes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let l = load_with_lines(&write(dir.path(), "h.edn", EDN), None).expect("edn");
-        assert_eq!(
-            (l.format, l.history.ops.len(), l.lines),
-            (Format::Edn, 2, vec![1, 2])
-        );
-        let l = load_with_lines(&write(dir.path(), "h.txt", EDN), None).expect("sniffed edn");
-        assert_eq!(l.format, Format::Edn);
-        let l = load_with_lines(&write(dir.path(), "h", JSONL), None).expect("sniffed jsonl");
-        assert_eq!(l.format, Format::Jsonl);
+        let l = load_compact(&write(dir.path(), "h.edn", EDN), None).expect("edn");
+        assert_eq!((l.len(), l.line(0), l.line(1)), (2, Some(1), Some(2)));
+        let l = load_compact(&write(dir.path(), "h.txt", EDN), None).expect("sniffed edn");
+        assert_eq!(l.len(), 2);
+        let l = load_compact(&write(dir.path(), "h", JSONL), None).expect("sniffed jsonl");
+        assert_eq!(l.len(), 1);
         let p = write(dir.path(), "h2.jsonl", EDN);
-        let l = load_with_lines(&p, Some(Format::Edn)).expect("flag wins");
-        assert_eq!(l.format, Format::Edn);
+        let l = load_compact(&p, Some(Format::Edn)).expect("flag wins");
+        assert_eq!(l.len(), 2);
         assert!(load(&p, None).is_err());
     }
 
@@ -203,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let text = b"{\"process\":3,\"type\":\"invoke\",\"f\":\"read\"}\n\n{\"process\":3,\"type\":\"invoke\",\"f\":\"read\"}\n";
         let p = write(dir.path(), "h.jsonl", text);
-        let l = load_with_lines(&p, None).expect("load");
+        let mut l = load_compact(&p, None).expect("load");
         let e = l.validate().expect_err("double invoke").to_string();
         assert!(
             e.starts_with(&format!("{}:3: process 3 invokes", p.display())),

@@ -5,20 +5,33 @@
 //! effect exactly once between its invoke and its completion; `fail` means it certainly did not
 //! happen; `info` (or an invoke with no completion) means it may have happened at any time after
 //! its invoke. An `ok` read of `null` means the key held nothing.
+//!
+//! Two forms: [`History`] (a `Vec` of [`Op`]s with JSON values: the general, public form the
+//! harness records and the report and the transaction checker read) and [`CompactHistory`]
+//! (interned, 48 bytes per op: what the linearizability checker reads, and what the JSONL fast
+//! path parses into, in parallel). Each converts to the other without loss.
 
+mod compact;
 mod edn;
 mod error;
 mod independent;
 mod jsonl;
+mod jsonl_fast;
+mod jsonl_scan;
+mod key;
 mod load;
 mod recorder;
 mod validate;
 
+pub use compact::CompactHistory;
+pub(crate) use compact::NONE;
 pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
 pub use independent::lift_tuple_keys;
 pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
-pub use load::{load, load_with_lines, Format, Loaded, MAX_EDN_BYTES};
+pub use jsonl_fast::{read_jsonl_compact, BLOCK_BYTES};
+pub use key::Key;
+pub use load::{load, load_compact, Format, MAX_EDN_BYTES};
 pub use recorder::Recorder;
 pub use validate::validate;
 
@@ -105,7 +118,8 @@ impl std::fmt::Display for Process {
 /// One event of a history (one JSONL line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Op {
-    /// Position in the history, 0-based, nemesis ops included (Knossos numbering).
+    /// The op's identifier: the file's `index` when it gave one (Knossos numbering), else its
+    /// position (0-based, nemesis ops included). Unique within a history.
     pub index: u64,
     /// Nanoseconds since the test started. Informative only: file order is the truth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,9 +131,10 @@ pub struct Op {
     pub kind: OpType,
     /// The operation: `read`, `write`, `cas`, `txn`, `acquire`, ... or a nemesis verb.
     pub f: String,
-    /// The key, for keyed histories (checked per key).
+    /// The key, for keyed histories (checked per key): a string, number or boolean, kept as
+    /// typed (`3` and `"3"` are different keys). A completion without one has its invoke's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<Key>,
     /// Read result on `ok`, written value, `[old, new]` for cas; `null` when absent.
     #[serde(default)]
     pub value: Value,
@@ -134,6 +149,7 @@ pub struct Op {
 /// A whole history in real-time (file) order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
-    /// The events, in real-time order. Invariant: `ops[i].index == i` after loading.
+    /// The events, in real-time order. Indices identify ops (unique; gaps allowed, as in Jepsen
+    /// histories filtered by hand); file order, not the index, is the real-time order.
     pub ops: Vec<Op>,
 }

@@ -62,6 +62,8 @@ pub struct Core {
     persisted_hs: HardState,
     received_snapshot: Option<Snapshot>,
     append_wanted: bool,
+    /// Bug `lease-read` only: the driver's word that this leader's clock-timed lease holds.
+    lease_held: bool,
 }
 
 impl Core {
@@ -97,6 +99,7 @@ impl Core {
             persisted_hs: hs,
             received_snapshot: None,
             append_wanted: false,
+            lease_held: false,
             cfg,
         }
     }
@@ -160,6 +163,9 @@ impl Core {
                 for pr in self.progress.values_mut() {
                     pr.probe_sent = false;
                 }
+                // Every heartbeat is a new round: ReadIndex reads waiting for an earlier round
+                // count its acks too, and a lease is timed from the latest round a majority saw.
+                self.read_seq += 1;
                 self.broadcast_append(true);
             }
             if self.election_elapsed >= self.cfg.election_ticks {
@@ -185,9 +191,12 @@ impl Core {
             pr.recent_active = false;
         }
         // Bug `stale-leader`: an isolated leader never gives up.
+        // Bug `lease-read`: nor does one that holds its lease by its own clock.
+        let trusts_lease = self.cfg.bugs.has(Bug::LeaseRead) && self.lease_held;
         if self.cfg.check_quorum
             && active < quorum(self.voters())
             && !self.cfg.bugs.has(Bug::StaleLeader)
+            && !trusts_lease
         {
             tracing::info!(
                 term = self.term,
@@ -196,6 +205,13 @@ impl Core {
             let term = self.term;
             self.become_follower(term, None);
         }
+    }
+
+    /// Tell the core whether this leader's lease holds by the driver's clock (the core reads no
+    /// clock). Only the seeded bug `lease-read` listens: such a leader skips check-quorum while
+    /// its lease holds, trusting that nobody else can lead.
+    pub fn set_lease_held(&mut self, held: bool) {
+        self.lease_held = held;
     }
 
     /// Append a client command to the leader's log; returns its `(index, term)`. The caller learns

@@ -375,3 +375,62 @@ fn an_installed_snapshot_keeps_a_matching_log_suffix() {
         );
     }
 }
+
+/// Thesis §6.4.1: heartbeats are lease rounds; the round a majority acknowledged keeps advancing
+/// while the leader is connected and stops as soon as it is cut off. Followers have no lease.
+#[test]
+fn lease_round_advances_only_with_a_majority() {
+    let mut sim = Sim::new(3, true, Bugs::none());
+    let l = sim.elect(&[0, 1, 2]);
+    for _ in 0..5 {
+        sim.tick();
+    }
+    let (term, first) = sim.nodes[l]
+        .lease_round()
+        .expect("a connected leader has a lease");
+    for _ in 0..6 {
+        sim.tick();
+    }
+    let (same_term, later) = sim.nodes[l].lease_round().expect("still leading");
+    assert_eq!(term, same_term);
+    assert!(
+        later > first,
+        "heartbeats renew the lease: {first} -> {later}"
+    );
+    for f in (0..3).filter(|&i| i != l) {
+        assert_eq!(sim.nodes[f].lease_round(), None);
+    }
+    // Cut off (short of the check-quorum step-down, which takes two election timeouts): rounds
+    // still start, but none is acknowledged, so the lease is no longer renewed.
+    sim.isolate(&[l]);
+    for _ in 0..8 {
+        sim.tick();
+    }
+    assert_eq!(sim.nodes[l].soft_state().role, Role::Leader);
+    assert_eq!(sim.nodes[l].lease_round(), Some((term, later)));
+    assert!(sim.nodes[l].read_round().1 > later);
+}
+
+/// Bug `lease-read`: a leader told its lease holds skips check-quorum; told it does not (or
+/// without the bug) it steps down once cut off, as §6.2's check-quorum requires.
+#[test]
+fn lease_read_bug_keeps_an_isolated_leader_while_its_lease_holds() {
+    for (bugs, held, stays) in [
+        (Bugs::of(vec![Bug::LeaseRead]), true, true),
+        (Bugs::of(vec![Bug::LeaseRead]), false, false),
+        (Bugs::none(), true, false),
+    ] {
+        let mut sim = Sim::new(3, true, bugs);
+        let l = sim.elect(&[0, 1, 2]);
+        sim.isolate(&[l]);
+        sim.nodes[l].set_lease_held(held);
+        for _ in 0..40 {
+            sim.tick();
+        }
+        assert_eq!(
+            sim.nodes[l].soft_state().role == Role::Leader,
+            stays,
+            "held={held}"
+        );
+    }
+}

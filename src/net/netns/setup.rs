@@ -99,7 +99,7 @@ pub fn build(tools: &Tools, l: &Layout) -> Result<(), NetError> {
     tools.ip_in(&br, &["link", "set", HOST_PORT, "up"])?;
     tools.ip(&["addr", "add", &host_cidr, "dev", &host])?;
     tools.ip(&["link", "set", &host, "up"])?;
-    tools.nft_load(&br, &rules::render(&[]))
+    tools.nft_load(&br, &rules::render(&[], &[]))
 }
 
 /// Remove a run's root link and namespaces (which takes its veths, bridge and nft table with

@@ -12,7 +12,7 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background
 .verdict.valid{background:#e3f6e3;border:1px solid #6c6}.verdict.invalid{background:#ffe3ef;border:1px solid #FF1E90}.verdict.unknown{background:#fff3d6;border:1px solid #FFAA26}
 .cols{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}
 table{border-collapse:collapse;margin:6px 0 10px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}thead th{background:#f4f4f4}
-table.kv th{background:#fafafa;font-weight:600;white-space:nowrap}.counts td,.latency td{text-align:right}.counts td:first-child,.latency td:first-child{text-align:left}
+table.kv th{background:#fafafa;font-weight:600;white-space:nowrap}.counts td,.latency td{text-align:right}.counts td:first-child,.latency td:first-child{text-align:left}.coverage-roles td:nth-child(2),.coverage-windows td:nth-child(2),.coverage-windows td:nth-child(3),.coverage-windows td:nth-child(4){text-align:left}
 tr.invalid td.v{color:#c0006a;font-weight:700}tr.unknown td.v{color:#b36b00;font-weight:700}tr.valid td.v{color:#280}
 .warn{color:#c0006a;font-weight:600}.note{color:#666;font-size:12px}
 svg.plot{max-width:100%;height:auto;display:block;margin:4px 0 8px}

@@ -176,18 +176,16 @@ fn classify(f: &str) -> Option<(bool, &'static str)> {
         "resume" | "cont" | "continue" => (false, "pause"),
         "partition" | "isolate" | "start" | "partition-start" => (true, "partition"),
         "heal" | "stop" | "partition-stop" => (false, "partition"),
-        "clock-skew" | "skew" | "bump-clock" | "strobe-clock" => (true, "clock"),
+        "clock-skew" | "clock-strobe" | "skew" | "bump-clock" | "strobe-clock" => (true, "clock"),
         "reset-clock" | "clock-reset" => (false, "clock"),
+        "delay" | "slow" | "flaky" | "loss" => (true, "link"),
+        "restore-links" => (false, "link"),
         _ => return None,
     })
 }
 
 fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    crate::nemesis::note::describe(v)
 }
 
 /// Fault bands from nemesis ops. A start verb opens a band of its kind (repeated starts, e.g. a
@@ -196,7 +194,15 @@ fn text(v: &Value) -> String {
 fn bands(h: &History, wall: bool, end: f64) -> Vec<Band> {
     let mut out: Vec<Band> = Vec::new();
     let mut open: HashMap<&'static str, usize> = HashMap::new();
-    for op in h.ops.iter().filter(|o| o.process == Process::Nemesis) {
+    let not_a_fault = [
+        crate::nemesis::coverage::LEFT_OUT,
+        crate::nemesis::coverage::WARNING,
+    ];
+    for op in h
+        .ops
+        .iter()
+        .filter(|o| o.process == Process::Nemesis && !not_a_fault.contains(&o.f.as_str()))
+    {
         let x = pos(op, wall);
         match classify(&op.f) {
             Some((true, kind)) => {
@@ -271,6 +277,7 @@ pub(crate) fn band_color(kind: &str) -> &'static str {
         "pause" => "#9467bd",
         "partition" => "#7f7f7f",
         "clock" => "#2ca02c",
+        "link" => "#1f77b4",
         _ => "#8c564b",
     }
 }

@@ -17,7 +17,7 @@ pub(crate) fn table(ce: &Counterexample) -> String {
         let _ = write!(
             out,
             "<tr><th>Key</th><td><code>{}</code></td></tr>",
-            esc_short(k, 200)
+            esc_short(&k.to_string(), 200)
         );
     }
     let _ = write!(

@@ -36,20 +36,20 @@ struct Bar {
 struct Lookup<'a> {
     h: &'a History,
     calls: &'a [Call],
-    by_index: HashMap<usize, usize>,
+    /// Op index (the history's own, which may have gaps) -> (call, position of that op).
+    by_index: HashMap<u64, (usize, usize)>,
 }
 
 impl Lookup<'_> {
     fn bar(&self, op: &Op) -> Bar {
-        let idx = op.index as usize;
         let found = self
             .by_index
-            .get(&idx)
-            .map(|ci| &self.calls[*ci])
-            .filter(|_| {
-                let hop = &self.h.ops[idx];
+            .get(&op.index)
+            .filter(|(_, pos)| {
+                let hop = &self.h.ops[*pos];
                 hop.process == op.process && hop.f == op.f
-            });
+            })
+            .map(|(ci, _)| &self.calls[*ci]);
         let process = match op.process {
             Process::Client(p) => p,
             Process::Nemesis => u64::MAX,
@@ -94,9 +94,10 @@ fn label_chars(x0: f64, x1: f64) -> usize {
 pub(crate) fn render(h: &History, d: &Derived, ce: &Counterexample) -> String {
     let mut by_index = HashMap::new();
     for (ci, c) in d.calls.iter().enumerate() {
-        by_index.insert(c.invoke, ci);
-        if let Some(x) = c.complete {
-            by_index.insert(x, ci);
+        for pos in std::iter::once(c.invoke).chain(c.complete) {
+            if let Some(op) = h.ops.get(pos) {
+                by_index.insert(op.index, (ci, pos));
+            }
         }
     }
     let lk = Lookup {

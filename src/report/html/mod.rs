@@ -3,12 +3,14 @@
 //! history or a report is escaped ([`svg::esc`]).
 //!
 //! Sections: verdict and summary, the counterexample (invalid histories), per-key verdicts (keyed
-//! histories), the operations timeline, latency and throughput over time, all over nemesis bands.
+//! histories), the operations timeline, latency and throughput over time, all over nemesis bands,
+//! and fault coverage (computed from the history's nemesis ops, so a stored run re-renders it).
 
 mod assets;
 mod calls;
 mod ce_table;
 mod counterexample;
+mod coverage;
 mod overview;
 mod plots;
 mod svg;
@@ -57,7 +59,11 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
         out.push_str(r#"<section id="counterexample"><h2>Counterexample</h2><p class="note">One row per process in the final paths; each bar runs from invoke to completion (crashed ops to the right edge) on an event-order axis. Ticks are candidate linearization orders; black = legal step with the model state, pink = the step where the model became inconsistent. Hover for details.</p>"#);
         for ce in ces.iter().take(MAX_COUNTEREXAMPLES) {
             if let Some(k) = &ce.key {
-                let _ = write!(out, "<h3>Key <code>{}</code></h3>", svg::esc_short(k, 200));
+                let _ = write!(
+                    out,
+                    "<h3>Key <code>{}</code></h3>",
+                    svg::esc_short(&k.to_string(), 200)
+                );
             }
             out.push_str(&counterexample::render(history, &d, ce));
         }
@@ -82,6 +88,9 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
             let _ = write!(out, r#"<section id="latency"><h2>Latency</h2>{lat}</section><section id="throughput"><h2>Throughput</h2>{tp}</section>"#);
         }
         _ => out.push_str(r#"<section id="latency"><h2>Latency and throughput</h2><p class="note">This history has no timestamps, so there are no latency or throughput plots.</p></section>"#),
+    }
+    if let Some(c) = coverage::render(&crate::nemesis::coverage::Coverage::from_history(history)) {
+        out.push_str(&c);
     }
     let _ = write!(
         out,

@@ -219,7 +219,10 @@ pub(crate) fn keys(check: &CheckReport) -> Option<String> {
         let _ = write!(
             out,
             r#"<tr class="{name}"><td><code>{}</code></td><td>{}</td><td class="v">{name}</td><td>{}</td></tr>"#,
-            esc_short(k.key.as_deref().unwrap_or("(none)"), 200),
+            esc_short(
+                &k.key.as_ref().map_or("(none)".into(), |k| k.to_string()),
+                200
+            ),
             k.ops,
             esc_short(&detail, 300)
         );

@@ -133,7 +133,8 @@ fn detailed(h: &History, d: &Derived, failing: &[u64]) -> String {
         let w = (x1 - x0).max(1.5);
         let y = TOP + rh * row as f64 + 1.0;
         let fail = match c.complete {
-            Some(i) if failing.contains(&(i as u64)) => " failing",
+            // `failing` holds op indices, which may have gaps; `i` is a position.
+            Some(i) if h.ops.get(i).is_some_and(|o| failing.contains(&o.index)) => " failing",
             _ => "",
         };
         let _ = write!(

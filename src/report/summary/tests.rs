@@ -80,6 +80,121 @@ fn summary_table_snapshot() {
             elapsed_ms: 3,
         },
         aborted: None,
+        coverage: Default::default(),
     };
     insta::assert_snapshot!(render_summary(&r, "results/t/x"));
+}
+
+#[test]
+fn an_invalid_summary_names_the_failing_op_its_node_and_the_op_before_it() {
+    let s = RunStats::from_history(&history());
+    let mut stale = op(Process::Client(3), OpType::Ok, "read", 9, json!(0));
+    (stale.index, stale.key, stale.node) = (479, Some("k0".into()), Some("n1".into()));
+    let mut write = op(Process::Client(5), OpType::Ok, "cas", 8, json!([0, 1]));
+    (write.index, write.key, write.node) = (477, Some("k0".into()), Some("n3".into()));
+    let ce = crate::checker::Counterexample {
+        key: Some("k0".into()),
+        op: stale,
+        previous_ok: Some(write),
+        longest_prefix: vec![],
+        states: vec!["1".into()],
+        final_paths: vec![],
+    };
+    let r = RunResults {
+        name: "t".into(),
+        started_at: String::new(),
+        seed: 7,
+        rerun: String::new(),
+        config: Default::default(),
+        duration_s: 10.0,
+        outcomes: s.outcomes,
+        latency: s.latency,
+        throughput: 0.1,
+        faults: s.faults,
+        coverage: Default::default(),
+        check: CheckReport {
+            model: ModelKind::CasRegister,
+            verdict: Verdict::Invalid {
+                counterexample: Box::new(ce),
+            },
+            keys: vec![],
+            elapsed_ms: 3,
+        },
+        aborted: None,
+    };
+    let text = render_summary(&r, "results/t/x");
+    assert!(
+        text.contains("verdict     INVALID (key k0, op 479)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failing op  #479 p3 ok read 0 key=k0 node=n1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("previous ok #477 p5 ok cas [0,1] key=k0 node=n3\n"),
+        "{text}"
+    );
+    assert!(text.contains("states then 1\n"), "{text}");
+}
+
+#[test]
+fn the_summary_says_what_the_faults_hit_and_what_was_left_out() {
+    use crate::nemesis::coverage::{Coverage, LEFT_OUT};
+    use OpType::*;
+    use Process::*;
+    let note = json!({"fault": "kill", "desc": "[n3]", "targets": {"n3": "follower"}});
+    let mut h = History {
+        ops: vec![
+            op(
+                Nemesis,
+                Info,
+                LEFT_OUT,
+                0,
+                json!({"loss": "needs root: run as root"}),
+            ),
+            op(Nemesis, Info, "kill", 1_000, note.clone()),
+            op(Nemesis, Info, "kill", 2_000, note),
+            op(Nemesis, Info, "restart", 3_000, json!("[n3]")),
+            op(Nemesis, Info, "restart", 4_000, json!("[n3]")),
+        ],
+    };
+    for (i, o) in h.ops.iter_mut().enumerate() {
+        o.index = i as u64;
+    }
+    let s = RunStats::from_history(&h);
+    assert_eq!(s.faults.len(), 1, "left-out is not a fault");
+    assert_eq!(
+        s.faults[0].value, "[n3]",
+        "a note's desc is the fault's value"
+    );
+    let r = RunResults {
+        name: "t".into(),
+        started_at: String::new(),
+        seed: 1,
+        rerun: String::new(),
+        config: Default::default(),
+        duration_s: 1.0,
+        outcomes: s.outcomes,
+        latency: s.latency,
+        throughput: 0.0,
+        faults: s.faults,
+        check: CheckReport {
+            model: ModelKind::CasRegister,
+            verdict: Verdict::Valid,
+            keys: vec![],
+            elapsed_ms: 0,
+        },
+        aborted: None,
+        coverage: Coverage::from_history(&h),
+    };
+    let text = render_summary(&r, "x");
+    assert!(
+        text.contains("coverage    no fault hit the leader; follower: kill x1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("left out    loss (needs root: run as root)\n"),
+        "{text}"
+    );
 }

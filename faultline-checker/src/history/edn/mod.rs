@@ -4,8 +4,9 @@
 //! Mapping (see `shared/fixtures/knossos/README.md`): keywords become strings without the colon,
 //! nil becomes null, vectors/lists/sets become arrays, maps become objects. `:process :nemesis` is
 //! [`Process::Nemesis`]; a missing `:value` is null; a missing `:index` is the op's position in
-//! the file (nemesis ops included); `:error` is kept as a compact string; `:key` and `:node` are
-//! stringified when present. Other keys are ignored.
+//! the file (nemesis ops included), a given one is kept as the op's identifier (gaps allowed);
+//! `:error` and `:node` are kept as compact strings; `:key` keeps its type (numbers stay numbers,
+//! keywords and strings become string keys). Other keys are ignored.
 
 mod reader;
 #[cfg(test)]
@@ -14,7 +15,7 @@ mod value;
 
 use serde_json::Value;
 
-use super::{History, HistoryError, Op, OpType, Process};
+use super::{History, HistoryError, Key, Op, OpType, Process};
 use reader::{ParseError, Reader};
 use value::Edn;
 
@@ -152,7 +153,7 @@ fn to_op(form: &Edn, position: u64) -> Result<Op, String> {
                 }
             },
             "error" => op.error = stringify(v),
-            "key" => op.key = stringify(v),
+            "key" => op.key = to_key(v)?,
             "node" => op.node = stringify(v),
             _ => {}
         }
@@ -187,7 +188,22 @@ fn to_type(v: &Edn) -> Result<OpType, String> {
     }
 }
 
-/// A compact string for `:error`, `:key` and `:node`: names as-is, nil as absent, anything else
+/// A `:key`: a scalar that keeps its type; nil is no key.
+fn to_key(v: &Edn) -> Result<Option<Key>, String> {
+    match v {
+        Edn::Str(_) | Edn::Keyword(_) | Edn::Symbol(_) | Edn::Char(_) => {
+            Ok(v.to_json().as_str().map(Key::from))
+        }
+        _ => Key::from_json(&v.to_json()).map_err(|_| {
+            format!(
+                ":key must be a keyword, string, number or boolean, got {}",
+                v.describe()
+            )
+        }),
+    }
+}
+
+/// A compact string for `:error` and `:node`: names as-is, nil as absent, anything else
 /// as compact JSON (`["not-found","lease not found"]`).
 fn stringify(v: &Edn) -> Option<String> {
     match v {

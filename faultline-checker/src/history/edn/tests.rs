@@ -98,7 +98,7 @@ fn maps_keywords_nil_vectors_and_txn_values() {
         h.ops[2].error.as_deref(),
         Some(r#"["not-found","lease \"x\" gone"]"#)
     );
-    assert_eq!(h.ops[2].key.as_deref(), Some("k1"));
+    assert_eq!(h.ops[2].key, Some(crate::history::Key::from("k1")));
     assert_eq!(
         h.ops[3].value,
         json!({"a": [1, 2], "b": [true, false, 1.5, -2]})
@@ -192,4 +192,34 @@ mod never_panics {
             let _ = parse_edn(&s);
         }
     }
+}
+
+#[test]
+fn keys_keep_their_type_and_composite_keys_are_refused() {
+    let h = parse_edn(
+        r#"{:process 0 :type :invoke :f :read :key 3}
+           {:process 1 :type :invoke :f :read :key "3"}
+           {:process 2 :type :invoke :f :read :key :3x}"#,
+    )
+    .expect("parse");
+    use crate::history::Key;
+    assert_eq!(h.ops[0].key, Some(Key::from(3i64)));
+    assert_eq!(h.ops[1].key, Some(Key::from("3")));
+    assert_eq!(h.ops[2].key, Some(Key::from("3x")));
+    let e = err("{:process 0 :type :invoke :f :read :key [1 2]}");
+    assert_eq!(
+        e,
+        "line 1: :key must be a keyword, string, number or boolean, got [1 2]"
+    );
+}
+
+#[test]
+fn indices_with_gaps_are_kept() {
+    let h = parse_edn(
+        "[{:index 4 :process 0 :type :invoke :f :read}
+          {:index 9 :process 0 :type :ok :f :read :value 1}]",
+    )
+    .expect("parse");
+    assert_eq!((h.ops[0].index, h.ops[1].index), (4, 9));
+    crate::history::validate(&h).expect("gaps are fine");
 }

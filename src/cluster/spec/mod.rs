@@ -1,13 +1,23 @@
 //! The cluster spec: a small TOML file that says how to start, address and talk to the nodes of a
 //! cluster (DESIGN.md, "Cluster spec"). Parsing rejects unknown fields; validation errors name the
-//! file and the field. Rendering the per-node command lives in [`super::render`].
+//! file and the field. Rendering the per-node command and files lives in [`super::render`].
+//!
+//! - `ready`: the readiness check ([`ReadyCheck`]: HTTP GET or TCP send/expect, on any port).
+//! - `files`: per-node files ([`FileTemplate`]: `{data_dir}/...` or `{conf_dir}/...`).
+//! - `toml_out`: the effective spec as TOML, for a rerunnable `test.toml`.
+
+mod files;
+mod ready;
+mod toml_out;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use files::{FileBase, FileTarget, FileTemplate};
+pub use ready::{PortRef, ReadyCheck, ReadyProbe};
 
 /// Which wire protocol the controller's clients speak to the nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -17,6 +27,8 @@ pub enum ClientKind {
     HttpKv,
     /// etcd's v3 API (through its HTTP/JSON gateway).
     Etcd,
+    /// ZooKeeper's client protocol (one znode per key).
+    Zookeeper,
 }
 
 impl fmt::Display for ClientKind {
@@ -24,24 +36,17 @@ impl fmt::Display for ClientKind {
         f.write_str(match self {
             ClientKind::HttpKv => "http-kv",
             ClientKind::Etcd => "etcd",
+            ClientKind::Zookeeper => "zookeeper",
         })
     }
 }
 
-/// How the harness decides a node has started: an HTTP GET on the client address that answers
-/// with a 2xx status within `timeout`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReadyCheck {
-    /// Path to GET on the node's client address, starting with `/` (e.g. `/health`).
-    pub http_get: String,
-    /// How long a node may take to become ready after it is spawned.
-    pub timeout: Duration,
-}
-
 /// A validated cluster spec.
 ///
-/// Invariants: `nodes` is odd and >= 1; `command` is non-empty; `ready.http_get` starts with `/`;
-/// every placeholder in `args`, `env` values and `peers_format` is known.
+/// Invariants: `nodes` is odd and >= 1; `command` is non-empty; the readiness check names a known
+/// port; port names are distinct identifiers other than `client` and `peer`; every placeholder in
+/// `args`, `env` values, `files`, `peers_format` and `all_nodes_format` is known; file targets
+/// are distinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterSpec {
     /// File the spec came from (for error messages and relative paths).
@@ -64,6 +69,20 @@ pub struct ClusterSpec {
     pub peers_format: String,
     /// Options for the client protocol (e.g. etcd's `read = "serializable"`).
     pub client_options: BTreeMap<String, String>,
+    /// Extra named node-to-node ports (e.g. ZooKeeper's `election`), rendered as
+    /// `{<name>_port}` and `{<name>_addr}`; partitions cut them like the peer port.
+    pub ports: Vec<String>,
+    /// Template for one `{all_nodes}` entry (placeholders: see `render`); default
+    /// [`DEFAULT_ALL_NODES_FORMAT`].
+    pub all_nodes_format: String,
+    /// What joins the `{all_nodes}` entries; default `,`.
+    pub all_nodes_separator: String,
+    /// Per-node files, written before a node first starts, in target order.
+    pub files: Vec<FileTemplate>,
+    /// Files the nodes need besides the command (absolute path → how to get it, e.g.
+    /// `"/usr/share/java/zookeeper.jar" = "apt-get install zookeeper"`); see
+    /// [`ClusterSpec::check_requires`].
+    pub requires: BTreeMap<String, String>,
 }
 
 /// The raw TOML shape; converted into [`ClusterSpec`] by validation.
@@ -79,30 +98,32 @@ struct RawSpec {
     env: BTreeMap<String, String>,
     #[serde(default = "default_client")]
     client: ClientKind,
-    ready: RawReady,
+    ready: ready::RawReady,
     peers_format: Option<String>,
     #[serde(default)]
     client_options: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReady {
-    http_get: String,
-    #[serde(default = "default_timeout")]
-    timeout: String,
+    #[serde(default)]
+    ports: Vec<String>,
+    all_nodes_format: Option<String>,
+    all_nodes_separator: Option<String>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    #[serde(default)]
+    requires: BTreeMap<String, String>,
 }
 
 fn default_client() -> ClientKind {
     ClientKind::HttpKv
 }
 
-fn default_timeout() -> String {
-    "10s".to_string()
-}
-
 /// Default template for one `{peers}` entry.
 pub const DEFAULT_PEERS_FORMAT: &str = "{id}={addr}";
+
+/// Default template for one `{all_nodes}` entry.
+pub const DEFAULT_ALL_NODES_FORMAT: &str = "{id}={peer_addr}";
+
+/// Most extra named ports a spec may declare.
+pub const MAX_PORTS: usize = 8;
 
 /// Errors loading or validating a cluster spec. Each names the file and, where it applies, the
 /// field.
@@ -133,6 +154,16 @@ pub enum SpecError {
         field: String,
         /// What is wrong and what to do.
         message: String,
+    },
+    /// A file listed in `requires` is missing.
+    #[error("{file}: field \"requires\": {path} does not exist; {hint}")]
+    Missing {
+        /// The file.
+        file: PathBuf,
+        /// The missing path.
+        path: String,
+        /// How to get it, from the spec.
+        hint: String,
     },
     /// The command could not be found.
     #[error("{file}: field \"command\": {command:?} not found (looked in {looked}); build it or give a path")]
@@ -186,40 +217,42 @@ impl ClusterSpec {
         if raw.command.trim().is_empty() {
             return Err(field("command", "must not be empty".into()));
         }
+        let ports = check_ports(&raw.ports).map_err(|m| field("ports", m))?;
+        let node_template = |f: &str, t: &str| {
+            super::render::check_node_template(t, &ports).map_err(|m| field(f, m))
+        };
         for (i, a) in raw.args.iter().enumerate() {
-            super::render::check_template(a).map_err(|m| field(&format!("args[{i}]"), m))?;
+            node_template(&format!("args[{i}]"), a)?;
         }
         for (k, v) in &raw.env {
             if k.is_empty() || k.contains('=') || k.contains('\0') {
                 return Err(field("env", format!("invalid variable name {k:?}")));
             }
-            super::render::check_template(v).map_err(|m| field(&format!("env.{k}"), m))?;
+            node_template(&format!("env.{k}"), v)?;
         }
-        if !raw.ready.http_get.starts_with('/') {
-            return Err(field(
-                "ready.http_get",
-                format!(
-                    "must be a path starting with '/', got {:?}",
-                    raw.ready.http_get
-                ),
-            ));
+        let mut files = Vec::with_capacity(raw.files.len());
+        for (key, template) in raw.files {
+            let target = FileTarget::parse(&key).map_err(|m| field("files", m))?;
+            node_template(&format!("files[{key}]"), &template)?;
+            if files.iter().any(|f: &FileTemplate| f.target == target) {
+                return Err(field("files", format!("{key:?} is given twice")));
+            }
+            files.push(FileTemplate { target, template });
         }
-        let timeout = humantime::parse_duration(&raw.ready.timeout).map_err(|e| {
-            field(
-                "ready.timeout",
-                format!(
-                    "{:?} is not a duration ({e}); write e.g. \"10s\"",
-                    raw.ready.timeout
-                ),
-            )
-        })?;
-        if timeout.is_zero() {
-            return Err(field("ready.timeout", "must be greater than zero".into()));
+        files.sort_by(|a, b| a.target.cmp(&b.target));
+        if let Some(p) = raw.requires.keys().find(|p| !p.starts_with('/')) {
+            return Err(field("requires", format!("{p:?} must be an absolute path")));
         }
+        let ready = ready::validate(raw.ready, &ports).map_err(|(f, m)| field(&f, m))?;
         let peers_format = raw
             .peers_format
             .unwrap_or_else(|| DEFAULT_PEERS_FORMAT.to_string());
         super::render::check_peer_template(&peers_format).map_err(|m| field("peers_format", m))?;
+        let all_nodes_format = raw
+            .all_nodes_format
+            .unwrap_or_else(|| DEFAULT_ALL_NODES_FORMAT.to_string());
+        super::render::check_all_nodes_template(&all_nodes_format, &ports)
+            .map_err(|m| field("all_nodes_format", m))?;
         Ok(ClusterSpec {
             source: file,
             name: raw.name,
@@ -228,12 +261,14 @@ impl ClusterSpec {
             args: raw.args,
             env: raw.env,
             client: raw.client,
-            ready: ReadyCheck {
-                http_get: raw.ready.http_get,
-                timeout,
-            },
+            ready,
             peers_format,
             client_options: raw.client_options,
+            ports,
+            all_nodes_format,
+            all_nodes_separator: raw.all_nodes_separator.unwrap_or_else(|| ",".into()),
+            files,
+            requires: raw.requires,
         })
     }
 
@@ -247,53 +282,33 @@ impl ClusterSpec {
         Ok(self)
     }
 
-    /// The effective spec as TOML (node count overrides included), for a rerunnable `test.toml`.
-    /// Parsing the result with [`ClusterSpec::parse`] yields an equal spec (up to `source`).
-    pub fn to_toml(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            name: &'a str,
-            nodes: usize,
-            command: &'a str,
-            args: &'a [String],
-            env: &'a BTreeMap<String, String>,
-            client: ClientKind,
-            peers_format: &'a str,
-            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-            client_options: &'a BTreeMap<String, String>,
-            ready: OutReady<'a>,
-        }
-        #[derive(serde::Serialize)]
-        struct OutReady<'a> {
-            http_get: &'a str,
-            timeout: String,
-        }
-        let out = Out {
-            name: &self.name,
-            nodes: self.nodes,
-            command: &self.command,
-            args: &self.args,
-            env: &self.env,
-            client: self.client,
-            peers_format: &self.peers_format,
-            client_options: &self.client_options,
-            ready: OutReady {
-                http_get: &self.ready.http_get,
-                timeout: humantime::format_duration(self.ready.timeout).to_string(),
-            },
-        };
-        toml::to_string(&out).unwrap_or_default()
+    /// Whether the node command or files mention where its peers are (`{peers}`,
+    /// `{all_peers}`, `{all_nodes}` or `{initial_cluster}` in `args`, `env` or `files`). If not,
+    /// the proxy backend cannot cut its links (the nodes dial each other directly) and only the
+    /// netns backend can partition it.
+    pub fn uses_peer_addresses(&self) -> bool {
+        let files = self.files.iter().map(|f| &f.template);
+        self.args
+            .iter()
+            .chain(self.env.values())
+            .chain(files)
+            .any(|t| {
+                ["{peers}", "{all_peers}", "{all_nodes}", "{initial_cluster}"]
+                    .iter()
+                    .any(|p| t.contains(p))
+            })
     }
 
-    /// Whether the node command mentions where its peers are (`{peers}`, `{all_peers}` or
-    /// `{initial_cluster}` in `args` or `env`). If not, the proxy backend cannot cut its links
-    /// (the nodes dial each other directly) and only the netns backend can partition it.
-    pub fn uses_peer_addresses(&self) -> bool {
-        self.args.iter().chain(self.env.values()).any(|t| {
-            ["{peers}", "{all_peers}", "{initial_cluster}"]
-                .iter()
-                .any(|p| t.contains(p))
-        })
+    /// Fail with the first file of `requires` that does not exist, naming it and how to get it.
+    pub fn check_requires(&self) -> Result<(), SpecError> {
+        match self.requires.iter().find(|(p, _)| !Path::new(p).exists()) {
+            None => Ok(()),
+            Some((path, hint)) => Err(SpecError::Missing {
+                file: self.source.clone(),
+                path: path.clone(),
+                hint: hint.clone(),
+            }),
+        }
     }
 
     /// The node ids, `n1` .. `nN`.
@@ -320,6 +335,34 @@ impl ClusterSpec {
     }
 }
 
+fn check_ports(names: &[String]) -> Result<Vec<String>, String> {
+    if names.len() > MAX_PORTS {
+        return Err(format!(
+            "at most {MAX_PORTS} named ports, got {}",
+            names.len()
+        ));
+    }
+    for (i, n) in names.iter().enumerate() {
+        let ident = n.starts_with(|c: char| c.is_ascii_lowercase())
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ident {
+            return Err(format!(
+                "{n:?} must be a lowercase identifier (letters, digits, '_'), e.g. \"election\""
+            ));
+        }
+        if n == "client" || n == "peer" {
+            return Err(format!(
+                "{n:?} is built in; name extra ports something else"
+            ));
+        }
+        if names[..i].contains(n) {
+            return Err(format!("{n:?} is listed twice"));
+        }
+    }
+    Ok(names.to_vec())
+}
+
 fn check_nodes(n: i64) -> Result<usize, String> {
     if n < 1 || n % 2 == 0 {
         return Err(format!("must be odd and >= 1, got {n}"));
@@ -340,5 +383,4 @@ fn one_line(s: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "spec_tests.rs"]
 mod tests;

@@ -1,0 +1,129 @@
+//! Parsing, validation, round trips and requirement checks of schedules.
+
+use super::*;
+
+fn parse(t: &str) -> Result<NemesisSchedule, ScheduleError> {
+    NemesisSchedule::parse(t, Path::new("nemesis/x.toml"))
+}
+
+#[test]
+fn parses_a_schedule() {
+    let s = parse(
+        "name='m'\nfaults=['kill','bridge']\ninterval='2s'\nduration='500ms'\ntargets='minority'\n",
+    )
+    .unwrap();
+    assert_eq!(s.faults, [FaultKind::Kill, FaultKind::Bridge]);
+    assert_eq!(s.interval, Duration::from_secs(2));
+    assert_eq!(s.duration, Duration::from_millis(500));
+    assert_eq!(s.targets.count(5), 2);
+}
+
+#[test]
+fn errors_name_file_and_field() {
+    let e = parse("name='m'\nfaults=['kill','explode']\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("nemesis/x.toml: field \"faults[1]\": unknown fault \"explode\""),
+        "{e}"
+    );
+    let e = parse("name='m'\nfaults=['kill']\ninterval='often'\n").unwrap_err();
+    assert!(e.to_string().contains("field \"interval\""), "{e}");
+    let e = parse("name='m'\nfaults=['kill']\nduration='0s'\n").unwrap_err();
+    assert!(e.to_string().contains("field \"duration\""), "{e}");
+    let e = parse("name='m'\nfrequency=3\n").unwrap_err();
+    assert!(e.to_string().contains("frequency"), "{e}");
+    assert!(e.to_string().starts_with("nemesis/x.toml: "), "{e}");
+}
+
+#[test]
+fn to_toml_round_trips() {
+    let s =
+        parse("name='m'\nfaults=['pause','partition-ring']\ninterval='1s 500ms'\ntargets='all'\n")
+            .unwrap();
+    assert_eq!(parse(&s.to_toml()).unwrap(), s);
+}
+
+#[test]
+fn clock_and_link_tables_parse_validate_and_round_trip() {
+    let s = parse(
+        "name='c'\nfaults=['clock-skew','delay']\noptional_faults=['loss']\n[clock]\noffset='2s'\nmonotonic=false\n[link]\ndelay='20ms'\njitter='0s'\nloss_percent=50\n",
+    )
+    .unwrap();
+    assert_eq!(s.clock.offset, Duration::from_secs(2));
+    assert!(!s.clock.monotonic);
+    assert_eq!(s.clock.strobe_every, ClockParams::default().strobe_every);
+    assert_eq!(s.link.delay, Duration::from_millis(20));
+    assert_eq!(s.link.jitter, Duration::ZERO);
+    assert_eq!(s.link.loss_percent, 50);
+    assert_eq!(s.optional_faults, [FaultKind::Loss]);
+    assert_eq!(parse(&s.to_toml()).unwrap(), s);
+    // Defaults are not written out.
+    let plain = parse("name='p'\nfaults=['kill']\n").unwrap();
+    assert!(!plain.to_toml().contains("[clock]"));
+    for (text, field) in [
+        ("[clock]\noffset='0s'\n", "clock.offset"),
+        ("[clock]\nstrobe_every='soon'\n", "clock.strobe_every"),
+        ("[link]\nloss_percent=0\n", "link.loss_percent"),
+        ("[link]\nbytes_per_sec=0\n", "link.bytes_per_sec"),
+        ("optional_faults=['warp']\n", "optional_faults[0]"),
+    ] {
+        let e = parse(&format!("name='x'\n{text}")).unwrap_err().to_string();
+        assert!(e.contains(&format!("field \"{field}\"")), "{e}");
+    }
+    assert!(parse("name='x'\n[clock]\nspeed=2\n")
+        .unwrap_err()
+        .to_string()
+        .contains("speed"));
+}
+
+fn caps(net: &'static str, faketime: bool) -> Capabilities {
+    Capabilities {
+        euid: 0,
+        dev_fuse: true,
+        libfaketime: if faketime {
+            Ok(PathBuf::from("/usr/lib/libfaketime.so.1"))
+        } else {
+            Err("apt-get install libfaketime".into())
+        },
+        net,
+        leader_probe: true,
+        node_status: true,
+    }
+}
+
+#[test]
+fn restrict_fails_on_explicit_faults_and_leaves_out_optional_ones() {
+    let s =
+        parse("name='m'\nfaults=['kill']\noptional_faults=['clock-skew','delay','loss','kill']\n")
+            .unwrap();
+    let r = s.restrict(&caps("proxy", false)).unwrap();
+    assert_eq!(r.schedule.faults, [FaultKind::Kill, FaultKind::Delay]);
+    assert!(r.schedule.optional_faults.is_empty());
+    let left: Vec<FaultKind> = r.left_out.iter().map(|(k, _)| *k).collect();
+    assert_eq!(left, [FaultKind::ClockSkew, FaultKind::Loss]);
+    assert!(r.left_out[1].1.to_string().contains("--net netns"));
+    let all = s.restrict(&caps("netns", true)).unwrap();
+    assert_eq!(
+        all.schedule.faults,
+        [FaultKind::Kill, FaultKind::ClockSkew, FaultKind::Loss]
+    );
+    let e = parse("name='c'\nfaults=['kill','clock-strobe']\n")
+        .unwrap()
+        .restrict(&caps("proxy", false))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "nemesis/x.toml: fault \"clock-strobe\" needs libfaketime (Debian package libfaketime)"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn target_counts() {
+    assert_eq!(Targets::One.count(5), 1);
+    assert_eq!(Targets::Minority.count(3), 1);
+    assert_eq!(Targets::Majority.count(5), 3);
+    assert_eq!(Targets::All.count(3), 3);
+}
