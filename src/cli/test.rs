@@ -212,11 +212,13 @@ fn run_series(
         }
         _ => String::new(),
     };
-    println!();
-    print!(
-        "{}",
-        render_series_table(&entries(&done), series.count, &note)
-    );
+    if !done.runs.is_empty() {
+        println!();
+        print!(
+            "{}",
+            render_series_table(&entries(&done), series.count, &note)
+        );
+    }
     if let Some(e) = junit_error {
         return Err(e);
     }
