@@ -17,6 +17,7 @@ use super::harness_run::{median, runtime, scratch};
 use super::{BenchError, BenchOptions};
 use crate::checker::Verdict;
 use crate::plan::{Plan, PlanInput, Series};
+use crate::report::series::first_violation_s;
 use crate::runner::{self, RunEnd};
 
 /// The cluster each bug runs on: the bundled node, or the same node without pre-vote for the
@@ -105,11 +106,9 @@ fn one_try(
         .walls
         .extend(done.runs.iter().map(|r| r.wall.as_secs_f64()));
     for (i, r) in done.runs.iter().enumerate() {
-        if let Verdict::Invalid { counterexample } = &r.report.results.check.verdict {
+        if let Some(at) = first_violation_s(&r.report.results.check) {
             if i == 0 {
-                tally
-                    .first_run_at
-                    .push(counterexample.op.time.unwrap_or(0) as f64 / 1e9);
+                tally.first_run_at.push(at);
             }
             tally.runs_needed.push(i as f64 + 1.0);
         }

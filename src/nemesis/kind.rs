@@ -11,6 +11,11 @@ use super::requirements::Requirement;
 pub enum FaultKind {
     /// SIGKILL some nodes; restart them when the fault ends.
     Kill,
+    /// SIGKILL a random majority (whatever `targets` says); restart them when the fault ends.
+    KillMajority,
+    /// SIGKILL every node at once; restart them all when the fault ends. What a node kept only
+    /// in memory is gone.
+    KillAll,
     /// SIGSTOP some nodes; SIGCONT them when the fault ends.
     Pause,
     /// SIGKILL the current leader (a random node if unknown); restart it when the fault ends.
@@ -57,8 +62,10 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 19] = [
+    pub const ALL: [(FaultKind, &'static str); 21] = [
         (FaultKind::Kill, "kill"),
+        (FaultKind::KillMajority, "kill-majority"),
+        (FaultKind::KillAll, "kill-all"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
         (FaultKind::PauseLeader, "pause-leader"),
@@ -99,7 +106,8 @@ impl FaultKind {
         use FaultKind::*;
         use Requirement as R;
         match self {
-            Kill | Pause | PartitionHalves | PartitionOne | PartitionRing | Bridge => &[],
+            Kill | KillMajority | KillAll | Pause | PartitionHalves | PartitionOne
+            | PartitionRing | Bridge => &[],
             KillLeader | PauseLeader | PartitionLeader | ReelectDeposed | ElectionFlap => {
                 &[R::LeaderProbe]
             }

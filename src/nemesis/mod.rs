@@ -9,13 +9,16 @@
 //!
 //! - [`schedule`]: [`NemesisSchedule`] parsed from TOML; [`params`]: its `[clock]` and `[link]`.
 //! - `kind`: [`FaultKind`], every fault by name, with its [`requirements`].
+//! - [`families`]: [`Family`], the groups of faults, and [`FamilyCycle`], the order of an
+//!   `order = "families"` schedule (every family once per round).
 //! - [`partition`]: [`Partition`]s as data (halves, isolate, ring, bridge).
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
 //!   `election-flap`, `vote-twice`).
 //! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`), the schedule
-//!   loop ([`Nemesis::run`], `runloop`) and [`Nemesis::heal_all`].
+//!   loop ([`Nemesis::run`], `runloop`; `rounds` for `order = "families"`) and
+//!   [`Nemesis::heal_all`].
 //! - [`note`]: [`FaultNote`], the targets and roles a scheduled fault's first op records.
 //! - [`coverage`]: which faults hit which roles, and availability in each fault window, computed
 //!   from a history's nemesis ops.
@@ -24,6 +27,7 @@
 
 mod clocks;
 pub mod coverage;
+pub mod families;
 mod kind;
 mod links;
 pub mod note;
@@ -32,12 +36,14 @@ pub mod partition;
 pub mod plan;
 pub mod probe;
 pub mod requirements;
+mod rounds;
 mod runloop;
 pub mod schedule;
 mod sequences;
 mod verbs;
 mod vote_twice;
 
+pub use families::{Family, FamilyCycle};
 pub use kind::FaultKind;
 pub use note::{FaultNote, TargetRole};
 pub use params::{ClockParams, LinkParams};
@@ -45,7 +51,7 @@ pub use partition::Partition;
 pub use plan::{LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
 pub use requirements::{Capabilities, Missing, Requirement};
-pub use schedule::{NemesisSchedule, Restricted, ScheduleError, Targets};
+pub use schedule::{NemesisSchedule, Order, Restricted, ScheduleError, Targets, MAX_OVERLAP};
 pub use verbs::{Nemesis, NemesisSummary};
 
 use crate::net::NetError;

@@ -184,6 +184,18 @@ impl Iterator for Planner {
             return None;
         }
         let kind = self.faults[self.rng.random_range(0..self.faults.len())];
+        self.plan(kind)
+    }
+}
+
+impl Planner {
+    /// Plan one fault of `kind` (targets, partition shape, offsets drawn from the planner's
+    /// stream); `None` when there are no nodes. `order = "families"` schedules pick the kind
+    /// themselves ([`super::families::FamilyCycle`]) and call this.
+    pub fn plan(&mut self, kind: FaultKind) -> Option<Planned> {
+        if self.nodes.is_empty() {
+            return None;
+        }
         let shuffled = self.shuffled();
         let pick = |k: usize| {
             let mut v = shuffled[..k].to_vec();
@@ -193,6 +205,10 @@ impl Iterator for Planner {
         let hit = pick(self.targets.count(self.nodes.len()));
         let fault = match kind {
             FaultKind::Kill => PlannedFault::Kill(pick(self.targets.count(self.nodes.len()))),
+            FaultKind::KillMajority => {
+                PlannedFault::Kill(pick(Targets::Majority.count(self.nodes.len())))
+            }
+            FaultKind::KillAll => PlannedFault::Kill(pick(self.nodes.len())),
             FaultKind::Pause => PlannedFault::Pause(pick(self.targets.count(self.nodes.len()))),
             FaultKind::PartitionHalves => PlannedFault::Partition(Partition::halves(&shuffled)),
             FaultKind::PartitionOne => {

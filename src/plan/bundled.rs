@@ -56,6 +56,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../nemesis/mixed.toml"),
     ),
     (
+        "nemesis/default.toml",
+        include_str!("../../nemesis/default.toml"),
+    ),
+    (
         "clusters/etcd.toml",
         include_str!("../../clusters/etcd.toml"),
     ),

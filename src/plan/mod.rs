@@ -31,8 +31,8 @@ pub use series::{Series, MAX_TEST_COUNT};
 pub const DEFAULT_CLUSTER: &str = "clusters/raft.toml";
 /// Default workload: a few hot keys for contention, many cold ones that keep lost writes visible.
 pub const DEFAULT_WORKLOAD: &str = "workloads/contention.toml";
-/// Default nemesis schedule.
-pub const DEFAULT_NEMESIS: &str = "nemesis/mixed.toml";
+/// Default nemesis schedule: every fault family the run can do, once per round.
+pub const DEFAULT_NEMESIS: &str = "nemesis/default.toml";
 /// Default node count when neither `--nodes` nor the cluster spec says otherwise.
 pub const DEFAULT_NODES: usize = 5;
 /// Default number of client workers.

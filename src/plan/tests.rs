@@ -12,15 +12,16 @@ fn resolve(f: impl FnOnce(&mut PlanInput)) -> Result<Plan, PlanError> {
 }
 
 #[test]
-fn defaults_are_five_nodes_contention_mixed_thirty_seconds() {
+fn defaults_are_five_nodes_contention_default_nemesis_thirty_seconds() {
     let p = resolve(|_| {}).unwrap();
     assert_eq!(p.cluster.nodes, 5);
     assert_eq!(p.model, ModelKind::Kv);
     assert_eq!(p.workload.name, "contention");
-    assert_eq!(p.nemesis.name, "mixed");
+    assert_eq!(p.nemesis.name, "default");
+    assert_eq!(p.nemesis.order, crate::nemesis::Order::Families);
     assert_eq!(p.time_limit, Duration::from_secs(30));
     assert_eq!((p.clients, p.rate), (10, 200.0));
-    assert_eq!(p.name, "raft-contention-mixed");
+    assert_eq!(p.name, "raft-contention-default");
 }
 
 #[test]

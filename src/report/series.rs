@@ -16,7 +16,7 @@ use super::escape::esc;
 use super::results::RunResults;
 use super::summary::verdict_word;
 use super::text::counterexample_text;
-use crate::checker::Verdict;
+use crate::checker::{CheckReport, Verdict};
 
 /// One run of a series, as the table and JUnit show it.
 #[derive(Debug, Clone, Copy)]
@@ -43,17 +43,29 @@ impl SeriesEntry<'_> {
 
     /// Seconds into the run of the first op that could not be linearized, if invalid.
     pub fn violation_at(&self) -> Option<f64> {
-        match &self.results.check.verdict {
-            Verdict::Invalid { counterexample } => {
-                Some(counterexample.op.time.unwrap_or(0) as f64 / 1e9)
-            }
-            _ => None,
-        }
+        first_violation_s(&self.results.check)
     }
 
     fn name(&self) -> String {
         format!("run {} seed {}", self.number, self.results.seed)
     }
+}
+
+/// Seconds into the run of the earliest op that could not be linearized, over every invalid key
+/// (the overall counterexample is one key's, not necessarily the earliest); `None` unless invalid.
+pub fn first_violation_s(check: &CheckReport) -> Option<f64> {
+    let at = |v: &Verdict| match v {
+        Verdict::Invalid { counterexample } => Some(counterexample.op.time.unwrap_or(0)),
+        _ => None,
+    };
+    let overall = at(&check.verdict)?;
+    let earliest = check
+        .keys
+        .iter()
+        .filter_map(|k| at(&k.verdict))
+        .min()
+        .map_or(overall, |t| t.min(overall));
+    Some(earliest as f64 / 1e9)
 }
 
 /// The table printed at the end of a series, with a closing line: how many runs of those planned

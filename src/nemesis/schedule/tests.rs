@@ -127,3 +127,33 @@ fn target_counts() {
     assert_eq!(Targets::Majority.count(5), 3);
     assert_eq!(Targets::All.count(3), 3);
 }
+
+#[test]
+fn order_and_overlap_parse_validate_and_round_trip() {
+    let s = parse(
+        "name='d'\norder='families'\noverlap=2\nfaults=['kill','kill-all','kill-majority']\n[clock]\noffset='2s'\n",
+    )
+    .unwrap();
+    assert_eq!((s.order, s.overlap), (Order::Families, 2));
+    assert_eq!(
+        s.faults,
+        [FaultKind::Kill, FaultKind::KillAll, FaultKind::KillMajority]
+    );
+    let text = s.to_toml();
+    assert!(text.contains("order = \"families\""), "{text}");
+    assert_eq!(parse(&text).unwrap(), s);
+    let plain = parse("name='p'\nfaults=['kill']\n").unwrap();
+    assert_eq!((plain.order, plain.overlap), (Order::Random, 1));
+    assert!(!plain.to_toml().contains("order"));
+    for (text, needle) in [
+        ("overlap=0", "field \"overlap\""),
+        ("overlap=9", "field \"overlap\""),
+        ("order='sometimes'", "order"),
+    ] {
+        let e = parse(&format!("name='x'\nfaults=['kill']\n{text}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{e}");
+        assert!(e.starts_with("nemesis/x.toml: "), "{e}");
+    }
+}

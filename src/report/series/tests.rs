@@ -40,6 +40,7 @@ fn results(seed: u64, check: CheckReport, aborted: Option<&str>) -> RunResults {
         faults: Vec::new(),
         check,
         aborted: aborted.map(str::to_string),
+        coverage: Default::default(),
     }
 }
 
