@@ -1,8 +1,9 @@
 //! faultline: a Jepsen-style fault-injection test harness.
 //!
-//! One binary starts a cluster as local processes, drives concurrent client workloads while a
-//! nemesis kills, pauses and partitions nodes, records the history of every operation and checks it
-//! for linearizability. See `../shared/DESIGN.md` for the architecture.
+//! One binary starts a cluster as local processes (or on SSH hosts), drives concurrent client
+//! workloads while a nemesis kills, pauses and partitions nodes, skews clocks, degrades links and
+//! loses un-fsynced writes, records the history of every operation and checks it for
+//! linearizability. See `../shared/DESIGN.md` for the architecture.
 //!
 //! # Layout
 //!
@@ -16,8 +17,10 @@
 //!   `faultline-checker` crate: no tokio, no processes; usable on its own as a library).
 //! - [`raft`]: the reference Raft node `faultline-raft` (the `faultline-raft` crate: pure core +
 //!   tokio driver + seeded bugs).
-//! - [`cluster`]: cluster spec, spawning, signalling and reaping node processes.
+//! - [`cluster`]: cluster spec, rendering, starting, signalling and reaping nodes through a host.
+//! - [`host`]: where nodes run: this machine, or remote hosts over SSH; the namespaced sshd lab.
 //! - [`net`]: partition backends (userspace TCP proxy, netns + nftables).
+//! - [`disk`]: the FUSE lazy filesystem behind the disk faults (lost, torn, failed writes).
 //! - [`client`]: talking to nodes and classifying results as ok / fail / info.
 //! - [`workload`]: seeded operation generators.
 //! - [`nemesis`]: faults as verbs over node sets, seeded schedules, requirements, fault coverage.
@@ -26,6 +29,7 @@
 //! - [`report`]: terminal summary, HTML report, JUnit XML, results.json.
 //! - [`bench`]: built-in benchmark suites behind `faultline bench`.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
+//! - [`owner`]: process identity (pid + start time) for the crash-safe registries and sweeps.
 
 #![warn(missing_docs)]
 
@@ -34,9 +38,12 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod cluster;
+pub mod disk;
 pub mod exit;
+pub mod host;
 pub mod nemesis;
 pub mod net;
+pub mod owner;
 pub mod plan;
 pub mod report;
 pub mod runner;

@@ -145,13 +145,28 @@ fn args<'a>(nemesis: &'a str, workload: &'a str, time: &'a str, seed: &'a str) -
     ]
 }
 
-/// No control directory of a finished `faultline` child is left under the control root.
+/// No control directory of a finished `faultline` child is left under the control root. A
+/// directory is named `<owner pid>-<owner start time>-<n>`; one whose owner still runs belongs to
+/// another live run on this machine (other test binaries, other users), not to a finished child.
 fn no_control_files_left(before: &[PathBuf]) {
     let root = std::env::temp_dir().join(faultline::clock::CONTROL_ROOT);
     let now: Vec<PathBuf> = std::fs::read_dir(&root)
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    let new: Vec<&PathBuf> = now.iter().filter(|p| !before.contains(p)).collect();
+    let owner_alive = |p: &PathBuf| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let mut parts = name.split('-').map(|x| x.parse::<u64>().ok());
+        match (parts.next().flatten(), parts.next().flatten()) {
+            (Some(pid), Some(start)) => {
+                u32::try_from(pid).is_ok_and(|pid| faultline::owner::alive(pid, start))
+            }
+            _ => false,
+        }
+    };
+    let new: Vec<&PathBuf> = now
+        .iter()
+        .filter(|p| !before.contains(p) && !owner_alive(p))
+        .collect();
     assert!(new.is_empty(), "clock control files left behind: {new:?}");
 }
 

@@ -1,7 +1,8 @@
 //! Every fault says what it needs. A schedule that asks for a fault the run cannot do stops before
 //! anything starts (exit 3, one line naming the fault and what is missing, no run directory); a
 //! fault listed under `optional_faults` is left out instead, and the history, results.json and
-//! the summary say which and why.
+//! the summary say which and why. The hosts the nodes run on count too: SSH hosts take no clock,
+//! link or disk faults.
 
 mod run_support;
 
@@ -119,4 +120,59 @@ fn optional_faults_the_run_cannot_do_are_left_out_and_recorded() {
     // The test.toml keeps the schedule as written, so a rerun elsewhere re-decides.
     let toml = std::fs::read_to_string(run.join("test.toml")).unwrap();
     assert!(toml.contains("optional_faults"), "{toml}");
+}
+
+#[test]
+fn faults_ssh_hosts_cannot_take_stop_the_run_before_it_connects() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1: had the run connected, the error would name the host instead.
+    let hosts = write(
+        dir.path(),
+        "hosts.toml",
+        "[hosts]\nn1 = \"nobody@127.0.0.1:1\"\n",
+    );
+    for (nemesis, mentions) in [
+        (
+            "clock-skew",
+            [
+                "\"clock-skew\" needs nodes whose hosts take clock faults",
+                "--hosts",
+            ],
+        ),
+        (
+            "disk-error",
+            [
+                "\"disk-error\" needs nodes whose hosts take disk faults",
+                "--hosts",
+            ],
+        ),
+        (
+            "delay",
+            ["\"delay\" needs the proxy network backend", "--hosts"],
+        ),
+        (
+            "loss",
+            ["\"loss\" needs the netns network backend", "--hosts"],
+        ),
+    ] {
+        let out = run_test(
+            dir.path(),
+            &[
+                "--hosts",
+                &hosts,
+                "--nodes",
+                "1",
+                "--nemesis",
+                nemesis,
+                "--time-limit",
+                "2s",
+            ],
+        );
+        one_line_error(&out, &mentions);
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:1"),
+            "refused before connecting"
+        );
+    }
+    assert!(!dir.path().join("results").exists());
 }

@@ -108,3 +108,25 @@ fn etcd_with_the_proxy_backend_exits_3_naming_netns() {
     );
     assert_no_nodes_left(dir.path());
 }
+
+#[test]
+fn an_unreachable_ssh_host_exits_3_naming_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens, so ssh is refused at once.
+    let hosts = write(
+        dir.path(),
+        "hosts.toml",
+        "[hosts]\nn1 = \"nobody@127.0.0.1:1\"\n",
+    );
+    let out = run_test(
+        dir.path(),
+        &["--hosts", &hosts, "--nodes", "1", "--time-limit", "2s"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let line = first_line(&out);
+    assert!(
+        line.starts_with("error:") && line.contains("nobody@127.0.0.1:1"),
+        "{line}"
+    );
+    assert_no_nodes_left(dir.path());
+}

@@ -5,6 +5,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+/// A search re-accounts its memory at least every time it has grown by this much since it last
+/// did, so heavy model states cannot overshoot the limit by much between periodic checks.
+pub const ACCOUNT_STEP: usize = 1 << 20;
+
 /// Why a search stopped without an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {

@@ -1,33 +1,27 @@
-//! Running the strategies on one (sub-)history and turning their answers into a `Verdict`.
+//! Running the searches ("contenders") on one compiled sub-history, each on its own thread.
 //!
-//! Phase 1 (the verdict): the exact config-set walk and WGL run in competition on the rayon pool,
-//! and when the sub-history has crashed calls a third contender joins: the *relaxed* walk, which
-//! lets crashed calls happen any number of times. It cannot prove validity, but its `Invalid` is
-//! a proof (the real semantics allow fewer behaviours) and it stays small where crashed-call
-//! bookkeeping makes the exact walk explode. Any definitive verdict cancels the other contenders.
+//! In a race (the default) the first definite answer cancels the others; answers of contenders
+//! that finished anyway are kept so that [`crate::decide`] can compare them. In verify mode
+//! nothing is cancelled: every contender runs to completion (or to its budget) and every pair of
+//! answers is compared. A contender that panics is caught here and reported by name; it cancels
+//! the others, since the check ends in an error anyway.
 //!
-//! Phase 2 (the evidence, only for invalid histories): the exact walk is re-run with path tracking
-//! to recover the Knossos counterexample (first `ok` op that cannot be linearized, prefix, final
-//! paths), within the remaining budget but at most [`EVIDENCE_LIMIT`]. If it cannot finish, the
-//! best evidence phase 1 produced is reported. Nothing here turns `Unknown` into `Valid`.
+//! Which contenders run: the exact config-set walk always (it answers tiny sub-histories in
+//! microseconds, so below [`Tuning::compete_min_calls`] it runs alone); WGL; and, when the
+//! sub-history has crashed calls, the relaxed walk, which lets crashed calls happen any number of
+//! times (its `Invalid` is a proof, its `Valid` proves nothing). Verify mode runs all three.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::thread::{Builder, Scope, ScopedJoinHandle};
 
-use super::budget::{Budget, Stop};
-use super::counterexample;
+use super::budget::Budget;
+use super::bug::panic_message;
 use super::linear::{Walk, WalkResult};
 use super::model::Model;
-use super::prep::{Event, Problem};
+use super::prep::Problem;
 use super::wgl::{self, WglResult};
-use super::{Counterexample, Verdict};
-use crate::history::{CompactHistory, Key};
-
-/// Below this many calls only the exact walk runs: it answers in microseconds.
-const COMPETE_MIN_CALLS: usize = 48;
-/// Time allowed to rebuild a detailed counterexample when the exact walk did not find the
-/// violation itself (it was proven by WGL or the relaxed walk).
-pub const EVIDENCE_LIMIT: Duration = Duration::from_secs(2);
+use super::Tuning;
 
 /// Which search(es) to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,140 +33,131 @@ pub enum Strategy {
     Walk,
     /// Only WGL (its counterexamples carry just the blocking op and the previous ok).
     Wgl,
+    /// Only the relaxed walk: answers `invalid` (a proof) or `unknown`, never `valid`.
+    RelaxedWalk,
 }
 
-/// Check one compiled sub-history.
-pub fn check_problem<M: Model>(
-    model: &M,
-    problem: &Problem<M::Op>,
-    history: &CompactHistory,
-    key: Option<Key>,
+/// How to search one sub-history: the strategy, verify mode and the thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchConfig {
+    /// Which searches run.
+    pub strategy: Strategy,
+    /// Run every contender to completion and compare all answers.
+    pub verify: bool,
+    /// Size thresholds.
+    pub tuning: Tuning,
+}
+
+/// A contender's result, or the message of its panic.
+pub type Ran<T> = Result<T, String>;
+
+/// A walk's answer together with the walk (the counterexample builder reads its state).
+pub type Walked<'a, M> = (WalkResult<<M as Model>::State>, Walk<'a, M>);
+
+/// What each contender produced; `None` when it did not run.
+pub struct Outcomes<'a, M: Model> {
+    /// The exact config-set walk.
+    pub walk: Option<Ran<Walked<'a, M>>>,
+    /// WGL.
+    pub wgl: Option<Ran<WglResult>>,
+    /// The relaxed walk.
+    pub relaxed: Option<Ran<Walked<'a, M>>>,
+}
+
+/// Run the contenders `cfg` asks for on `problem`.
+pub fn run<'a, M: Model>(
+    model: &'a M,
+    problem: &'a Problem<M::Op>,
     budget: &Budget,
-    strategy: Strategy,
-) -> Verdict {
-    let done = AtomicBool::new(false);
-    let finish = || done.store(true, Ordering::Relaxed);
-    let exact = || {
-        let mut walk = Walk::new(model, problem, false);
-        let r = walk.run(budget, &done);
-        if !matches!(r, WalkResult::Stopped(_)) {
-            finish();
-        }
-        (r, walk)
-    };
-    let wgl_run = || {
-        let r = wgl::search(model, problem, budget, &done);
-        if matches!(
-            r,
-            WglResult::Valid | WglResult::Invalid { proven: true, .. }
-        ) {
-            finish();
-        }
-        r
-    };
+    cfg: &SearchConfig,
+) -> Outcomes<'a, M> {
     let has_crashed = problem.calls.iter().any(|c| c.done.is_none());
+    let small = problem.calls.len() < cfg.tuning.compete_min_calls;
+    let (walk_on, wgl_on, relaxed_on) = match cfg.strategy {
+        Strategy::Walk => (true, false, false),
+        Strategy::Wgl => (false, true, false),
+        Strategy::RelaxedWalk => (false, false, true),
+        Strategy::Compete if cfg.verify => (true, true, true),
+        Strategy::Compete if small => (true, false, false),
+        Strategy::Compete => (true, true, has_crashed),
+    };
+    let cancel = AtomicBool::new(false);
+    // A definite answer ends the race (never in verify mode, where every answer is compared).
+    let finish = |definite: bool| {
+        if definite && !cfg.verify {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let walk = || {
+        guarded(&cancel, || {
+            let mut w = Walk::new(model, problem, false);
+            let r = w.run(budget, &cancel);
+            finish(!matches!(r, WalkResult::Stopped(_)));
+            (r, w)
+        })
+    };
+    let wgl = || {
+        guarded(&cancel, || {
+            let bits = cfg.tuning.wgl_exact_bits_max;
+            let r = wgl::search(model, problem, budget, &cancel, bits);
+            finish(matches!(
+                r,
+                WglResult::Valid { .. } | WglResult::Invalid { proven: true, .. }
+            ));
+            r
+        })
+    };
     let relaxed = || {
-        if !has_crashed {
-            return None;
-        }
-        let mut walk = Walk::relaxed(model, problem);
-        match walk.run(budget, &done) {
-            WalkResult::Invalid(f) => {
-                finish();
-                Some(counterexample::build(&walk, &f, history, key.clone()))
-            }
-            _ => None,
-        }
+        guarded(&cancel, || {
+            let mut w = Walk::relaxed(model, problem);
+            let r = w.run(budget, &cancel);
+            finish(matches!(r, WalkResult::Invalid(_)));
+            (r, w)
+        })
     };
-    let not_run = || WglResult::Stopped(Stop::Cancelled);
-    let ((walked, first_walk), wgl_result, relaxed_ce) = match strategy {
-        Strategy::Walk => (exact(), not_run(), None),
-        Strategy::Compete if problem.calls.len() < COMPETE_MIN_CALLS => (exact(), not_run(), None),
-        Strategy::Compete => std::thread::scope(|scope| {
-            // OS threads rather than rayon tasks: on a small pool a queued contender would only
-            // start after the others gave up, which defeats the competition.
-            let w = scope.spawn(wgl_run);
-            let r = scope.spawn(relaxed);
-            let a = exact();
-            let b = w.join().unwrap_or(WglResult::Stopped(Stop::Cancelled));
-            let c = r.join().unwrap_or(None);
-            (a, b, c)
-        }),
-        Strategy::Wgl => {
-            let no_walk = Walk::new(model, problem, false);
-            (
-                (WalkResult::Stopped(Stop::Cancelled), no_walk),
-                wgl_run(),
-                None,
-            )
-        }
-    };
-    let exact_found = matches!(walked, WalkResult::Invalid(_));
-    let fallback = match (walked, wgl_result, relaxed_ce) {
-        (WalkResult::Valid, _, _) | (_, WglResult::Valid, _) => return Verdict::Valid,
-        (WalkResult::Invalid(fail), _, _) => {
-            counterexample::build(&first_walk, &fail, history, key.clone())
-        }
-        (_, _, Some(ce)) => ce,
-        (_, WglResult::Invalid { call, proven: true }, None) => {
-            let c = &problem.calls[call as usize];
-            counterexample::minimal(history, c.shown(), previous_ok(problem, call), key.clone())
-        }
-        (WalkResult::Stopped(a), b, None) => {
-            let wgl = match b {
-                WglResult::Stopped(b) => b.reason(budget.mem_limit),
-                _ => "no order found, but fingerprint memo is not a proof".into(),
-            };
-            let reason = match a {
-                Stop::Cancelled => wgl,
-                a => format!(
-                    "config-set walk: {}; WGL: {wgl}",
-                    a.reason(budget.mem_limit)
-                ),
-            };
-            return Verdict::Unknown { reason };
-        }
-    };
-    let cap = (!exact_found).then_some(EVIDENCE_LIMIT);
-    invalid(evidence(model, problem, history, key, budget, cap).unwrap_or(fallback))
-}
-
-/// Phase 2: the exact walk with path tracking, within a capped budget.
-fn evidence<M: Model>(
-    model: &M,
-    problem: &Problem<M::Op>,
-    history: &CompactHistory,
-    key: Option<Key>,
-    budget: &Budget,
-    cap: Option<Duration>,
-) -> Option<Counterexample> {
-    let cap = cap.map(|c| Instant::now() + c);
-    let deadline = match (budget.deadline(), cap) {
-        (Some(d), Some(c)) => Some(d.min(c)),
-        (d, c) => d.or(c),
-    };
-    let own = Budget::new(deadline, budget.mem_limit);
-    let mut walk = Walk::new(model, problem, true);
-    match walk.run(&own, &AtomicBool::new(false)) {
-        WalkResult::Invalid(f) => Some(counterexample::build(&walk, &f, history, key)),
-        _ => None,
+    if u8::from(walk_on) + u8::from(wgl_on) + u8::from(relaxed_on) <= 1 {
+        return Outcomes {
+            walk: walk_on.then(walk),
+            wgl: wgl_on.then(wgl),
+            relaxed: relaxed_on.then(relaxed),
+        };
     }
-}
-
-fn invalid(ce: Counterexample) -> Verdict {
-    Verdict::Invalid {
-        counterexample: Box::new(ce),
-    }
-}
-
-/// Position of the last `ok` completion returned before call `call` returns.
-fn previous_ok<O>(problem: &Problem<O>, call: u32) -> Option<usize> {
-    let at = problem
-        .events
-        .iter()
-        .position(|e| *e == Event::Return(call))?;
-    problem.events[..at].iter().rev().find_map(|e| match e {
-        Event::Return(c) => problem.calls[*c as usize].done,
-        Event::Invoke(_) => None,
+    // OS threads rather than rayon tasks: on a small pool a queued contender would only start
+    // after the others gave up, which defeats the competition.
+    std::thread::scope(|s| {
+        let wgl_thread = wgl_on.then(|| spawn(s, "faultline-wgl", wgl)).flatten();
+        let relaxed_thread = relaxed_on
+            .then(|| spawn(s, "faultline-relaxed", relaxed))
+            .flatten();
+        let walk = walk_on.then(walk);
+        Outcomes {
+            walk,
+            wgl: wgl_thread.map(join),
+            relaxed: relaxed_thread.map(join),
+        }
     })
+}
+
+/// Run `f`, turning a panic into its message; a panic cancels the other contenders.
+fn guarded<T>(cancel: &AtomicBool, f: impl FnOnce() -> T) -> Ran<T> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        cancel.store(true, Ordering::Relaxed);
+        panic_message(payload.as_ref())
+    })
+}
+
+/// Start a named contender thread; `None` if the OS refuses a thread (the contender then does not
+/// run: fewer answers, never a wrong one).
+fn spawn<'scope, 'env, T: Send + 'scope>(
+    s: &'scope Scope<'scope, 'env>,
+    name: &str,
+    f: impl FnOnce() -> Ran<T> + Send + 'scope,
+) -> Option<ScopedJoinHandle<'scope, Ran<T>>> {
+    Builder::new().name(name.into()).spawn_scoped(s, f).ok()
+}
+
+/// Wait for a contender thread. Its panics are already caught inside; this covers the rest.
+fn join<T>(h: ScopedJoinHandle<'_, Ran<T>>) -> Ran<T> {
+    h.join()
+        .unwrap_or_else(|payload| Err(panic_message(payload.as_ref())))
 }

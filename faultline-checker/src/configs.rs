@@ -7,6 +7,7 @@
 //! state and linearized set only the minimal usage vectors are kept (an antichain): (s, L, u)
 //! dominates (s, L, v) when u <= v componentwise.
 
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
@@ -107,6 +108,8 @@ type Antichain = SmallVec<[(u32, u32); 1]>;
 pub struct CfgSet<S: Hash + Eq> {
     map: FxHashMap<(S, u128), Antichain>,
     len: usize,
+    /// Heap bytes owned by the distinct states held (as the model counts them).
+    heap: usize,
 }
 
 impl<S: Hash + Eq + Clone> Default for CfgSet<S> {
@@ -114,6 +117,7 @@ impl<S: Hash + Eq + Clone> Default for CfgSet<S> {
         CfgSet {
             map: FxHashMap::default(),
             len: 0,
+            heap: 0,
         }
     }
 }
@@ -124,22 +128,34 @@ impl<S: Hash + Eq + Clone> CfgSet<S> {
         self.len
     }
 
+    /// Heap bytes owned by the states held ([`crate::Model::state_heap_bytes`]).
+    pub fn heap(&self) -> usize {
+        self.heap
+    }
+
     /// True when no configuration is left.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Insert unless dominated; removes configurations the new one dominates. `path` is called
-    /// only when the configuration is inserted. Returns true if inserted.
+    /// only when the configuration is inserted; `heap` is the state's heap bytes, counted when
+    /// the state is new to the set. Returns true if inserted.
     pub fn insert(
         &mut self,
         table: &CrashTable,
-        state: S,
+        (state, heap): (S, usize),
         lin: u128,
         crash: u32,
         path: impl FnOnce() -> u32,
     ) -> bool {
-        let list = self.map.entry((state, lin)).or_default();
+        let list = match self.map.entry((state, lin)) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                self.heap += heap;
+                v.insert(Antichain::new())
+            }
+        };
         if list.iter().any(|&(c, _)| table.le(c, crash)) {
             return false;
         }
@@ -175,11 +191,11 @@ mod tests {
         let ab = t.bump(a, 0);
         assert!(t.le(a, ab) && !t.le(ab, a));
         let mut s: CfgSet<u32> = CfgSet::default();
-        assert!(s.insert(&t, 1, 0, ab, || NO_PATH));
-        assert!(s.insert(&t, 1, 0, a, || NO_PATH));
+        assert!(s.insert(&t, (1, 0), 0, ab, || NO_PATH));
+        assert!(s.insert(&t, (1, 0), 0, a, || NO_PATH));
         assert_eq!(s.len(), 1);
-        assert!(!s.insert(&t, 1, 0, ab, || NO_PATH));
-        assert!(s.insert(&t, 1, 1, ab, || NO_PATH));
+        assert!(!s.insert(&t, (1, 0), 0, ab, || NO_PATH));
+        assert!(s.insert(&t, (1, 0), 1, ab, || NO_PATH));
         assert_eq!(s.len(), 2);
     }
 }

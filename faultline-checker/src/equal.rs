@@ -7,6 +7,8 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
+use super::linear::Walk;
+use super::model::Model;
 use super::prep::Problem;
 
 /// Per call, an id shared exactly by the calls with equal ops.
@@ -54,4 +56,32 @@ pub fn dominated<O, T: Copy>(
         }
     }
     out
+}
+
+/// The config-set walk's use of equal ops: which open slots to skip.
+impl<M: Model> Walk<'_, M> {
+    /// Open slots (of `open`) whose call is not the first of its equal-op class to return
+    /// (see the module docs).
+    pub(crate) fn dominated(&self, open: u128) -> u128 {
+        let pending = slots(open).map(|s| (self.slot_call[s as usize] as usize, s));
+        dominated(self.problem, &self.op_class, pending)
+            .into_iter()
+            .fold(0u128, |mask, s| mask | 1 << s)
+    }
+
+    /// Whether an open slot of `open` holds a call of op class `class`.
+    pub(crate) fn open_has_class(&self, open: u128, class: u32) -> bool {
+        slots(open).any(|s| self.op_class[self.slot_call[s as usize] as usize] == class)
+    }
+}
+
+/// The slot numbers set in `mask`, lowest first.
+fn slots(mut mask: u128) -> impl Iterator<Item = u32> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let s = mask.trailing_zeros();
+            mask &= mask - 1;
+            s
+        })
+    })
 }

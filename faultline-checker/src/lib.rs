@@ -1,11 +1,54 @@
 //! Linearizability checking: the `Model` trait and its models, the Wing & Gong / Lowe search with
 //! memoization, a competing configuration-set search, per-key splitting (rayon), budgets and
 //! counterexamples. Synchronous (no tokio, no file I/O; contenders run on scoped threads). Never
-//! turns `Unknown` into `Valid`.
+//! turns `Unknown` into `Valid`, and never lets one search's answer silently override another's.
+//!
+//! # Using it as a library
+//!
+//! Record what your test's clients did with a [`HistoryBuilder`] (or build [`history::Op`]s
+//! yourself), pick a [`ModelKind`] and budgets in [`CheckOptions`], and [`check`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use faultline_checker::{check, CheckOptions, HistoryBuilder, ModelKind, Verdict};
+//! use serde_json::{json, Value};
+//!
+//! // Client 0 writes 1 while client 1 reads; then client 2 reads the old value.
+//! let mut h = HistoryBuilder::new();
+//! h.invoke(0, "write", json!(1))
+//!     .invoke(1, "read", Value::Null)
+//!     .ok(1, json!(1)) // 1 overlaps the write: fine
+//!     .ok(0, json!(1))
+//!     .invoke(2, "read", Value::Null)
+//!     .ok(2, Value::Null); // after the write completed: stale
+//! let history = h.build()?;
+//!
+//! let opts = CheckOptions {
+//!     model: ModelKind::Register,
+//!     time_limit: Some(Duration::from_secs(10)),
+//!     memory_limit: 1 << 30,
+//!     ..CheckOptions::default()
+//! };
+//! let report = check(&history, &opts)?;
+//! match &report.verdict {
+//!     Verdict::Invalid { counterexample } => {
+//!         assert_eq!(counterexample.op.index, 5); // the stale read
+//!         println!("{}", faultline_checker::render_text(&report));
+//!     }
+//!     other => panic!("expected invalid, got {other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The verdict is three-valued: `Valid`, `Invalid` with a Knossos-style [`Counterexample`], or
+//! `Unknown` with the budget that ran out. Malformed input is an `Err`, never a verdict, and so
+//! is a checker bug ([`CheckerBug`]: two searches disagreeing, a search panicking).
+//! `examples/simulated_register.rs` records a simulated replicated register and checks it.
 //!
 //! # Layout
 //!
-//! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks.
+//! - [`history`]: `Op`, `History`, JSONL read/write, Jepsen EDN import, well-formedness checks;
+//!   `builder.rs`: [`HistoryBuilder`].
 //! - [`Model`] (`model.rs`) and [`models`]: one file per sequential specification.
 //! - `prep.rs`: pair invokes/completions, drop `fail`s and crashed reads, compile values (each
 //!   distinct (f, value, result) once per key).
@@ -15,9 +58,12 @@
 //!   `reduce.rs`: its partial-order reduction around crashed calls.
 //! - `wgl.rs`: Wing & Gong / Lowe with a (bitset, state) memo (Porcupine).
 //! - `equal.rs`: equal ops are interchangeable; both exact searches try one of each set.
-//! - `compete.rs`: runs the contenders, picks the verdict, rebuilds evidence.
+//! - `compete.rs`: runs the contenders (race, or verify mode), catching panics.
+//! - `decide.rs`: compares their answers into a verdict or a [`CheckerBug`] (`bug.rs`), and
+//!   rebuilds evidence; `witness.rs` replays a search's linearization independently.
 //! - `counterexample.rs`, `render.rs`: Knossos-style counterexamples and their text form.
 //! - `budget.rs`: time / memory budgets and cancellation. [`synth`]: seeded history generator.
+//! - [`txn`]: Elle-style transactional isolation checking (list-append, rw-register).
 //!
 //! # Strategy
 //!
@@ -26,16 +72,21 @@
 //! and crashed calls are tracked as per-class usage counts with antichain dominance), WGL (fast
 //! on valid histories, hopeless on large invalid ones) and a relaxed walk that lets crashed calls
 //! happen any number of times (its `Invalid` is a proof; it stays small where crashed-call
-//! bookkeeping explodes). Counterexamples come from the exact walk re-run with path tracking, so
-//! they match Knossos (first `ok` op that cannot be linearized); when that cannot finish within
-//! its cap the evidence of whichever contender proved invalidity is reported.
+//! bookkeeping explodes). Answers that did arrive are compared, and WGL's `Valid` is replayed;
+//! in verify mode ([`CheckOptions::verify`], `FAULTLINE_VERIFY=1`) every contender runs to the
+//! end and every pair is compared. Counterexamples come from the exact walk re-run with path
+//! tracking, so they match Knossos (first `ok` op that cannot be linearized); when that cannot
+//! finish within its cap the evidence of whichever contender proved invalidity is reported.
 
 #![warn(missing_docs)]
 
 mod budget;
+mod bug;
+mod builder;
 mod compete;
 mod configs;
 mod counterexample;
+mod decide;
 mod equal;
 pub mod history;
 mod linear;
@@ -47,9 +98,13 @@ mod render;
 mod run;
 mod split;
 pub mod synth;
+pub mod txn;
 mod wgl;
+mod witness;
 
 pub use budget::{Budget, Stop};
+pub use bug::{CheckerBug, Search};
+pub use builder::HistoryBuilder;
 pub use compete::Strategy;
 pub use model::{render_value, Interner, Model};
 pub use prep::{prepare, Call, Event, Problem};
@@ -116,7 +171,11 @@ impl std::str::FromStr for ModelKind {
             .map(|(_, m)| *m)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
-                format!("unknown model {s:?}; known models: {}", names.join(", "))
+                format!(
+                    "unknown model {s:?}; known models: {}; for transactions: list-append, \
+                     rw-register",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -130,8 +189,15 @@ pub struct CheckOptions {
     pub init: Value,
     /// Wall-clock budget for the whole check; `None` = unlimited.
     pub time_limit: Option<Duration>,
-    /// Approximate memory budget for search state, in bytes.
+    /// Approximate memory budget for search state, in bytes: memo tables, configuration sets
+    /// and the model states they hold (sets, queues, strings).
     pub memory_limit: usize,
+    /// Run every search to completion and compare all their answers, instead of letting the
+    /// first definite answer cancel the others. Slower; for tests and bug hunts. Also switched
+    /// on by the environment variable `FAULTLINE_VERIFY=1`.
+    pub verify: bool,
+    /// Search thresholds; the defaults are what ships.
+    pub tuning: Tuning,
 }
 
 impl Default for CheckOptions {
@@ -141,6 +207,30 @@ impl Default for CheckOptions {
             init: Value::Null,
             time_limit: None,
             memory_limit: 4 << 30,
+            verify: false,
+            tuning: Tuning::default(),
+        }
+    }
+}
+
+/// Size thresholds of the searches. Tests lower them so that paths which normally need large
+/// histories (the race between searches, WGL's fingerprint memo) run on small ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Sub-histories with fewer calls are checked by the exact walk alone (it answers them in
+    /// microseconds); from this size on the searches race. Default 48.
+    pub compete_min_calls: usize,
+    /// WGL's memo stores exact linearized-set bitsets for sub-histories of up to this many
+    /// calls, and only 128-bit fingerprints above (whose "no order" is then not a proof).
+    /// Default 4096.
+    pub wgl_exact_bits_max: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            compete_min_calls: 48,
+            wgl_exact_bits_max: wgl::EXACT_BITS_MAX,
         }
     }
 }
@@ -217,7 +307,8 @@ pub struct CheckReport {
     pub elapsed_ms: u64,
 }
 
-/// A history the checker cannot interpret under the chosen model (bad input, not a verdict).
+/// Why a check gave no verdict: a history the checker cannot interpret under the chosen model
+/// (bad input), or a checker bug (its searches contradicted each other). Never a verdict.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// The history is not well formed (see [`history::validate`]).
@@ -239,6 +330,22 @@ pub enum CheckError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// The checker contradicted itself: a bug to report, not a verdict.
+    #[error(transparent)]
+    Bug(Box<CheckerBug>),
+}
+
+impl CheckError {
+    /// True for checker bugs (as opposed to bad input).
+    pub fn is_bug(&self) -> bool {
+        matches!(self, CheckError::Bug(_))
+    }
+}
+
+impl From<CheckerBug> for CheckError {
+    fn from(b: CheckerBug) -> Self {
+        CheckError::Bug(Box::new(b))
+    }
 }
 
 /// Check `history` for linearizability under `opts`.

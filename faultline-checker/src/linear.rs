@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use rustc_hash::FxHashMap;
 
-use super::budget::{Budget, MemTicket, Stop};
+use super::budget::{Budget, MemTicket, Stop, ACCOUNT_STEP};
 use super::configs::{Cfg, CfgSet, CrashTable, NO_PATH};
 use super::equal;
 use super::model::Model;
@@ -78,13 +78,18 @@ pub struct Walk<'a, M: Model> {
     track: bool,
     /// Over-approximation: crashed calls may be used any number of times (usage not tracked).
     /// Sound only for proving *invalid*: if even this walk finds no configuration, none exists.
+    /// Between two returns it applies at most `crashed` crashed ops in a row (a real order uses
+    /// each crashed call once, so never more), its `crash` field counting them (as class 0); the
+    /// count keeps models with unbounded states (counters, queues) from running forever.
     relaxed: bool,
-    slot_call: Vec<u32>,
+    /// Crashed calls invoked so far.
+    crashed: usize,
+    pub(crate) slot_call: Vec<u32>,
     occupied: u128,
     /// Slots whose open call is read-only.
     read_only: u128,
     /// Per call: an id shared by calls with equal ops (see [`equal`]).
-    op_class: Vec<u32>,
+    pub(crate) op_class: Vec<u32>,
     /// Peak configurations held at once (for reports).
     pub peak_configs: usize,
 }
@@ -105,6 +110,7 @@ impl<'a, M: Model> Walk<'a, M> {
             arena: Vec::new(),
             track,
             relaxed: false,
+            crashed: 0,
             slot_call: vec![u32::MAX; 128],
             occupied: 0,
             read_only: 0,
@@ -130,7 +136,9 @@ impl<'a, M: Model> Walk<'a, M> {
     pub fn run(&mut self, budget: &Budget, cancel: &AtomicBool) -> WalkResult<M::State> {
         let mut ticket = MemTicket::new(budget);
         let mut configs: CfgSet<M::State> = CfgSet::default();
-        configs.insert(&self.table, self.model.init(), 0, 0, || NO_PATH);
+        let init = self.model.init();
+        let heap = self.model.state_heap_bytes(&init);
+        configs.insert(&self.table, (init, heap), 0, 0, || NO_PATH);
         for (ei, ev) in self.problem.events.iter().enumerate() {
             if ei.is_multiple_of(256) {
                 if let Err(stop) = budget.check(cancel) {
@@ -192,6 +200,7 @@ impl<'a, M: Model> Walk<'a, M> {
             }
         };
         self.classes.members[class as usize].push(c);
+        self.crashed += 1;
     }
 
     /// Every configuration reachable from `configs` in which the call in `slot` is linearized,
@@ -208,29 +217,44 @@ impl<'a, M: Model> Walk<'a, M> {
         let mut next: CfgSet<M::State> = CfgSet::default();
         let mut seen: CfgSet<M::State> = CfgSet::default();
         let mut stack: Stack<M::State> = Vec::new();
+        // Heap bytes of the states on `stack` (each holds a state, and maybe its parent's).
+        let mut stack_heap = 0usize;
         for (i, c) in configs.iter().enumerate() {
             // A losing contender must notice cancellation quickly, even mid-expansion.
             if i.is_multiple_of(1024) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Stop::Cancelled);
             }
-            self.visit(c, None, &mut seen, &mut stack);
+            self.visit(c, None, &mut seen, &mut stack, &mut stack_heap);
         }
         let entry = self.entry_bytes();
         let mut pops = 0usize;
+        let mut accounted = 0usize;
         while let Some((c, via)) = stack.pop() {
+            stack_heap = stack_heap.saturating_sub(self.item_heap(&c, &via));
             pops += 1;
             if pops.is_multiple_of(64) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Stop::Cancelled);
             }
-            if pops.is_multiple_of(1024) {
-                let bytes = (seen.len() + next.len() + configs.len() + stack.len()) * entry
+            // Re-account periodically, and at once when heavy states (sets, queues) pile up.
+            let growing = (seen.len() + next.len() + stack.len()) * entry
+                + seen.heap()
+                + next.heap()
+                + stack_heap;
+            if pops.is_multiple_of(1024) || growing > accounted + ACCOUNT_STEP {
+                accounted = growing;
+                let bytes = growing
+                    + configs.len() * entry
+                    + configs.heap()
                     + self.table.bytes()
                     + self.arena.len() * 8;
                 ticket.set(bytes);
                 budget.check(cancel)?;
             }
             if c.lin & bit != 0 {
-                next.insert(&self.table, c.state, c.lin & !bit, c.crash, || c.path);
+                let heap = self.model.state_heap_bytes(&c.state);
+                // The relaxed walk's count restarts at each return.
+                let crash = if self.relaxed { 0 } else { c.crash };
+                next.insert(&self.table, (c.state, heap), c.lin & !bit, crash, || c.path);
                 continue;
             }
             // `via` applies only if saturation added nothing after the crashed op.
@@ -254,10 +278,14 @@ impl<'a, M: Model> Walk<'a, M> {
                         crash: c.crash,
                         path,
                     };
-                    self.visit(n, None, &mut seen, &mut stack);
+                    self.visit(n, None, &mut seen, &mut stack, &mut stack_heap);
                 }
             }
+            let relaxed_full = self.relaxed && self.table.used(c.crash, 0) as usize >= self.crashed;
             for k in 0..self.classes.ops.len() as u32 {
+                if relaxed_full {
+                    break;
+                }
                 let members = &self.classes.members[k as usize];
                 let used = if self.relaxed {
                     0
@@ -279,7 +307,7 @@ impl<'a, M: Model> Walk<'a, M> {
                     }
                     let call = members[used as usize];
                     let crash = if self.relaxed {
-                        c.crash
+                        self.table.bump(c.crash, 0)
                     } else {
                         self.table.bump(c.crash, k)
                     };
@@ -291,26 +319,12 @@ impl<'a, M: Model> Walk<'a, M> {
                         path,
                     };
                     let v = Some((k, c.state.clone(), c.lin));
-                    self.visit(n, v, &mut seen, &mut stack);
+                    self.visit(n, v, &mut seen, &mut stack, &mut stack_heap);
                 }
             }
         }
-        ticket.set(next.len() * entry + self.table.bytes() + self.arena.len() * 8);
+        ticket.set(next.len() * entry + next.heap() + self.table.bytes() + self.arena.len() * 8);
         Ok(next)
-    }
-
-    /// Open slots (of `open`) whose call is not the first of its equal-op class to return
-    /// (see [`equal`]).
-    fn dominated(&self, open: u128) -> u128 {
-        let pending = slots(open).map(|s| (self.slot_call[s as usize] as usize, s));
-        equal::dominated(self.problem, &self.op_class, pending)
-            .into_iter()
-            .fold(0u128, |mask, s| mask | 1 << s)
-    }
-
-    /// Whether an open slot of `open` holds a call of op class `class`.
-    fn open_has_class(&self, open: u128, class: u32) -> bool {
-        slots(open).any(|s| self.op_class[self.slot_call[s as usize] as usize] == class)
     }
 
     /// Saturate `n` and queue it unless an equal or dominating configuration was seen.
@@ -320,11 +334,24 @@ impl<'a, M: Model> Walk<'a, M> {
         via: Via<M::State>,
         seen: &mut CfgSet<M::State>,
         stack: &mut Stack<M::State>,
+        stack_heap: &mut usize,
     ) {
         self.saturate(&mut n);
-        if seen.insert(&self.table, n.state.clone(), n.lin, n.crash, || n.path) {
+        let heap = self.model.state_heap_bytes(&n.state);
+        if seen.insert(&self.table, (n.state.clone(), heap), n.lin, n.crash, || {
+            n.path
+        }) {
+            *stack_heap += self.item_heap(&n, &via);
             stack.push((n, via));
         }
+    }
+
+    /// Heap bytes owned by one work-list item: its state and the parent state it carries.
+    fn item_heap(&self, c: &Cfg<M::State>, via: &Via<M::State>) -> usize {
+        self.model.state_heap_bytes(&c.state)
+            + via
+                .as_ref()
+                .map_or(0, |(_, parent, _)| self.model.state_heap_bytes(parent))
     }
 
     /// Linearize every open read-only call that is legal in `c`'s state. Sound and complete: a
@@ -359,17 +386,6 @@ impl<'a, M: Model> Walk<'a, M> {
         out.reverse();
         out
     }
-}
-
-/// The slot numbers set in `mask`, lowest first.
-fn slots(mut mask: u128) -> impl Iterator<Item = u32> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let s = mask.trailing_zeros();
-            mask &= mask - 1;
-            s
-        })
-    })
 }
 
 fn push_path(arena: &mut Vec<(u32, u32)>, track: bool, call: u32, parent: u32) -> u32 {

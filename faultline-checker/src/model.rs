@@ -51,11 +51,26 @@ pub trait Model: Send + Sync {
     /// An op for humans, e.g. `write 2` or `cas [1 1]`.
     fn render_op(&self, op: &Self::Op) -> String;
 
-    /// Approximate heap bytes owned by a state (for the memory budget), beyond its inline size.
+    /// Approximate heap bytes owned by a state, beyond its inline size. The searches count them
+    /// in the memory budget (`--memory-limit`), so every model whose state lives on the heap (a
+    /// set, a queue, a string) must say how much; the default 0 fits plain values.
     fn state_heap_bytes(&self, _state: &Self::State) -> usize {
         0
     }
 }
+
+/// Heap bytes of a boxed slice or vector's elements, plus the allocator's bookkeeping.
+pub fn slice_heap_bytes<T>(s: &[T]) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        std::mem::size_of_val(s) + ALLOC_OVERHEAD
+    }
+}
+
+/// What one heap allocation costs beyond its payload (glibc malloc: a 16-byte header and
+/// rounding).
+pub const ALLOC_OVERHEAD: usize = 16;
 
 /// Interns JSON values as `u32` ids; id 0 is always `null`.
 #[derive(Debug, Clone)]

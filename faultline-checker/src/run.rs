@@ -6,13 +6,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::budget::Budget;
-use super::compete::{check_problem, Strategy};
+use super::compete::{SearchConfig, Strategy};
+use super::decide::check_problem;
 use super::model::Model;
-use super::models::{CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set};
+use super::models::{
+    AppendRegister, CasRegister, Counter, FifoQueue, MultiRegister, Mutex, Register, Set,
+};
 use super::prep::prepare_compact;
 use super::split::{by_key, Group};
 use super::{CheckError, CheckOptions, CheckReport, KeyResult, ModelKind, Verdict};
-use crate::history::{CompactHistory, History, HistoryError};
+use crate::history::{CompactHistory, History, HistoryError, Process};
 
 /// Measurements of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,9 +78,18 @@ fn check_from(
         history,
         groups: &groups,
         budget: &budget,
-        strategy,
+        cfg: SearchConfig {
+            strategy,
+            verify: opts.verify || verify_from_env(),
+            tuning: opts.tuning,
+        },
     };
     let keys = match opts.model {
+        // Appends need string states; histories without them keep integer states.
+        ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv if has_append(history) => {
+            let cas = opts.model != ModelKind::Register;
+            run.all(|| Ok(AppendRegister::new(init, cas)))
+        }
         ModelKind::Register => run.all(|| Ok(Register::new(init))),
         ModelKind::CasRegister | ModelKind::Kv => run.all(|| Ok(CasRegister::new(init))),
         ModelKind::MultiRegister => run.all(|| MultiRegister::new(init).map_err(bad_init)),
@@ -100,12 +112,23 @@ fn check_from(
     ))
 }
 
+/// True if a client op of `history` is an `append`.
+fn has_append(history: &CompactHistory) -> bool {
+    (0..history.len()).any(|p| history.f(p) == "append" && history.process(p) != Process::Nemesis)
+}
+
+/// True when `FAULTLINE_VERIFY` asks for verify mode (`1`, `true` or `yes`).
+fn verify_from_env() -> bool {
+    std::env::var("FAULTLINE_VERIFY")
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
 /// One check's shared inputs.
 struct Run<'a> {
     history: &'a CompactHistory,
     groups: &'a [Group],
     budget: &'a Budget,
-    strategy: Strategy,
+    cfg: SearchConfig,
 }
 
 impl Run<'_> {
@@ -127,7 +150,7 @@ impl Run<'_> {
         let h = self.history;
         let problem = prepare_compact(&mut model, h, &g.positions)?;
         let key = g.key.and_then(|k| h.key_of(k)).cloned();
-        let verdict = check_problem(&model, &problem, h, key.clone(), self.budget, self.strategy);
+        let verdict = check_problem(&model, &problem, h, key.clone(), self.budget, &self.cfg)?;
         Ok(KeyResult {
             key,
             ops: g.invokes,

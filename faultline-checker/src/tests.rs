@@ -218,3 +218,32 @@ fn a_crashed_rewrite_may_still_happen_later_for_every_strategy() {
         assert!(matches!(v, Verdict::Invalid { .. }), "{s:?}: {v:?}");
     }
 }
+
+/// Regression: the relaxed walk (crashed calls may happen again and again) ran until the memory
+/// budget on counters and queues, whose states never repeat. It now applies at most as many
+/// crashed ops between two returns as there are crashed calls, which also keeps it a proof.
+#[test]
+fn the_relaxed_walk_alone_ends_on_a_counter_and_proves_an_impossible_read() {
+    let h = |read: i64| {
+        hist(&[
+            (1, "invoke", "add", json!(1)),
+            (1, "info", "add", json!(1)),
+            (2, "invoke", "read", Value::Null),
+            (2, "ok", "read", json!(read)),
+        ])
+    };
+    let opts = CheckOptions {
+        model: ModelKind::Counter,
+        memory_limit: 64 << 20,
+        time_limit: Some(std::time::Duration::from_secs(60)),
+        ..CheckOptions::default()
+    };
+    let five = check_with(&h(5), &opts, Strategy::RelaxedWalk).unwrap();
+    assert!(matches!(five.verdict, Verdict::Invalid { .. }), "{five:?}");
+    let one = check_with(&h(1), &opts, Strategy::RelaxedWalk).unwrap();
+    assert!(
+        matches!(&one.verdict, Verdict::Unknown { reason } if reason.contains("proves nothing")),
+        "{one:?}"
+    );
+    assert_eq!(check(&h(1), &opts).unwrap().verdict, Verdict::Valid);
+}

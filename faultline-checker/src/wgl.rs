@@ -17,9 +17,11 @@
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::AtomicBool;
 
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::budget::{Budget, MemTicket, Stop};
+use super::budget::{Budget, MemTicket, Stop, ACCOUNT_STEP};
 use super::equal;
 use super::model::Model;
 use super::prep::{Event, Problem};
@@ -27,8 +29,12 @@ use super::prep::{Event, Problem};
 /// The result of a WGL search.
 #[derive(Debug)]
 pub enum WglResult {
-    /// Every `ok` call linearized.
-    Valid,
+    /// Every `ok` call linearized, in this order (call ids; crashed calls that never happened
+    /// are absent). A witness anyone can replay.
+    Valid {
+        /// The linearization.
+        order: Vec<u32>,
+    },
     /// Not linearizable; `call` is the `ok` call whose return blocked the deepest attempt.
     Invalid {
         /// The blocking call.
@@ -42,7 +48,7 @@ pub enum WglResult {
 }
 
 /// A memo entry: the linearized set as a 128-bit Zobrist fingerprint plus, for histories up to
-/// [`EXACT_BITS_MAX`] calls, the exact bitset. Above that the bitset would make the memo the
+/// `exact_bits_max` calls ([`EXACT_BITS_MAX`] by default), the exact bitset. Above that the bitset would make the memo the
 /// memory hog that Porcupine is known for (n/8 bytes per entry), so only the fingerprint is kept.
 struct MemoKey<S> {
     hash: u64,
@@ -51,7 +57,7 @@ struct MemoKey<S> {
     state: S,
 }
 
-/// Largest history (in calls) whose memo stores exact bitsets.
+/// Default largest history (in calls) whose memo stores exact bitsets.
 pub const EXACT_BITS_MAX: usize = 4096;
 
 impl<S: Hash> Hash for MemoKey<S> {
@@ -67,25 +73,26 @@ impl<S: Eq> PartialEq for MemoKey<S> {
 }
 impl<S: Eq> Eq for MemoKey<S> {}
 
-/// Per-call random words whose xor is the incremental hash of a linearized set.
-fn zobrist(n: usize, seed: u64) -> Vec<u64> {
-    let mut x: u64 = seed;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        })
-        .collect()
+/// Per-call random words whose xor is the incremental hash of a linearized set: one independent
+/// ChaCha8 stream per fingerprint half, so the two 64-bit halves are unrelated (a shared linear
+/// generator would make them correlated, and the 128-bit fingerprint weaker than it looks).
+fn zobrist(n: usize, stream: u64) -> Vec<u64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(ZOBRIST_SEED);
+    rng.set_stream(stream);
+    (0..n).map(|_| rng.next_u64()).collect()
 }
 
-/// Run WGL over `problem` within `budget`.
+/// Fixed so that runs are reproducible; the streams differ per half.
+const ZOBRIST_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Run WGL over `problem` within `budget`; the memo keeps exact bitsets for histories of up to
+/// `exact_bits_max` calls and only fingerprints above.
 pub fn search<M: Model>(
     model: &M,
     problem: &Problem<M::Op>,
     budget: &Budget,
     cancel: &AtomicBool,
+    exact_bits_max: usize,
 ) -> WglResult {
     let n = problem.calls.len();
     // Entries: calls are 0..n, returns n..2n; HEAD = 2n, END = 2n+1.
@@ -116,9 +123,9 @@ pub fn search<M: Model>(
     let rank = |c: usize| equal::rank(problem, c);
     let mut first_of: FxHashMap<u32, usize> = FxHashMap::default();
 
-    let z = zobrist(n, 0x9E37_79B9_7F4A_7C15);
-    let z2 = zobrist(n, 0xD1B5_4A32_D192_ED03);
-    let exact = n <= EXACT_BITS_MAX;
+    let z = zobrist(n, 1);
+    let z2 = zobrist(n, 2);
+    let exact = n <= exact_bits_max;
     let mut hash2 = 0u64;
     let words = n.div_ceil(64);
     let mut bits = vec![0u64; words];
@@ -127,6 +134,8 @@ pub fn search<M: Model>(
     let entry_bytes =
         if exact { words * 8 } else { 0 } + std::mem::size_of::<MemoKey<M::State>>() + 32;
     let mut ticket = MemTicket::new(budget);
+    // Heap bytes owned by the states in the memo and on the stack (sets, queues, ...).
+    let (mut memo_heap, mut stack_heap) = (0usize, 0usize);
     let mut state = model.init();
     let mut stack: Vec<Frame<M::State>> = Vec::new();
     let mut best = (0usize, u32::MAX);
@@ -134,11 +143,15 @@ pub fn search<M: Model>(
     // At the start of a level: look for a forced step and rebuild `first_of`.
     let mut fresh = true;
     let mut iters = 0usize;
+    let mut accounted = 0usize;
     loop {
-        let check_now = iters.is_multiple_of(4096);
+        // Re-account periodically, and at once when heavy states (sets, queues) pile up.
+        let bytes = memo.len() * entry_bytes + memo_heap + stack.len() * 64 + stack_heap;
+        let check_now = iters.is_multiple_of(4096) || bytes > accounted + ACCOUNT_STEP;
         iters += 1;
         if check_now {
-            ticket.set(memo.len() * entry_bytes + stack.len() * 64);
+            accounted = bytes;
+            ticket.set(bytes);
             if let Err(stop) = budget.check(cancel) {
                 return WglResult::Stopped(stop);
             }
@@ -151,7 +164,8 @@ pub fn search<M: Model>(
             // that works (it changes no state wherever it stood), so it is taken without
             // branching. Ops that merely leave *this* state unchanged (a rewrite) do not qualify.
             if first_of_class(&mut first_of, &next, head, n, &class, rank) == end {
-                return WglResult::Valid;
+                let order = stack.iter().map(|f| f.call as u32).collect();
+                return WglResult::Valid { order };
             }
             let forced = candidates(&next, head, n)
                 .find(|&e| read_only[e] && model.try_step(&state, &problem.calls[e].op).is_some());
@@ -159,6 +173,9 @@ pub fn search<M: Model>(
             if let Some(c) = forced {
                 let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &state);
                 if memo.insert(key) {
+                    let heap = model.state_heap_bytes(&state);
+                    memo_heap += heap;
+                    stack_heap += heap;
                     stack.push(Frame {
                         call: c,
                         state: state.clone(),
@@ -179,6 +196,8 @@ pub fn search<M: Model>(
                 if let Some(s2) = model.try_step(&state, &problem.calls[c].op) {
                     let key = mark(c, &mut bits, &mut hash, &mut hash2, &z, &z2, exact, &s2);
                     if memo.insert(key) {
+                        memo_heap += model.state_heap_bytes(&s2);
+                        stack_heap += model.state_heap_bytes(&state);
                         stack.push(Frame {
                             call: c,
                             state: std::mem::replace(&mut state, s2),
@@ -205,6 +224,7 @@ pub fn search<M: Model>(
                     proven: exact,
                 };
             };
+            stack_heap = stack_heap.saturating_sub(model.state_heap_bytes(&f.state));
             state = f.state;
             unmark(f.call, &mut bits, &mut hash, &mut hash2, &z, &z2);
             for e in [n + f.call, f.call] {
@@ -310,5 +330,24 @@ fn lift(c: usize, n: usize, has_return: bool, next: &mut [usize], prev: &mut [us
             next[prev[e]] = next[e];
             prev[next[e]] = prev[e];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zobrist_halves_are_independent_reproducible_streams() {
+        let (a, b) = (zobrist(4096, 1), zobrist(4096, 2));
+        assert_eq!(a, zobrist(4096, 1));
+        let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(
+            all.len(),
+            8192,
+            "no word repeats within or across the halves"
+        );
     }
 }

@@ -25,10 +25,12 @@ pub enum Bug {
     /// (ReadIndex), and does not step down while the lease holds: right while clocks are true,
     /// wrong once the leader's clock jumps back.
     LeaseRead,
+    /// Storage never fsyncs: writes are acknowledged from the page cache.
+    NoFsync,
 }
 
 /// Every bug with its name, the rule it breaks and the fault that reveals it.
-pub const ALL: [(Bug, &str, &str, &str); 8] = [
+pub const ALL: [(Bug, &str, &str, &str); 9] = [
     (
         Bug::StaleRead,
         "stale-read",
@@ -76,6 +78,12 @@ pub const ALL: [(Bug, &str, &str, &str); 8] = [
         "lease-read",
         "confirm leadership with a quorum before a read (ReadIndex), but the leader trusts a lease timed by its wall clock (and keeps leading while it holds)",
         "skew-isolate-leader: the leader's clock jumps back while it is cut off, so its lease outlives its leadership",
+    ),
+    (
+        Bug::NoFsync,
+        "no-fsync",
+        "fsync the log before acknowledging, but storage never fsyncs (acknowledged writes live in the page cache)",
+        "lose-unfsynced (power loss on a majority: acknowledged writes vanish); kill -9 alone cannot, the page cache survives it",
     ),
 ];
 

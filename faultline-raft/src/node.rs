@@ -82,6 +82,9 @@ pub async fn run(cfg: NodeConfig) -> Result<(), NodeError> {
     let mut storage: Box<dyn Storage> = if cfg.bugs.has(Bug::MemoryLog) {
         // Bug `memory-log`: the data dir is ignored.
         Box::new(MemStorage::default())
+    } else if cfg.bugs.has(Bug::NoFsync) {
+        // Bug `no-fsync`: acknowledged writes are only in the page cache.
+        Box::new(FileStorage::open_without_fsync(&cfg.data_dir)?)
     } else {
         Box::new(FileStorage::open(&cfg.data_dir)?)
     };

@@ -3,6 +3,8 @@
 //! mutated invalid. Peak memory is the checker's own accounting of its search state (memo tables
 //! and configuration sets), not the process RSS. Then the rows that start from a file
 //! (`checker_files.rs`): read vs check time, `faultline check` wall time and peak RSS, start-up.
+//! Then the transaction checker on 1M-transaction histories (`checker_txn.rs`), measured as a
+//! child process's time and peak RSS.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -34,6 +36,7 @@ fn opts(model: ModelKind, init: Value) -> CheckOptions {
         init,
         time_limit: Some(TIME_LIMIT),
         memory_limit: MEMORY_LIMIT,
+        ..CheckOptions::default()
     }
 }
 
@@ -203,12 +206,17 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-/// Run the checker suite and return its table.
+/// Run the checker suite and return its table: linearizability rows, then transaction rows.
 pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
+    // Transactions first, while this process is small: a child's peak RSS as the kernel
+    // reports it starts from its parent's RSS at spawn time.
+    let txn = super::checker_txn::rows(opts.quick)?;
     let files = super::checker_files::run(opts.quick)?;
     let mut rows = vec![knossos_row()?];
     rows.extend(synthetic_rows(opts.quick)?);
     let mut out = table(&rows);
     out.push_str(&files);
+    out.push('\n');
+    out.push_str(&super::checker_txn::table(&txn));
     Ok(out)
 }

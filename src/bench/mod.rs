@@ -5,6 +5,7 @@ pub mod bugs;
 pub mod bugs_defaults;
 pub mod checker;
 mod checker_files;
+mod checker_txn;
 mod harness_run;
 pub mod raft;
 pub mod throughput;

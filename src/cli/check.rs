@@ -1,6 +1,7 @@
 //! `faultline check`: flags and entry point. Load a history (JSONL through the parallel fast path,
 //! or Jepsen EDN) into compact form, lift `--independent` tuple keys, check that it is well formed,
-//! run the linearizability checker and print the verdict (text or JSON). The outcome becomes the
+//! run the linearizability checker (or, for `--model list-append|rw-register`, the transaction
+//! checker in `check_txn.rs`) and print the verdict (text or JSON). The outcome becomes the
 //! exit code: 0 valid, 1 invalid, 2 unknown; bad input is an error (3). Nothing here starts a
 //! thread pool: a one-key history is read and checked in the calling thread.
 
@@ -13,6 +14,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::check_stats::Stats;
+use crate::checker::txn::TxnModel;
 use crate::checker::{self, CheckError, CheckOptions, CheckReport, ModelKind, Verdict};
 use crate::exit::Outcome;
 use crate::history::{self, Format};
@@ -22,13 +24,33 @@ use crate::history::{self, Format};
 pub struct CheckArgs {
     /// History file: faultline JSONL or Jepsen/Knossos EDN; `-` reads standard input.
     pub history: PathBuf,
-    /// Sequential model to check against (register, cas-register, multi-register, mutex, set,
-    /// counter, fifo-queue, kv).
+    /// Model to check against: a sequential one for linearizability (register, cas-register,
+    /// multi-register, mutex, set, counter, fifo-queue, kv) or a transactional one for isolation
+    /// (list-append, rw-register).
     #[arg(long, default_value = "cas-register")]
     pub model: String,
-    /// Initial value as JSON, e.g. `0`, `null` (default) or `{"x":0,"y":0}`.
+    /// Transactions: the consistency model(s) the history must satisfy, e.g. serializable,
+    /// snapshot-isolation, strict-serializable (the default unless --anomalies is given).
+    #[arg(long, value_name = "MODEL", value_delimiter = ',')]
+    pub consistency_model: Vec<String>,
+    /// Transactions: anomalies that make the history invalid, e.g. G0,G1c,G-single-item; G1 and
+    /// G2 name their groups.
+    #[arg(long, value_name = "ANOMALIES", value_delimiter = ',')]
+    pub anomalies: Vec<String>,
+    /// rw-register: assume each key is sequentially consistent (infer versions from process order).
+    #[arg(long)]
+    pub sequential_keys: bool,
+    /// rw-register: assume each key is linearizable (infer versions from real-time order).
+    #[arg(long)]
+    pub linearizable_keys: bool,
+    /// Initial value as JSON, e.g. `0`, `null` (default), `'""'` or `{"x":0,"y":0}`; `nil` is
+    /// accepted as `null`.
     #[arg(long, value_name = "JSON")]
     pub init: Option<String>,
+    /// Run every search to completion and compare their answers (slower; a disagreement is a
+    /// checker bug, exit 3). Same as FAULTLINE_VERIFY=1.
+    #[arg(long)]
+    pub verify: bool,
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -57,8 +79,23 @@ pub struct CheckArgs {
 
 /// Run `faultline check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
+    if let Ok(model) = args.model.parse::<TxnModel>() {
+        return super::check_txn::run(&args, model);
+    }
     let mut stats = Stats::start();
     let file = args.history.display();
+    let txn_only = [
+        ("--consistency-model", !args.consistency_model.is_empty()),
+        ("--anomalies", !args.anomalies.is_empty()),
+        ("--sequential-keys", args.sequential_keys),
+        ("--linearizable-keys", args.linearizable_keys),
+    ];
+    if let Some((flag, _)) = txn_only.iter().find(|f| f.1) {
+        return Err(anyhow!(
+            "cannot check {file}: {flag} applies to transactional models only; use --model \
+             list-append or --model rw-register"
+        ));
+    }
     let opts = options(&args).with_context(|| format!("cannot check {file}"))?;
     let format = match &args.format {
         Some(f) => Some(
@@ -74,6 +111,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     loaded.validate()?;
     stats.read_done();
     let report = checker::check_compact(&loaded, &opts).map_err(|e| {
+        if e.is_bug() {
+            return anyhow!("{}: {e}", loaded.source());
+        }
         let line = match &e {
             CheckError::BadOp { line: Some(l), .. } => format!("{l}:"),
             _ => String::new(),
@@ -117,7 +157,7 @@ fn outcome(report: &CheckReport) -> Outcome {
 }
 
 /// Write to stdout; a closed pipe (`| head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<()> {
+pub(super) fn emit(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -135,6 +175,8 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         .map_err(|e: String| anyhow!("--model: {e}"))?;
     let init = match &args.init {
         None => Value::Null,
+        // Jepsen and Knossos spell null `nil`.
+        Some(s) if s.trim() == "nil" => Value::Null,
         Some(s) => serde_json::from_str(s).map_err(|e| {
             anyhow!(
                 "--init {s:?} is not valid JSON ({e}); examples: --init 0, --init null, \
@@ -150,6 +192,7 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
         model,
         init,
         time_limit,
+        verify: args.verify,
         ..CheckOptions::default()
     };
     if let Some(s) = &args.memory_limit {
@@ -158,7 +201,7 @@ fn options(args: &CheckArgs) -> anyhow::Result<CheckOptions> {
     Ok(opts)
 }
 
-fn parse_duration(s: &str) -> anyhow::Result<Duration> {
+pub(super) fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     humantime::parse_duration(s.trim())
         .map_err(|e| anyhow!("--time-limit {s:?}: {e}; use e.g. 500ms, 10s, 2m, 1h"))
 }
@@ -247,6 +290,8 @@ mod tests {
         assert_eq!(o.init, serde_json::json!({"x": 0, "y": 0}));
         assert_eq!(o.time_limit, Some(Duration::from_secs(10)));
         assert_eq!(o.memory_limit, 1 << 30);
+        let nil = options(&args(&["--init", "nil", "--verify"])).expect("nil");
+        assert_eq!((nil.init, nil.verify), (Value::Null, true));
         let d = options(&args(&[])).expect("defaults");
         assert_eq!(
             (d.model, d.init, d.time_limit),

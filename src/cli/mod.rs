@@ -4,6 +4,8 @@
 mod bench;
 mod check;
 mod check_stats;
+mod check_txn;
+mod lab;
 mod report;
 mod test;
 
@@ -13,6 +15,7 @@ use crate::exit::Outcome;
 
 pub use bench::BenchArgs;
 pub use check::CheckArgs;
+pub use lab::{LabAction, LabArgs};
 pub use report::ReportArgs;
 pub use test::TestArgs;
 
@@ -30,12 +33,15 @@ pub struct Cli {
 pub enum Command {
     /// Start a cluster, run a workload under a nemesis, record and check the history.
     Test(TestArgs),
-    /// Check a recorded history (JSONL or Jepsen EDN) for linearizability.
+    /// Check a recorded history (JSONL or Jepsen EDN) for linearizability, or transactions for
+    /// isolation anomalies (--model list-append|rw-register).
     Check(CheckArgs),
     /// Re-render the HTML report of a stored run.
     Report(ReportArgs),
     /// Run built-in benchmarks and print a table.
     Bench(BenchArgs),
+    /// Namespaced sshd hosts on this machine for `test --hosts` (root): `lab up N`, `lab down`.
+    Lab(LabArgs),
 }
 
 /// Run the parsed command line. `Err` means a harness error (exit code 3).
@@ -45,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Lab(args) => lab::run(args),
     }
 }

@@ -23,7 +23,7 @@ pub struct TestArgs {
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
     /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
-    /// flaky, loss, mixed).
+    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
@@ -49,7 +49,8 @@ pub struct TestArgs {
     /// With --test-count: make every run, even after an invalid one.
     #[arg(long)]
     pub keep_going: bool,
-    /// Partition backend: proxy (no root) or netns (root) [default: proxy].
+    /// Partition backend: proxy (no root) or netns (root) [default: proxy; with --hosts,
+    /// nftables on the hosts].
     #[arg(long, value_name = "BACKEND")]
     pub net: Option<String>,
     /// Start the bundled node with this seeded bug (see `faultline-raft --list-bugs`).
@@ -74,6 +75,10 @@ pub struct TestArgs {
     /// flags and seed; flags given here override.
     #[arg(long, value_name = "RUN")]
     pub rerun: Option<PathBuf>,
+    /// Run each node on a remote host over SSH, as this file says (node id -> user@host[:port];
+    /// `faultline lab up` writes one for namespaced hosts on this machine).
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 impl TestArgs {
@@ -98,6 +103,7 @@ impl TestArgs {
             rerun: self.rerun.clone(),
             test_count: self.test_count,
             keep_going: self.keep_going,
+            hosts: self.hosts.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use super::ClockError;
 use crate::net::NodeId;
+use crate::owner::start_time;
 
 /// Where every run's control directories live, under the system temp dir.
 pub const CONTROL_ROOT: &str = "faultline-clock";
@@ -41,18 +42,6 @@ pub fn offset_text(ms: i64) -> String {
     let sign = if ms < 0 { '-' } else { '+' };
     let a = ms.unsigned_abs();
     format!("{sign}{}.{:03}", a / 1000, a % 1000)
-}
-
-/// The kernel start time of process `pid` (clock ticks since boot), if it is alive.
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22 (starttime); fields after the command name start after the last ')'.
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(19)?
-        .parse()
-        .ok()
 }
 
 impl ClockControl {

@@ -1,9 +1,9 @@
 //! [`Cluster`]: a running set of node processes and the verbs that act on them by node id.
 //!
-//! Lifetimes: every process is started by this value and stopped by it ([`Cluster::stop_all`],
-//! also run on drop, so a panic leaves no orphan). A background monitor thread notices nodes that
-//! exit on their own and records them as [`UnexpectedExit`]s. Node processes are plain
-//! `std::process::Child`ren, so `Drop` can stop them without an async runtime.
+//! Lifetimes: every process is started by this value, on its node's [`Host`], and stopped by it
+//! ([`Cluster::stop_all`], also run on drop, so a panic leaves no orphan). A background monitor
+//! thread notices nodes that exit on their own and records them as [`UnexpectedExit`]s. Host
+//! operations are synchronous and bounded, so `Drop` can stop nodes without an async runtime.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use super::process::{log_note, log_tail, port_in_use, Spawner};
-use super::ready::{http_client, port_addr, wait_ready, NotReady};
-use super::render::{command, render_files, write_local, NodeDirs, NodeVars};
-use super::spec::{ClusterSpec, ReadyProbe};
+use super::prepare::{check_ports, prepare, ready_port};
+use super::process::log_tail;
+use super::ready::{http_client, wait_ready, NotReady};
+use super::spec::ClusterSpec;
 pub use super::supervise::UnexpectedExit;
 use super::supervise::{spawn_monitor, Inner, Node, State, REAP_LIMIT, TAIL_LINES};
 use super::{ClusterError, StartFailure};
+use crate::host::Placement;
 use crate::net::{NetBackend, NodeEndpoints, NodeId};
 
 /// A running cluster. Verbs take node ids; no pid ever leaves this type.
@@ -29,16 +30,31 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Start every node of `spec` at the addresses `net` laid out, with logs and data under
-    /// `run_dir`, and wait until each passes its readiness check. On any failure every node
-    /// started so far is stopped and the error names the node and the binary.
+    /// Start every node of `spec` as a local process at the addresses `net` laid out, with logs
+    /// and data under `run_dir`, and wait until each passes its readiness check. On any failure
+    /// every node started so far is stopped and the error names the node and the binary.
     pub async fn start(
         spec: &ClusterSpec,
         net: &dyn NetBackend,
         run_dir: &Path,
     ) -> Result<Cluster, ClusterError> {
+        let placement = Placement::local().map_err(|source| ClusterError::Host {
+            node: "*".into(),
+            source: Box::new(source),
+        })?;
+        Self::start_on(spec, net, &placement, run_dir).await
+    }
+
+    /// [`Cluster::start`] with each node on the host `placement` gives it: the program is placed
+    /// on the host, data and log live in the host's run directory, and logs are copied back to
+    /// `run_dir/nodes/` when nodes stop.
+    pub async fn start_on(
+        spec: &ClusterSpec,
+        net: &dyn NetBackend,
+        placement: &Placement,
+        run_dir: &Path,
+    ) -> Result<Cluster, ClusterError> {
         let program = spec.resolve_command()?;
-        spec.check_requires()?;
         let layout = net.endpoints();
         if layout.len() != spec.nodes {
             return Err(ClusterError::NodeCount {
@@ -54,27 +70,29 @@ impl Cluster {
         })?;
         let logs = run_dir.join("nodes");
         mkdir(&logs)?;
-        let mut nodes = Vec::with_capacity(layout.len());
-        for ep in layout {
-            let dirs = NodeDirs {
-                data: run_dir.join("data").join(&ep.id),
-                conf: run_dir.join("conf").join(&ep.id),
-            };
-            mkdir(&dirs.data)?;
-            let vars = NodeVars::new(spec, layout, ep, &dirs);
-            let files = render_files(spec, &vars);
-            if !files.is_empty() {
-                mkdir(&dirs.conf)?;
-            }
-            write_local(&files, &dirs)
-                .map_err(|(path, source)| ClusterError::Io { path, source })?;
-            nodes.push(Node {
-                endpoints: ep.clone(),
-                command: command(spec, &program, ep, &vars),
-                log: logs.join(format!("{}.log", ep.id)),
-                state: State::Killed,
-            });
-        }
+        // Each node's host gets its directories and the program; hosts are prepared in parallel.
+        let prepared: Vec<Result<Node, ClusterError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = layout
+                .iter()
+                .map(|ep| {
+                    let host = placement.host(&ep.id);
+                    let (program, logs) = (&program, &logs);
+                    s.spawn(move || prepare(spec, layout, ep, host, program, run_dir, logs))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ClusterError::Io {
+                            path: run_dir.to_path_buf(),
+                            source: std::io::Error::other("preparing a node panicked"),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let nodes = prepared.into_iter().collect::<Result<Vec<Node>, _>>()?;
         let inner = Arc::new(Inner {
             spec: spec.clone(),
             program,
@@ -82,18 +100,14 @@ impl Cluster {
             nodes: Mutex::new(nodes),
             unexpected: Mutex::new(Vec::new()),
             stop_monitor: AtomicBool::new(false),
-            spawner: Spawner::new().map_err(|source| ClusterError::Io {
-                path: PathBuf::from("<spawner thread>"),
-                source,
-            })?,
         });
         let monitor = spawn_monitor(inner.clone());
         let cluster = Cluster { inner, monitor };
         // On error `cluster` is dropped, which stops every node already spawned.
         let ids = cluster.node_ids();
         // Check every node's ports before spawning any, so a clash starts nothing.
-        for ep in layout {
-            check_ports(ep)?;
+        for id in &ids {
+            cluster.with_node(id, |_, n| check_ports(n.host.as_ref(), &n.endpoints))??;
         }
         for id in &ids {
             cluster.spawn(id)?;
@@ -198,8 +212,7 @@ impl Cluster {
             },
             _ => None,
         })?;
-        if let Some((proc, log)) = proc {
-            log_note(&log, &format!("SIGKILL {id}"));
+        if let Some((proc, _log)) = proc {
             // Reaping is bounded and done without the lock held.
             if proc.kill_and_reap(REAP_LIMIT).is_none() {
                 tracing::error!(node = id, "node did not die within 5s of SIGKILL");
@@ -263,11 +276,9 @@ impl Cluster {
     fn signal_running(&self, id: &str, sig: Signal, pause: bool) -> Result<(), ClusterError> {
         self.with_node(id, |_, n| {
             if let State::Running { proc, paused } = &mut n.state {
-                log_note(&n.log, &format!("{sig} {id}"));
-                proc.signal(sig).map_err(|errno| ClusterError::Signal {
+                proc.signal(sig).map_err(|source| ClusterError::Host {
                     node: id.to_string(),
-                    signal: sig.to_string(),
-                    errno,
+                    source: Box::new(source),
                 })?;
                 *paused = pause;
             }
@@ -281,16 +292,17 @@ impl Cluster {
             if let State::Running { .. } = n.state {
                 return Err(ClusterError::AlreadyRunning(id.to_string()));
             }
-            check_ports(&n.endpoints)?;
-            let proc = inner
-                .spawner
-                .spawn(id, &n.command, &n.log)
+            check_ports(n.host.as_ref(), &n.endpoints)?;
+            let proc = n
+                .host
+                .start(id, &n.command, &n.host_log)
                 .map_err(|source| ClusterError::Spawn {
                     node: id.to_string(),
                     program: inner.program.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             tracing::debug!(node = id, pid = proc.pid(), "node started");
+            n.collected = false;
             n.state = State::Running {
                 proc,
                 paused: false,
@@ -324,6 +336,9 @@ impl Cluster {
             Some(status.unwrap_or_else(|| "killed".into()))
         };
         let result = wait_ready(&client, &probe, addr, deadline, exited).await;
+        if result.is_err() {
+            let _ = self.with_node(id, |_, n| n.collect_log());
+        }
         let failure = |reason| {
             Box::new(StartFailure {
                 node: id.to_string(),
@@ -349,30 +364,9 @@ impl Drop for Cluster {
         if let Some(h) = self.monitor.take() {
             let _ = h.join();
         }
+        // Logs are collected; what the run left on remote hosts goes.
+        self.inner.remove_host_dirs();
     }
-}
-
-/// The address a node's readiness check asks (the spec validated the port name; a backend that
-/// laid out no such port falls back to the client address, whose check then fails visibly).
-fn ready_port(ep: &NodeEndpoints, probe: &ReadyProbe) -> std::net::SocketAddr {
-    let port = match probe {
-        ReadyProbe::HttpGet { port, .. } | ReadyProbe::Tcp { port, .. } => port,
-    };
-    port_addr(ep, port).unwrap_or(ep.client_addr)
-}
-
-/// Fail if another process already holds one of the node's addresses.
-fn check_ports(ep: &NodeEndpoints) -> Result<(), ClusterError> {
-    let named = ep.named.iter().map(|p| p.bind);
-    for addr in [ep.client_bind, ep.peer_bind].into_iter().chain(named) {
-        if port_in_use(addr) {
-            return Err(ClusterError::PortInUse {
-                node: ep.id.clone(),
-                addr,
-            });
-        }
-    }
-    Ok(())
 }
 
 fn mkdir(path: &Path) -> Result<(), ClusterError> {

@@ -1,18 +1,21 @@
-//! Clusters of node processes: the cluster spec (TOML), rendering each node's command, and the
-//! only code in faultline that spawns, signals and reaps processes. Owns node logs
-//! (`<run_dir>/nodes/<id>.log`), data directories (`<run_dir>/data/<id>`) and config directories
-//! (`<run_dir>/conf/<id>`, created when the spec has `files` there). Decides nothing about
-//! *when* faults happen (that is `nemesis`); addresses come from a `net::NetBackend`.
+//! Clusters of node processes: the cluster spec (TOML), rendering each node's command and files,
+//! and starting, signalling and reaping nodes through the [`Host`](crate::host::Host) each runs
+//! on. Owns node logs (`<run_dir>/nodes/<id>.log`, copied back from remote hosts), data
+//! directories (`data/<id>` under the host's run directory) and config directories (`conf/<id>`,
+//! created when the spec has `files` there; a local copy stays in the run directory). Decides
+//! nothing about *when* faults happen (that is `nemesis`); addresses come from a
+//! `net::NetBackend`.
 //!
 //! - [`spec`]: [`ClusterSpec`], parsed and validated from `clusters/*.toml`.
 //! - [`render`]: placeholders → a node's command line and its per-node files.
-//! - [`process`]: one node process (spawn in its own group, signal, reap, log tail).
+//! - [`process`]: node logs on the controller (tails for error messages).
 //! - [`ready`]: the readiness poll (HTTP GET or TCP send/expect).
 //! - [`Cluster`]: the running cluster and its verbs by node id (kill, restart, pause, resume, stop).
 
 #![warn(missing_docs)]
 
 mod handle;
+mod prepare;
 pub mod process;
 pub mod ready;
 pub mod render;
@@ -75,8 +78,16 @@ pub enum ClusterError {
         node: NodeId,
         /// The program.
         program: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
+        /// The host's error.
+        source: Box<crate::host::HostError>,
+    },
+    /// The node's host failed (placing the program, creating directories, signalling).
+    #[error("node {node}: {source}")]
+    Host {
+        /// The node.
+        node: NodeId,
+        /// The host's error.
+        source: Box<crate::host::HostError>,
     },
     /// An address the node must bind is already taken by another process.
     #[error("node {node}: address {addr} is already in use by another process; stop it or let faultline choose other ports")]
@@ -98,14 +109,4 @@ pub enum ClusterError {
     /// The verb needs a stopped node but it is running.
     #[error("node {0} is already running")]
     AlreadyRunning(NodeId),
-    /// Sending a signal failed (other than "no such process").
-    #[error("node {node}: cannot send {signal}: {errno}")]
-    Signal {
-        /// The node.
-        node: NodeId,
-        /// The signal name.
-        signal: String,
-        /// The error.
-        errno: nix::errno::Errno,
-    },
 }

@@ -93,3 +93,25 @@ pub fn link_self_as_bundled_node(command: &str) -> Option<PathBuf> {
     std::fs::rename(&tmp, &link).ok()?;
     Some(link)
 }
+
+/// Whether `program` was built with faultline (next to the running executable, or its parent when
+/// that is cargo's `deps/`, or the bundled node's link): such a program is uploaded to remote
+/// hosts, while one found elsewhere on `PATH` (a system package: `etcd`, `java`) is expected to be
+/// installed on the hosts too and is run there by name.
+pub fn ships_with_faultline(program: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let Some(dir) = program.parent().map(canon) else {
+        return false;
+    };
+    let mut ours = vec![std::env::temp_dir().join(format!("faultline-{}", nix::unistd::geteuid()))];
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(canon))
+    {
+        if exe_dir.file_name().is_some_and(|n| n == "deps") {
+            ours.extend(exe_dir.parent().map(Path::to_path_buf));
+        }
+        ours.push(exe_dir);
+    }
+    ours.iter().any(|d| canon(d) == dir)
+}

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::process::{describe_status, log_tail, NodeProcess, Spawner};
+use super::process::log_tail;
 use super::render::NodeCommand;
 use super::spec::ClusterSpec;
+use crate::host::{Host, NodeProc};
 use crate::net::{NodeEndpoints, NodeId};
 
 /// Lines of a node's log quoted in start errors.
@@ -37,7 +38,10 @@ pub struct UnexpectedExit {
 #[derive(Debug)]
 pub(super) enum State {
     /// Spawned and not known to have exited. `paused` = we sent SIGSTOP and no SIGCONT since.
-    Running { proc: NodeProcess, paused: bool },
+    Running {
+        proc: Box<dyn NodeProc>,
+        paused: bool,
+    },
     /// Killed by a verb of this cluster (nemesis kill or stop_all).
     Killed,
     /// Exited on its own; recorded in `unexpected`.
@@ -47,9 +51,28 @@ pub(super) enum State {
 /// One node: where it lives, how it is started, its log, and its lifecycle state.
 pub(super) struct Node {
     pub(super) endpoints: NodeEndpoints,
+    /// The host the node runs on.
+    pub(super) host: Arc<dyn Host>,
+    /// This run's directory on that host.
+    pub(super) host_dir: PathBuf,
     pub(super) command: NodeCommand,
+    /// The node's log on the controller (for a remote host: the copy fetched from it).
     pub(super) log: PathBuf,
+    /// The node's log on its host (== `log` for the local host).
+    pub(super) host_log: PathBuf,
+    /// `log` is up to date: fetched since the node last started.
+    pub(super) collected: bool,
     pub(super) state: State,
+}
+
+impl Node {
+    /// Copy the node's log from its host to the controller (a no-op for the local host).
+    pub(super) fn collect_log(&mut self) {
+        match self.host.fetch(&self.host_log, &self.log) {
+            Ok(()) => self.collected = !matches!(self.state, State::Running { .. }),
+            Err(e) => tracing::warn!(node = %self.endpoints.id, "cannot fetch the node's log: {e}"),
+        }
+    }
 }
 
 /// Everything the cluster handle and the monitor thread share.
@@ -60,8 +83,6 @@ pub(super) struct Inner {
     pub(super) nodes: Mutex<Vec<Node>>,
     pub(super) unexpected: Mutex<Vec<UnexpectedExit>>,
     pub(super) stop_monitor: AtomicBool,
-    /// Spawns every node; its thread is the nodes' parent for `PR_SET_PDEATHSIG`.
-    pub(super) spawner: Spawner,
 }
 
 impl Inner {
@@ -74,10 +95,11 @@ impl Inner {
         for n in nodes.iter_mut() {
             if let State::Running { proc, .. } = &mut n.state {
                 if let Some(status) = proc.try_exit() {
-                    proc.kill_group_leftovers();
+                    n.state = State::Exited;
+                    n.collect_log();
                     let exit = UnexpectedExit {
                         node: n.endpoints.id.clone(),
-                        status: describe_status(&status),
+                        status,
                         after: self.started.elapsed(),
                         log_tail: log_tail(&n.log, TAIL_LINES),
                     };
@@ -92,6 +114,31 @@ impl Inner {
         }
     }
 
+    /// Remove this run's directory from every remote host (once per host directory, in parallel).
+    pub(super) fn remove_host_dirs(&self) {
+        let nodes = self.lock();
+        let mut dirs: Vec<(&Arc<dyn Host>, &PathBuf)> = Vec::new();
+        for n in nodes.iter() {
+            if !dirs
+                .iter()
+                .any(|(h, d)| h.name() == n.host.name() && **d == n.host_dir)
+            {
+                dirs.push((&n.host, &n.host_dir));
+            }
+        }
+        std::thread::scope(|s| {
+            for (host, dir) in dirs {
+                s.spawn(move || {
+                    if let Err(e) = host.remove_run_dir(dir) {
+                        tracing::warn!("cannot remove the run directory on a host: {e}");
+                    }
+                });
+            }
+        });
+    }
+
+    /// Kill and reap every running node (continuing paused ones), then copy every node's log to
+    /// the controller.
     pub(super) fn stop_all(&self) {
         let mut nodes = self.lock();
         self.poll_exits(&mut nodes);
@@ -105,6 +152,12 @@ impl Inner {
                 }
             }
         }
+        // Fetch the logs not fetched since their node last ran, in parallel.
+        std::thread::scope(|s| {
+            for n in nodes.iter_mut().filter(|n| !n.collected) {
+                s.spawn(move || n.collect_log());
+            }
+        });
     }
 }
 

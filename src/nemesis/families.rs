@@ -35,7 +35,7 @@ pub enum Family {
     Vote,
     /// Node clocks jump or flip (libfaketime): leases and timeouts.
     Clock,
-    /// A disk that fails writes (EIO, ENOSPC).
+    /// A disk that fails writes (EIO, ENOSPC) under some nodes while they run.
     Disk,
     /// Slow, lossy or resetting links.
     Link,
@@ -83,13 +83,14 @@ impl FaultKind {
         use FaultKind::*;
         match self {
             Kill | KillMajority | Pause => Family::Process,
-            KillAll => Family::Crash,
+            KillAll | LoseUnfsynced | TornWrite => Family::Crash,
             PartitionHalves | PartitionOne | PartitionRing | Bridge => Family::Partition,
             KillLeader | PauseLeader | PartitionLeader => Family::Leader,
             ReelectDeposed => Family::Reelect,
             VoteTwice | ElectionFlap => Family::Vote,
             ClockSkew | ClockStrobe | SkewIsolateLeader => Family::Clock,
             Delay | Slow | Flaky | Loss => Family::Link,
+            DiskError | DiskFull => Family::Disk,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::requirements::Requirement;
+use super::requirements::{HostNeed, Requirement};
 
 /// One kind of fault a schedule can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,11 +58,20 @@ pub enum FaultKind {
     Flaky,
     /// Drop `loss_percent` % of the packets on the links of some nodes (netns + nftables).
     Loss,
+    /// Power loss: SIGKILL some nodes, discard every write their lazy filesystem holds that was
+    /// not fsynced, restart them when the fault ends (see `disk`; needs root and FUSE).
+    LoseUnfsynced,
+    /// Like [`FaultKind::LoseUnfsynced`], but a prefix of the last unsynced write reaches the disk.
+    TornWrite,
+    /// Writes and fsyncs on some nodes' data directories fail with EIO while the fault lasts.
+    DiskError,
+    /// Writes on some nodes' data directories fail with ENOSPC while the fault lasts.
+    DiskFull,
 }
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 21] = [
+    pub const ALL: [(FaultKind, &'static str); 25] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::KillMajority, "kill-majority"),
         (FaultKind::KillAll, "kill-all"),
@@ -84,6 +93,10 @@ impl FaultKind {
         (FaultKind::Slow, "slow"),
         (FaultKind::Flaky, "flaky"),
         (FaultKind::Loss, "loss"),
+        (FaultKind::LoseUnfsynced, "lose-unfsynced"),
+        (FaultKind::TornWrite, "torn-write"),
+        (FaultKind::DiskError, "disk-error"),
+        (FaultKind::DiskFull, "disk-full"),
     ];
 
     /// The name used in schedule files.
@@ -104,18 +117,30 @@ impl FaultKind {
     /// ([`super::NemesisSchedule::restrict`]).
     pub fn requirements(self) -> &'static [Requirement] {
         use FaultKind::*;
+        use HostNeed::*;
         use Requirement as R;
+        // What the hosts must take comes first: on SSH hosts that is the reason to name.
         match self {
-            Kill | KillMajority | KillAll | Pause | PartitionHalves | PartitionOne
-            | PartitionRing | Bridge => &[],
-            KillLeader | PauseLeader | PartitionLeader | ReelectDeposed | ElectionFlap => {
-                &[R::LeaderProbe]
-            }
-            VoteTwice => &[R::NodeStatus],
-            ClockSkew | ClockStrobe => &[R::Libfaketime],
-            SkewIsolateLeader => &[R::Libfaketime, R::LeaderProbe],
+            Kill | KillMajority | KillAll | Pause => &[R::Host(Process)],
+            PartitionHalves | PartitionOne | PartitionRing | Bridge => &[R::Host(Partition)],
+            KillLeader | PauseLeader | ElectionFlap => &[R::Host(Process), R::LeaderProbe],
+            PartitionLeader => &[R::Host(Partition), R::LeaderProbe],
+            ReelectDeposed => &[R::Host(Process), R::Host(Partition), R::LeaderProbe],
+            VoteTwice => &[R::Host(Process), R::NodeStatus],
+            ClockSkew | ClockStrobe => &[R::Host(Clock), R::Libfaketime],
+            SkewIsolateLeader => &[
+                R::Host(Clock),
+                R::Host(Partition),
+                R::Libfaketime,
+                R::LeaderProbe,
+            ],
+            // Link quality is the network backend's: delay, bandwidth and resets live in the
+            // proxy, random loss in the netns backend's nftables rules.
             Delay | Slow | Flaky => &[R::Net("proxy")],
-            Loss => &[R::Root, R::Net("netns")],
+            Loss => &[R::Net("netns"), R::Root],
+            LoseUnfsynced | TornWrite | DiskError | DiskFull => {
+                &[R::Host(Disk), R::Root, R::DevFuse]
+            }
         }
     }
 
@@ -124,6 +149,14 @@ impl FaultKind {
         self.requirements()
             .iter()
             .any(|r| matches!(r, Requirement::Libfaketime))
+    }
+
+    /// Whether this fault acts through the lazy filesystem (mounted over every node's data
+    /// directory before the nodes start; see `crate::disk`).
+    pub fn needs_lazyfs(self) -> bool {
+        self.requirements()
+            .iter()
+            .any(|r| matches!(r, Requirement::DevFuse))
     }
 }
 
@@ -138,7 +171,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_clock_faults_are_known() {
+    fn names_round_trip_and_clock_and_disk_faults_are_known() {
         for (k, n) in FaultKind::ALL {
             assert_eq!(FaultKind::from_name(n), Some(k));
             assert_eq!(k.name(), n);
@@ -151,6 +184,15 @@ mod tests {
         assert_eq!(
             clocks,
             ["clock-skew", "clock-strobe", "skew-isolate-leader"]
+        );
+        let disks: Vec<_> = FaultKind::ALL
+            .iter()
+            .filter(|(k, _)| k.needs_lazyfs())
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(
+            disks,
+            ["lose-unfsynced", "torn-write", "disk-error", "disk-full"]
         );
     }
 }

@@ -16,7 +16,8 @@
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
 //! - `sequences`: multi-step faults aimed at one Raft rule each (`reelect-deposed`,
 //!   `election-flap`, `vote-twice`).
-//! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`), the schedule
+//! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`, `disk`: power
+//!   loss, torn writes, EIO and ENOSPC through the run's lazy filesystems), the schedule
 //!   loop ([`Nemesis::run`], `runloop`; `rounds` for `order = "families"`) and
 //!   [`Nemesis::heal_all`].
 //! - [`note`]: [`FaultNote`], the targets and roles a scheduled fault's first op records.
@@ -28,6 +29,7 @@
 mod clocks;
 pub mod coverage;
 pub mod families;
+mod disk;
 mod kind;
 mod links;
 pub mod note;
@@ -48,9 +50,9 @@ pub use kind::FaultKind;
 pub use note::{FaultNote, TargetRole};
 pub use params::{ClockParams, LinkParams};
 pub use partition::Partition;
-pub use plan::{LeaderAction, Planned, PlannedFault, Planner};
+pub use plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
-pub use requirements::{Capabilities, Missing, Requirement};
+pub use requirements::{Capabilities, HostNeed, Missing, Requirement};
 pub use schedule::{NemesisSchedule, Order, Restricted, ScheduleError, Targets, MAX_OVERLAP};
 pub use verbs::{Nemesis, NemesisSummary};
 

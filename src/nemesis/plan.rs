@@ -11,7 +11,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::params::{ClockParams, LinkParams};
 use super::partition::Partition;
-use super::schedule::{FaultKind, NemesisSchedule, Targets};
+use super::families::Family;
+use super::schedule::{FaultKind, NemesisSchedule, Order, Targets};
 use crate::net::{LinkFault, NodeId};
 
 /// One planned fault and the schedule kind it was drawn as.
@@ -49,6 +50,15 @@ pub enum PlannedFault {
         /// Seed of the backend's random draws (jitter, reset times).
         seed: u64,
     },
+    /// A disk fault on these nodes' lazy filesystems.
+    Disk {
+        /// Which one.
+        fault: DiskFault,
+        /// The nodes.
+        nodes: Vec<NodeId>,
+        /// Seeds where a torn write is cut.
+        seed: u64,
+    },
     /// Act on whoever leads when the fault starts; `fallback` if no leader is known.
     OnLeader {
         /// What to do to the leader.
@@ -56,6 +66,42 @@ pub enum PlannedFault {
         /// Node acted on when the leader is unknown.
         fallback: NodeId,
     },
+}
+
+/// A fault of the lazy filesystem (see `crate::disk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskFault {
+    /// Kill, discard unsynced writes, restart at the end.
+    LoseUnfsynced,
+    /// Kill, discard unsynced writes but a prefix of the last, restart at the end.
+    TornWrite,
+    /// Writes and fsyncs fail with EIO until the end.
+    Error,
+    /// Writes fail with ENOSPC until the end.
+    Full,
+}
+
+impl DiskFault {
+    /// The disk fault a schedule kind stands for ([`DiskFault::Full`] for any non-disk kind; the
+    /// planner only asks for disk kinds).
+    fn of(kind: FaultKind) -> DiskFault {
+        match kind {
+            FaultKind::LoseUnfsynced => DiskFault::LoseUnfsynced,
+            FaultKind::TornWrite => DiskFault::TornWrite,
+            FaultKind::DiskError => DiskFault::Error,
+            _ => DiskFault::Full,
+        }
+    }
+
+    /// The history verb (`lose-unfsynced`, `torn-write`, `disk-error`, `disk-full`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            DiskFault::LoseUnfsynced => "lose-unfsynced",
+            DiskFault::TornWrite => "torn-write",
+            DiskFault::Error => "disk-error",
+            DiskFault::Full => "disk-full",
+        }
+    }
 }
 
 /// A fault aimed at the current leader.
@@ -94,6 +140,7 @@ impl PlannedFault {
                 strobe: Some(_), ..
             } => "clock-strobe",
             PlannedFault::Link { fault, .. } => fault.name(),
+            PlannedFault::Disk { fault, .. } => fault.verb(),
             PlannedFault::Kill(_)
             | PlannedFault::OnLeader {
                 action: LeaderAction::Kill | LeaderAction::Flap,
@@ -121,6 +168,7 @@ pub struct Planner {
     clock: ClockParams,
     link: LinkParams,
     nodes: Vec<NodeId>,
+    order: Order,
 }
 
 impl Planner {
@@ -133,6 +181,7 @@ impl Planner {
             clock: schedule.clock,
             link: schedule.link,
             nodes: nodes.to_vec(),
+            order: schedule.order,
         }
     }
 
@@ -261,127 +310,25 @@ impl Planner {
                     seed: self.rng.random(),
                 }
             }
+            FaultKind::LoseUnfsynced
+            | FaultKind::TornWrite
+            | FaultKind::DiskError
+            | FaultKind::DiskFull => PlannedFault::Disk {
+                fault: DiskFault::of(kind),
+                // In a families schedule a crash-family fault (power loss) is what the family
+                // says: every node down at once.
+                nodes: if self.order == Order::Families && kind.family() == Family::Crash {
+                    pick(self.nodes.len())
+                } else {
+                    hit
+                },
+                // Only disk faults draw this, so other schedules' sequences stay as they were.
+                seed: self.rng.random(),
+            },
         };
         Some(Planned { kind, fault })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn mixed() -> NemesisSchedule {
-        NemesisSchedule::parse(
-            "name='mixed'\nfaults=['kill','pause','partition-halves','partition-one','partition-leader','partition-ring','bridge']\n",
-            Path::new("m.toml"),
-        )
-        .unwrap()
-    }
-
-    fn nodes() -> Vec<NodeId> {
-        (1..=5).map(|i| format!("n{i}")).collect()
-    }
-
-    #[test]
-    fn same_seed_same_plan_other_seed_other_plan() {
-        let a: Vec<_> = Planner::new(&mixed(), &nodes(), 7).take(20).collect();
-        let b: Vec<_> = Planner::new(&mixed(), &nodes(), 7).take(20).collect();
-        let c: Vec<_> = Planner::new(&mixed(), &nodes(), 8).take(20).collect();
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-        // Every kind shows up in 20 draws from 7 kinds with this seed.
-        assert!(a
-            .iter()
-            .any(|p| matches!(&p.fault, PlannedFault::Kill(v) if v.len() == 1)));
-        assert!(a
-            .iter()
-            .any(|p| matches!(p.fault, PlannedFault::OnLeader { .. })));
-    }
-
-    #[test]
-    fn targeted_sequences_act_on_the_leader() {
-        let s = NemesisSchedule::parse(
-            "name='t'\nfaults=['reelect-deposed','election-flap','vote-twice']\n",
-            Path::new("t.toml"),
-        )
-        .unwrap();
-        let plan: Vec<_> = Planner::new(&s, &nodes(), 3).take(10).collect();
-        for p in &plan {
-            let f = &p.fault;
-            match f {
-                PlannedFault::OnLeader {
-                    action: LeaderAction::Reelect,
-                    ..
-                } => assert_eq!(f.verb(), "partition"),
-                PlannedFault::OnLeader {
-                    action: LeaderAction::Flap,
-                    ..
-                } => assert_eq!(f.verb(), "kill"),
-                PlannedFault::OnLeader {
-                    action: LeaderAction::VoteTwice,
-                    ..
-                } => assert_eq!(f.verb(), "pause"),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn clock_and_link_faults_carry_their_parameters() {
-        let s = NemesisSchedule::parse(
-            "name='c'\nfaults=['clock-skew','clock-strobe','skew-isolate-leader','delay','slow','flaky','loss']\ntargets='minority'\n[clock]\noffset='2s'\n[link]\nloss_percent=7\n",
-            Path::new("c.toml"),
-        )
-        .unwrap();
-        let plan: Vec<_> = Planner::new(&s, &nodes(), 11).take(60).collect();
-        let mut seen = std::collections::BTreeSet::new();
-        for p in &plan {
-            seen.insert(p.kind);
-            match &p.fault {
-                PlannedFault::Clock { skews, strobe } => {
-                    assert_eq!(skews.len(), 2);
-                    assert!(skews.iter().all(|(_, ms)| ms.abs() == 2000));
-                    assert_eq!(strobe.is_some(), p.kind == FaultKind::ClockStrobe);
-                }
-                PlannedFault::OnLeader {
-                    action: LeaderAction::SkewIsolate { offset_ms },
-                    ..
-                } => assert_eq!(*offset_ms, -2000),
-                PlannedFault::Link { nodes, fault, .. } => {
-                    assert_eq!(nodes.len(), 2);
-                    assert_eq!(fault.name(), p.kind.name());
-                    if let LinkFault::Loss { percent } = fault {
-                        assert_eq!(*percent, 7);
-                    }
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-            assert_eq!(
-                p.fault.verb(),
-                match p.kind {
-                    FaultKind::SkewIsolateLeader => "clock-skew",
-                    k => k.name(),
-                }
-            );
-        }
-        assert_eq!(seen.len(), 7, "{seen:?}");
-        // Both signs occur.
-        let signs: std::collections::BTreeSet<bool> = plan
-            .iter()
-            .filter_map(|p| match &p.fault {
-                PlannedFault::Clock { skews, .. } => Some(skews[0].1 > 0),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(signs.len(), 2);
-    }
-
-    #[test]
-    fn empty_schedule_plans_nothing() {
-        assert_eq!(
-            Planner::new(&NemesisSchedule::none(), &nodes(), 1).next(),
-            None
-        );
-    }
-}
+mod tests;

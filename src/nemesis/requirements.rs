@@ -1,6 +1,8 @@
 //! What a fault needs from the run ([`Requirement`]), what this run has ([`Capabilities`],
 //! gathered once by the runner before anything starts), and the verdict of checking one against
-//! the other ([`Missing`]: what is missing and how to get it).
+//! the other ([`Missing`]: what is missing and how to get it). This is the one place that decides
+//! whether a run can do a fault: the controller (root, `/dev/fuse`, libfaketime), the hosts the
+//! nodes run on ([`HostFaults`]) and the network backend.
 //!
 //! A fault module with a check of its own (root plus `/dev/fuse` plus a package, say) plugs in
 //! through [`Requirement::Check`]: `FaultKind::X => &[Requirement::Check(module::requirements)]`.
@@ -8,17 +10,22 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::host::HostFaults;
+
 /// Facts about this run that faults depend on. Gathered before the run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
     /// The effective uid, 0 for root.
     pub euid: u32,
-    /// Whether `/dev/fuse` exists.
+    /// Whether `/dev/fuse` can be opened for reading and writing (mounting needs it).
     pub dev_fuse: bool,
     /// libfaketime's path, or why it cannot be used (naming the package to install).
     pub libfaketime: Result<PathBuf, String>,
-    /// The network backend's name (`proxy`, `netns`).
+    /// The network backend's name (`proxy`, `netns`, `hosts`).
     pub net: &'static str,
+    /// What the hosts of every node can take (all of it for local nodes; SSH hosts take no
+    /// clock or disk faults).
+    pub hosts: HostFaults,
     /// Whether the client protocol can say which node leads.
     pub leader_probe: bool,
     /// Whether the client protocol reports each node's role and term (HTTP-KV `GET /status`).
@@ -30,7 +37,7 @@ pub struct Capabilities {
 pub enum Requirement {
     /// Running as root.
     Root,
-    /// `/dev/fuse` exists.
+    /// `/dev/fuse` can be opened for reading and writing.
     DevFuse,
     /// libfaketime is installed (Debian `libfaketime`) and usable.
     Libfaketime,
@@ -40,8 +47,43 @@ pub enum Requirement {
     NodeStatus,
     /// This network backend (`proxy` or `netns`).
     Net(&'static str),
+    /// Hosts whose nodes can take this kind of fault.
+    Host(HostNeed),
     /// A check supplied by the fault's own module, called as is (e.g. a filesystem's).
     Check(fn() -> Result<(), Missing>),
+}
+
+/// What a fault needs from the hosts its nodes run on (a field of [`HostFaults`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostNeed {
+    /// Signals to node processes (kill, restart, pause, resume).
+    Process,
+    /// Cutting links between nodes.
+    Partition,
+    /// Moving node clocks (a libfaketime preload and its control file).
+    Clock,
+    /// A lazy filesystem under the nodes' data directories.
+    Disk,
+}
+
+impl HostNeed {
+    fn met_by(self, f: &HostFaults) -> bool {
+        match self {
+            HostNeed::Process => f.process,
+            HostNeed::Partition => f.partition,
+            HostNeed::Clock => f.clock,
+            HostNeed::Disk => f.disk,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            HostNeed::Process => "process",
+            HostNeed::Partition => "partition",
+            HostNeed::Clock => "clock",
+            HostNeed::Disk => "disk",
+        }
+    }
 }
 
 /// A requirement the run does not meet: what is missing and how to get it.
@@ -78,8 +120,9 @@ impl Requirement {
                 format!("this process runs as uid {}; run as root", caps.euid),
             )),
             Requirement::DevFuse if !caps.dev_fuse => Err(Missing::new(
-                "/dev/fuse",
-                "install fuse3 and run where /dev/fuse exists (containers need --device /dev/fuse)",
+                "a usable /dev/fuse",
+                "install fuse3 and load the fuse module (modprobe fuse); containers need \
+                 --device /dev/fuse",
             )),
             Requirement::Libfaketime => match &caps.libfaketime {
                 Ok(_) => Ok(()),
@@ -98,10 +141,20 @@ impl Requirement {
             )),
             Requirement::Net(want) if *want != caps.net => Err(Missing::new(
                 format!("the {want} network backend"),
-                match *want {
-                    "netns" => "run with --net netns (needs root, ip and nft)".to_string(),
-                    other => format!("run with --net {other}"),
+                match (*want, caps.net) {
+                    (_, "hosts") => format!(
+                        "nodes on SSH hosts (--hosts) have their links cut by nftables on each \
+                         host, which neither delays nor drops packets at random; run the nodes \
+                         locally with --net {want}"
+                    ),
+                    ("netns", _) => "run with --net netns (needs root, ip and nft)".to_string(),
+                    (other, _) => format!("run with --net {other}"),
                 },
+            )),
+            Requirement::Host(need) if !need.met_by(&caps.hosts) => Err(Missing::new(
+                format!("nodes whose hosts take {} faults", need.name()),
+                "SSH hosts (--hosts) take kill, pause and partitions; clock and disk faults act \
+                 on local nodes only (a libfaketime preload, a FUSE mount): run without --hosts",
             )),
             Requirement::Check(check) => check(),
             _ => Ok(()),
@@ -119,6 +172,7 @@ mod tests {
             dev_fuse: false,
             libfaketime: Err("not found in /usr/lib; apt-get install libfaketime".into()),
             net: "proxy",
+            hosts: crate::host::LocalHost::FAULTS,
             leader_probe: true,
             node_status: false,
         }
@@ -146,6 +200,21 @@ mod tests {
         assert!(Requirement::LeaderProbe.check(&c).is_ok());
         assert!(Requirement::NodeStatus.check(&c).is_err());
         assert!(Requirement::DevFuse.check(&c).is_err());
+        assert!(Requirement::Host(HostNeed::Disk).check(&c).is_ok());
+        let ssh = Capabilities {
+            net: "hosts",
+            hosts: crate::host::SshHost::FAULTS,
+            ..caps()
+        };
+        let e = Requirement::Host(HostNeed::Clock).check(&ssh).unwrap_err();
+        assert_eq!(e.what, "nodes whose hosts take clock faults");
+        assert!(e.fix.contains("run without --hosts"), "{e}");
+        assert!(Requirement::Host(HostNeed::Partition).check(&ssh).is_ok());
+        let e = Requirement::Net("netns").check(&ssh).unwrap_err();
+        assert!(
+            e.fix.contains("--hosts") && e.fix.contains("--net netns"),
+            "{e}"
+        );
         fn custom() -> Result<(), Missing> {
             Err(Missing::new("a lazy filesystem", "install fuse3"))
         }

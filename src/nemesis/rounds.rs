@@ -34,6 +34,7 @@ mod hold {
     pub const NETWORK: u8 = 2;
     pub const CLOCKS: u8 = 4;
     pub const LINKS: u8 = 8;
+    pub const DISKS: u8 = 16;
     /// Whole-cluster and multi-step faults: alone.
     pub const EVERYTHING: u8 = u8::MAX;
 }
@@ -49,7 +50,11 @@ fn holds(kind: FaultKind) -> u8 {
         Delay | Slow | Flaky => hold::LINKS,
         // netns loss rules live next to the partition rules.
         Loss => hold::LINKS | hold::NETWORK,
-        KillAll | ReelectDeposed | VoteTwice | ElectionFlap => hold::EVERYTHING,
+        // A failing disk can make its node exit; the heal restarts it.
+        DiskError | DiskFull => hold::DISKS | hold::PROCESSES,
+        KillAll | LoseUnfsynced | TornWrite | ReelectDeposed | VoteTwice | ElectionFlap => {
+            hold::EVERYTHING
+        }
     }
 }
 
@@ -289,6 +294,8 @@ mod tests {
             if matches!(
                 k,
                 FaultKind::KillAll
+                    | FaultKind::LoseUnfsynced
+                    | FaultKind::TornWrite
                     | FaultKind::ReelectDeposed
                     | FaultKind::VoteTwice
                     | FaultKind::ElectionFlap

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::note::{FaultNote, TargetRole};
 use super::partition::Partition;
-use super::plan::{LeaderAction, Planned, PlannedFault, Planner};
+use super::plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
 use super::schedule::{NemesisSchedule, Order};
 use super::verbs::{Nemesis, NemesisSummary};
 use super::NemesisError;
@@ -23,6 +23,8 @@ pub(super) enum Undo {
     RestoreLinks,
     /// Put the clocks right, then heal (skew-isolate-leader).
     ClockResetHeal(Vec<NodeId>),
+    /// Make these nodes' disks work again and restart those that died.
+    DiskHeal(Vec<NodeId>),
     /// Heal, resume and restart whatever is still cut, paused or down.
     All,
 }
@@ -33,7 +35,7 @@ fn targets(fault: &PlannedFault, target: &NodeId, ids: &[NodeId]) -> Vec<NodeId>
         PlannedFault::Kill(n) | PlannedFault::Pause(n) => n.clone(),
         PlannedFault::Partition(p) => p.hit(ids),
         PlannedFault::Clock { skews, .. } => skews.iter().map(|(n, _)| n.clone()).collect(),
-        PlannedFault::Link { nodes, .. } => nodes.clone(),
+        PlannedFault::Link { nodes, .. } | PlannedFault::Disk { nodes, .. } => nodes.clone(),
         PlannedFault::OnLeader { .. } => vec![target.clone()],
     }
 }
@@ -103,6 +105,17 @@ impl Nemesis {
                 self.degrade_links(nodes, *fault, *seed)?;
                 Undo::RestoreLinks
             }
+            PlannedFault::Disk { fault, nodes, seed } => match fault {
+                DiskFault::LoseUnfsynced | DiskFault::TornWrite => {
+                    let tear = (*fault == DiskFault::TornWrite).then_some(*seed);
+                    self.lose_unfsynced(nodes, tear);
+                    Undo::Restart(nodes.clone())
+                }
+                DiskFault::Error | DiskFault::Full => {
+                    self.disk_fail(nodes, *fault);
+                    Undo::DiskHeal(nodes.clone())
+                }
+            },
             PlannedFault::OnLeader { action, fallback } => {
                 self.on_leader(*action, &target, fallback, leader.is_some(), &ids)
                     .await?
@@ -174,6 +187,7 @@ impl Nemesis {
                 self.clock_reset(&nodes);
                 self.heal()?;
             }
+            Undo::DiskHeal(nodes) => self.disk_heal(&nodes).await,
             Undo::All => self.heal_all().await?,
         }
         Ok(())

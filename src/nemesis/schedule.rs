@@ -199,6 +199,11 @@ impl NemesisSchedule {
         Self::parse(&text, path)
     }
 
+    /// Whether any fault of this schedule needs the lazy filesystem.
+    pub fn needs_lazyfs(&self) -> bool {
+        self.faults.iter().any(|f| f.needs_lazyfs())
+    }
+
     /// A schedule that injects nothing.
     pub fn none() -> NemesisSchedule {
         NemesisSchedule {

@@ -1,5 +1,6 @@
 //! [`Nemesis`]: the process and partition verbs, recorded in the history, and heal-all. The
-//! clock verbs live in `clocks`, the link verbs in `links`, the schedule loop in `runloop`.
+//! clock verbs live in `clocks`, the link verbs in `links`, the disk verbs in `disk`, the
+//! schedule loop in `runloop`.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use super::partition::Partition;
 use super::{LeaderProbe, NemesisError};
 use crate::clock::ClockControl;
 use crate::cluster::Cluster;
+use crate::disk::LazyDisks;
 use crate::history::{Op, OpType, Process, Recorder};
 use crate::net::{Link, LinkFaults, NetBackend, NodeId};
 
@@ -31,6 +33,8 @@ pub struct Nemesis {
     pub(super) probe: Arc<dyn LeaderProbe>,
     /// The nodes' clock control files, when they run under libfaketime.
     pub(super) clock: Option<Arc<ClockControl>>,
+    /// The run's lazy filesystems, when the schedule has disk faults.
+    pub(super) disks: Option<Arc<LazyDisks>>,
     /// Links currently cut by this nemesis.
     cuts: Mutex<BTreeSet<Link>>,
     /// Links currently degraded by this nemesis.
@@ -44,12 +48,12 @@ pub struct Nemesis {
     pub(super) pre_vote: Mutex<Option<String>>,
 }
 
-fn list(nodes: &[NodeId]) -> String {
+pub(super) fn list(nodes: &[NodeId]) -> String {
     format!("[{}]", nodes.join(" "))
 }
 
 /// `[n1 n2]`, followed by `note` if there is one.
-fn noted(nodes: &[NodeId], note: &str) -> String {
+pub(super) fn noted(nodes: &[NodeId], note: &str) -> String {
     if note.is_empty() {
         list(nodes)
     } else {
@@ -72,6 +76,7 @@ impl Nemesis {
             recorder,
             probe,
             clock: None,
+            disks: None,
             cuts: Mutex::new(BTreeSet::new()),
             degraded: Mutex::new(LinkFaults::none()),
             strobes: Mutex::new(Vec::new()),
@@ -96,6 +101,12 @@ impl Nemesis {
     /// The nodes run under libfaketime with these control files: the clock verbs can act.
     pub fn with_clock(mut self, clock: Arc<ClockControl>) -> Nemesis {
         self.clock = Some(clock);
+        self
+    }
+
+    /// Act on these lazy filesystems for disk faults (mounted over every node's data dir).
+    pub fn with_disks(mut self, disks: Arc<LazyDisks>) -> Nemesis {
+        self.disks = Some(disks);
         self
     }
 
@@ -165,7 +176,7 @@ impl Nemesis {
 
     /// Record verb `f` on `nodes` (with `note`), apply `act` to each node, and record the end
     /// with the nodes it failed on.
-    fn per_node(
+    pub(super) fn per_node(
         &self,
         f: &str,
         nodes: &[NodeId],
@@ -244,9 +255,9 @@ impl Nemesis {
         Ok(())
     }
 
-    /// Undo everything: heal partitions, restore degraded links, reset moved clocks, resume
-    /// paused nodes, restart dead ones (including nodes that crashed on their own). Records only
-    /// what it actually does. Idempotent.
+    /// Undo everything: heal partitions, restore degraded links, reset moved clocks, heal failing
+    /// disks, resume paused nodes, restart dead ones (including nodes that crashed on their own).
+    /// Records only what it actually does. Idempotent.
     pub async fn heal_all(&self) -> Result<(), NemesisError> {
         // A note nobody consumed (a fault stopped before its first verb) must not tag heal ops.
         self.note.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -263,6 +274,10 @@ impl Nemesis {
         };
         let restored = self.restore_links_if_degraded();
         self.reset_clocks_if_moved();
+        let failing = self.failing_disks();
+        if !failing.is_empty() {
+            self.disk_heal(&failing).await;
+        }
         let ids = self.cluster.node_ids();
         let paused: Vec<NodeId> = ids
             .iter()

@@ -1,8 +1,10 @@
-//! Partition backends behind one trait: the userspace TCP proxy (default, no root) and network
-//! namespaces + nftables (root). A backend decides where each node binds and how it reaches its
-//! peers, cuts or heals directed links between nodes, and degrades links ([`link`]: delay,
-//! bandwidth and resets in the proxy, packet loss in netns). Knows nothing about Raft.
+//! Partition backends behind one trait: the userspace TCP proxy (default, no root), network
+//! namespaces + nftables (root), and nftables on remote hosts (`--hosts`). A backend decides
+//! where each node binds and how it reaches its peers, cuts or heals directed links between
+//! nodes, and degrades links ([`link`]: delay, bandwidth and resets in the proxy, packet loss in
+//! netns). Knows nothing about Raft.
 
+pub mod hosts;
 pub mod link;
 pub mod netns;
 pub mod ports;

@@ -20,11 +20,11 @@
 //! - `setup`: creating, tearing down and sweeping namespaces and links.
 //! - `cmd`: running `ip` / `nft` with bounded time.
 
-mod cmd;
-mod layout;
-mod registry;
+pub(crate) mod cmd;
+pub(crate) mod layout;
+pub(crate) mod registry;
 mod rules;
-mod setup;
+pub(crate) mod setup;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -117,7 +117,7 @@ impl NetnsBackend {
                 Ok(_) => {}
                 Err(e) => tracing::warn!("could not remove leftovers of a dead netns run: {e}"),
             }
-            setup::register(&tools, &registry, nodes)?
+            setup::register(&tools, &registry, nodes, None)?
         };
         let backend = NetnsBackend {
             endpoints: endpoints(&layout, &tools, &opts),

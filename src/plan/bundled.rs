@@ -88,6 +88,22 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../nemesis/vote-twice.toml"),
     ),
     (
+        "nemesis/lose-unfsynced.toml",
+        include_str!("../../nemesis/lose-unfsynced.toml"),
+    ),
+    (
+        "nemesis/torn-write.toml",
+        include_str!("../../nemesis/torn-write.toml"),
+    ),
+    (
+        "nemesis/disk-error.toml",
+        include_str!("../../nemesis/disk-error.toml"),
+    ),
+    (
+        "nemesis/disk-full.toml",
+        include_str!("../../nemesis/disk-full.toml"),
+    ),
+    (
         "clusters/raft-no-prevote.toml",
         include_str!("../../clusters/raft-no-prevote.toml"),
     ),

@@ -42,6 +42,8 @@ pub struct PlanInput {
     pub test_count: Option<i64>,
     /// `--keep-going`: do not stop a series at its first invalid run.
     pub keep_going: bool,
+    /// `--hosts`: a hosts file placing each node on a remote host reached over SSH.
+    pub hosts: Option<PathBuf>,
 }
 
 /// Which partition backend to use.
@@ -51,6 +53,8 @@ pub enum NetKind {
     Proxy,
     /// Network namespaces + nftables (root).
     Netns,
+    /// nftables rules on remote hosts (implied by `--hosts`).
+    Hosts,
 }
 
 impl NetKind {
@@ -59,6 +63,7 @@ impl NetKind {
         match self {
             NetKind::Proxy => "proxy",
             NetKind::Netns => "netns",
+            NetKind::Hosts => "hosts",
         }
     }
 }

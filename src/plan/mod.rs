@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use crate::checker::ModelKind;
 use crate::cluster::{ClusterSpec, SpecError};
+use crate::host::config::{HostsError, HostsFile};
 use crate::nemesis::{NemesisSchedule, ScheduleError};
 use crate::workload::{WorkloadError, WorkloadSpec};
 
@@ -64,6 +65,9 @@ pub enum PlanError {
     /// The nemesis schedule is invalid.
     #[error(transparent)]
     Nemesis(#[from] ScheduleError),
+    /// The hosts file is invalid.
+    #[error(transparent)]
+    Hosts(#[from] HostsError),
     /// The stored run given to `--rerun` cannot be read back.
     #[error("--rerun {}: {message}", file.display())]
     Rerun {
@@ -116,6 +120,8 @@ pub struct Plan {
     pub client_timeout: Duration,
     /// The checker's time budget.
     pub check_time_limit: Duration,
+    /// Where each node runs, when not on this machine (`--hosts`), and the file it came from.
+    pub hosts: Option<(PathBuf, HostsFile)>,
 }
 
 fn flag(flag: &'static str, message: impl Into<String>) -> PlanError {
@@ -210,7 +216,10 @@ impl Plan {
 
         // Fail before anything starts if the node binary cannot be found.
         cluster.resolve_command()?;
-        cluster.check_requires()?;
+        // With --hosts the requirements are the hosts' (checked on each when the cluster starts).
+        if input.hosts.is_none() {
+            cluster.check_requires()?;
+        }
         let model = workload.model_kind().map_err(|m| flag("workload", m))?;
 
         let clients = match input.clients {
@@ -244,10 +253,35 @@ impl Plan {
             &input.check_time_limit,
             Duration::from_secs(60),
         )?;
-        let net = match input.net.as_deref() {
-            None | Some("proxy") => NetKind::Proxy,
-            Some("netns") => NetKind::Netns,
-            Some(other) => {
+        let hosts = match &input.hosts {
+            None => None,
+            Some(path) => {
+                let file = HostsFile::load(path)?;
+                file.targets_for(&cluster.node_ids())
+                    .map_err(|m| flag("hosts", m))?;
+                Some((path.clone(), file))
+            }
+        };
+        let net = match (input.net.as_deref(), &hosts) {
+            (None | Some("hosts"), Some(_)) => NetKind::Hosts,
+            (Some(other), Some(_)) => {
+                return Err(flag(
+                    "net",
+                    format!(
+                        "{other:?} cannot be combined with --hosts: nodes on remote hosts are \
+                         partitioned by nftables rules on the hosts themselves; drop --net"
+                    ),
+                ))
+            }
+            (None | Some("proxy"), None) => NetKind::Proxy,
+            (Some("netns"), None) => NetKind::Netns,
+            (Some("hosts"), None) => {
+                return Err(flag(
+                    "net",
+                    "hosts needs --hosts FILE (which node runs where)",
+                ))
+            }
+            (Some(other), None) => {
                 return Err(flag(
                     "net",
                     format!("unknown backend {other:?}; use proxy or netns"),
@@ -358,6 +392,7 @@ impl Plan {
                 .unwrap_or_else(|| "results".into()),
             client_timeout,
             check_time_limit,
+            hosts,
         })
     }
 

@@ -98,6 +98,7 @@ pub fn read(path: &Path, flags: &PlanInput) -> Result<(PlanInput, Embedded), Pla
         name: text_of("name")?,
         client_timeout: text_of("client_timeout")?,
         check_time_limit: text_of("check_time_limit")?,
+        hosts: text_of("hosts")?.map(PathBuf::from),
         ..Default::default()
     };
 
@@ -154,5 +155,6 @@ fn merge(stored: PlanInput, flags: &PlanInput) -> PlanInput {
         rerun: None,
         test_count: f.test_count,
         keep_going: f.keep_going,
+        hosts: f.hosts.or(stored.hosts),
     }
 }

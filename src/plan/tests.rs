@@ -184,6 +184,52 @@ fn rerun_of_a_missing_or_broken_run_names_the_file() {
 }
 
 #[test]
+fn hosts_place_every_node_and_imply_the_hosts_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hosts.toml");
+    std::fs::write(
+        &file,
+        "[hosts]\nn1 = \"root@10.0.0.1\"\nn2 = \"root@10.0.0.2\"\nn3 = \"root@10.0.0.3\"\n",
+    )
+    .unwrap();
+    let p = resolve(|i| {
+        i.hosts = Some(file.clone());
+        i.nodes = Some(3);
+    })
+    .unwrap();
+    assert_eq!(p.net, NetKind::Hosts);
+    assert!(
+        p.rerun_command().contains("--hosts"),
+        "{}",
+        p.rerun_command()
+    );
+    assert!(p.to_toml().contains("hosts = "), "{}", p.to_toml());
+    // Five nodes need five hosts: the missing ones are named.
+    let e = resolve(|i| i.hosts = Some(file.clone()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("--hosts") && e.contains("n4, n5"), "{e}");
+    // --net proxy|netns cannot be combined with remote hosts.
+    let e = resolve(|i| {
+        i.hosts = Some(file.clone());
+        i.nodes = Some(3);
+        i.net = Some("netns".into());
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("--net") && e.contains("--hosts"), "{e}");
+    let e = resolve(|i| i.net = Some("hosts".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--hosts FILE"), "{e}");
+    // A missing or malformed hosts file is named.
+    let e = resolve(|i| i.hosts = Some(dir.path().join("nope.toml")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nope.toml"), "{e}");
+}
+
+#[test]
 fn bundled_zookeeper_specs_parse_and_differ_only_in_read_mode() {
     let load = |name: &str| match bundled::resolve_file(Path::new(name), "clusters") {
         bundled::Source::Bundled(p, text) => ClusterSpec::parse(text, Path::new(p)).unwrap(),

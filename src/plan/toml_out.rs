@@ -26,6 +26,9 @@ impl Plan {
         if let Some(b) = &self.bug {
             parts.push(format!("--bug {b}"));
         }
+        if let Some((path, _)) = &self.hosts {
+            parts.push(format!("--hosts {}", path.display()));
+        }
         parts.push(format!("--name {}", self.name));
         parts.join(" ")
     }
@@ -46,6 +49,9 @@ impl Plan {
         m.insert("seed".into(), self.seed.to_string());
         m.insert("net".into(), self.net.name().into());
         m.insert("model".into(), self.model.name().into());
+        if let Some((path, _)) = &self.hosts {
+            m.insert("hosts".into(), path.display().to_string());
+        }
         m.insert(
             "bug".into(),
             self.bug.clone().unwrap_or_else(|| "none".into()),
@@ -85,6 +91,9 @@ pub fn render(plan: &Plan) -> String {
     test.insert("net".into(), s(plan.net.name().into()));
     if let Some(b) = &plan.bug {
         test.insert("bug".into(), s(b.clone()));
+    }
+    if let Some((path, _)) = &plan.hosts {
+        test.insert("hosts".into(), s(path.display().to_string()));
     }
     test.insert(
         "client_timeout".into(),

@@ -1,5 +1,6 @@
 //! JUnit XML for CI: one `<testsuite>` with one `<testcase>` per checked key (named after the key,
-//! or `history` for un-keyed histories).
+//! or `history` for un-keyed histories); a transactional check is one test case named after the
+//! consistency models checked.
 //!
 //! - valid key: a passing test case;
 //! - invalid key: `<failure type="invalid">` whose text is the counterexample;
@@ -10,6 +11,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::checker::txn::{TxnReport, TxnVerdict};
 use crate::checker::{CheckReport, KeyResult, Verdict};
 use crate::report::error::{write_atomically, ReportError};
 use crate::report::escape::esc;
@@ -77,4 +79,77 @@ pub fn render_junit(check: &CheckReport, suite_name: &str) -> String {
 /// Render the check as JUnit XML and write it to `path` (via a temporary file and a rename).
 pub fn write_junit(path: &Path, check: &CheckReport, suite_name: &str) -> Result<(), ReportError> {
     write_atomically(path, render_junit(check, suite_name).as_bytes())
+}
+
+/// Render a transactional check as JUnit XML: one test case, named after the models checked;
+/// invalid is a `<failure>` listing the anomalies and their explanations, unknown an `<error>`.
+pub fn render_txn_junit(check: &TxnReport, suite_name: &str) -> String {
+    let time = check.stats.elapsed_ms as f64 / 1000.0;
+    let (failures, errors) = match check.valid {
+        TxnVerdict::Valid => (0, 0),
+        TxnVerdict::Invalid => (1, 0),
+        TxnVerdict::Unknown => (0, 1),
+    };
+    let models: Vec<&str> = check.consistency_models.iter().map(|m| m.name()).collect();
+    let name = if models.is_empty() {
+        "requested anomalies".to_string()
+    } else {
+        models.join(", ")
+    };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        r#"<testsuites name="faultline" tests="1" failures="{failures}" errors="{errors}" time="{time:.3}">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"  <testsuite name="{}" tests="1" failures="{failures}" errors="{errors}" skipped="0" time="{time:.3}">"#,
+        esc(suite_name)
+    );
+    let _ = writeln!(
+        out,
+        r#"    <properties><property name="model" value="{}"/></properties>"#,
+        esc(check.model.name())
+    );
+    let _ = write!(
+        out,
+        r#"    <testcase classname="{}" name="{}""#,
+        esc(suite_name),
+        esc(&name)
+    );
+    let types: Vec<&str> = check.anomaly_types.iter().map(|a| a.name()).collect();
+    match check.valid {
+        TxnVerdict::Valid => out.push_str("/>\n"),
+        TxnVerdict::Invalid => {
+            let _ = write!(
+                out,
+                ">\n      <failure type=\"invalid\" message=\"anomalies: {}; not {}\">{}</failure>\n    </testcase>\n",
+                esc(&types.join(", ")),
+                esc(&check.not.join(", ")),
+                esc(&crate::checker::txn::render_text(check))
+            );
+        }
+        TxnVerdict::Unknown => {
+            let why = check
+                .unknown_reason
+                .clone()
+                .unwrap_or_else(|| format!("inconclusive: {}", types.join(", ")));
+            let _ = write!(
+                out,
+                ">\n      <error type=\"unknown\" message=\"{}\"/>\n    </testcase>\n",
+                esc(&why)
+            );
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Render a transactional check as JUnit XML and write it to `path`.
+pub fn write_txn_junit(
+    path: &Path,
+    check: &TxnReport,
+    suite_name: &str,
+) -> Result<(), ReportError> {
+    write_atomically(path, render_txn_junit(check, suite_name).as_bytes())
 }

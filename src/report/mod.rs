@@ -22,8 +22,8 @@ pub mod text;
 
 pub use error::ReportError;
 pub use escape::esc;
-pub use html::{render_html, write_report};
-pub use junit::{render_junit, write_junit};
+pub use html::{render_html, render_txn_html, write_report, write_txn_report};
+pub use junit::{render_junit, render_txn_junit, write_junit, write_txn_junit};
 pub use results::RunResults;
 pub use series::{render_series_junit, render_series_table, write_series_junit, SeriesEntry};
 pub use stored::{load_run, StoredRun};

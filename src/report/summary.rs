@@ -24,14 +24,16 @@ pub struct RunStats {
     pub faults: Vec<FaultRecord>,
 }
 
-/// Which fault verbs an undo verb ends.
+/// Which fault verbs an undo verb ends (a restart ends a kill and the power losses, which kill
+/// too).
 fn ends(undo: &str) -> Option<&'static [&'static str]> {
     match undo {
-        "restart" => Some(&["kill"]),
+        "restart" => Some(&["kill", "lose-unfsynced", "torn-write"]),
         "resume" => Some(&["pause"]),
         "heal" => Some(&["partition"]),
         "clock-reset" => Some(&["clock-skew", "clock-strobe"]),
         "restore-links" => Some(&["delay", "slow", "flaky", "loss"]),
+        "disk-heal" => Some(&["disk-error", "disk-full"]),
         _ => None,
     }
 }

@@ -61,6 +61,9 @@ pub enum RunError {
     /// The client could not be built.
     #[error("client: {0}")]
     Client(String),
+    /// A disk fault's lazy filesystem could not be set up.
+    #[error(transparent)]
+    Disk(#[from] crate::disk::DiskError),
     /// The nemesis failed.
     #[error(transparent)]
     Nemesis(#[from] crate::nemesis::NemesisError),
@@ -250,10 +253,26 @@ pub async fn run(plan: &Plan) -> Result<RunReport, RunFailed> {
             ..Default::default()
         };
         let h = history.clone();
-        let report = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
+        let checked = tokio::task::spawn_blocking(move || crate::checker::check(&h, &opts))
             .await
-            .map_err(|e| fail(RunError::Check(e.to_string())))?
-            .map_err(|e| fail(RunError::Check(e.to_string())))?;
+            .map_err(|e| RunError::Check(e.to_string()))
+            .and_then(|r| r.map_err(|e| RunError::Check(e.to_string())));
+        let report = match checked {
+            Ok(report) => report,
+            Err(err) => {
+                // A checker bug is no verdict: keep the run's results and say why.
+                let reason = "not checked: checker error";
+                let r = base(
+                    unchecked(reason),
+                    executed.duration_s,
+                    Some(err.to_string()),
+                    &history,
+                );
+                let _ = store::write_results(&run_dir, &r);
+                let _ = store::update_latest(&plan.results_dir, &run_dir);
+                return Err(fail(err));
+            }
+        };
         let outcome = match report.verdict {
             Verdict::Valid => Outcome::Valid,
             Verdict::Invalid { .. } => Outcome::Invalid,
@@ -311,9 +330,16 @@ async fn execute(
         None => None,
     };
     let spec = setup::clocked_spec(&plan.cluster, clock.as_deref());
-    let net = setup::backend(plan)?;
+    let (net, placement) = setup::backend(plan).await?;
+    // Mounted before the nodes start and declared before the cluster, so that on every path the
+    // nodes are stopped (the cluster drops) before their filesystems are unmounted.
+    let disks = if pre.schedule.needs_lazyfs() {
+        Some(setup::mount_disks(&plan.cluster.node_ids(), run_dir).await?)
+    } else {
+        None
+    };
     let cluster = tokio::select! {
-        c = Cluster::start(&spec, net.as_ref(), run_dir) => Arc::new(c?),
+        c = Cluster::start_on(&spec, net.as_ref(), &placement, run_dir) => Arc::new(c?),
         _ = abort.wait_for(|a| *a) => {
             let _ = net.shutdown();
             return Ok(Executed { duration_s: 0.0, workload_cpu: None, aborted: Some("interrupted (Ctrl-C) while starting the cluster".into()) });
@@ -324,6 +350,7 @@ async fn execute(
         plan,
         schedule: &pre.schedule,
         clock: clock.clone(),
+        disks: disks.clone(),
     };
     let result = phase
         .run(&cluster, net.clone(), recorder.clone(), abort.clone())
@@ -368,6 +395,7 @@ async fn execute(
         }
     }
     cluster.stop_all();
+    drop(disks);
     net.shutdown()?;
     for e in cluster.unexpected_exits() {
         tracing::info!("node exited on its own: {e:?}");

@@ -1,13 +1,14 @@
-//! Before anything starts: what this machine and plan can do ([`Capabilities`]), the schedule
-//! cut down to it (an explicitly asked fault the run cannot do stops the run here; optional ones
-//! are left out and recorded), and whether the nodes must start under libfaketime, with a
-//! warning when their binary cannot be reached by a preload.
+//! Before anything starts: what this machine, the nodes' hosts and the plan's network backend
+//! can do ([`Capabilities`]), the schedule cut down to it (an explicitly asked fault the run
+//! cannot do stops the run here; optional ones are left out and recorded), and whether the nodes
+//! must start under libfaketime, with a warning when their binary cannot be reached by a preload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::clock::{self, elf};
 use crate::cluster::ClientKind;
 use crate::history::{Op, OpType, Process, Recorder};
+use crate::host::{LocalHost, SshHost};
 use crate::nemesis::coverage::{LEFT_OUT, WARNING};
 use crate::nemesis::{Capabilities, FaultKind, Missing, NemesisSchedule, ScheduleError};
 use crate::plan::Plan;
@@ -38,9 +39,15 @@ pub struct Preflight {
 pub fn capabilities(plan: &Plan) -> Capabilities {
     Capabilities {
         euid: nix::unistd::geteuid().as_raw(),
-        dev_fuse: Path::new("/dev/fuse").exists(),
+        dev_fuse: crate::disk::dev_fuse().is_ok(),
         libfaketime: clock::libfaketime::locate(),
         net: plan.net.name(),
+        // With --hosts every node runs on an SSH host.
+        hosts: if plan.hosts.is_some() {
+            SshHost::FAULTS
+        } else {
+            LocalHost::FAULTS
+        },
         // Both client protocols can say who leads (HTTP-KV /status, etcd's status call).
         leader_probe: true,
         node_status: plan.cluster.client == ClientKind::HttpKv,

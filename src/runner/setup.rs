@@ -1,7 +1,9 @@
-//! Building a run's parts from the plan: the network backend, the per-worker clients, the leader
-//! probe the nemesis uses, and the bounded wait for the cluster to recover after healing.
+//! Building a run's parts from the plan: where nodes run (this machine, or SSH hosts), the network
+//! backend, the nodes' lazy filesystems and libfaketime environment, the per-worker clients, the
+//! leader probe the nemesis uses, and the bounded wait for the cluster to recover after healing.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,9 +15,12 @@ use crate::client::zookeeper::{ZkClient, ZkOptions};
 use crate::client::{Client, HttpKvClient, HttpKvOptions};
 use crate::clock::ClockControl;
 use crate::cluster::{ClientKind, Cluster, ClusterSpec};
+use crate::disk::{DiskError, LazyDisks};
+use crate::host::{HostsFile, Placement};
 use crate::nemesis::{FnLeaderProbe, LeaderProbe, StatusProbe};
+use crate::net::hosts::{HostedNode, HostsNet};
 use crate::net::netns::{NetnsBackend, NetnsOptions};
-use crate::net::{NetBackend, NodeId, ProxyBackend};
+use crate::net::{NetBackend, NetError, NodeId, ProxyBackend};
 use crate::plan::{NetKind, Plan};
 
 /// How long the nemesis waits for one node's `GET /status` (a paused node never answers).
@@ -37,20 +42,91 @@ pub fn clocked_spec(spec: &ClusterSpec, clock: Option<&ClockControl>) -> Cluster
     spec
 }
 
-/// Lay out the plan's nodes on the chosen backend.
-pub fn backend(plan: &Plan) -> Result<Arc<dyn NetBackend>, RunError> {
+/// Mount a lazy filesystem over each node's data directory (`run_dir/data/<id>`), off the async
+/// threads. Unmounted when the last handle drops.
+pub async fn mount_disks(ids: &[NodeId], run_dir: &Path) -> Result<Arc<LazyDisks>, RunError> {
+    let ids = ids.to_vec();
+    let data = run_dir.join("data");
+    let disks = tokio::task::spawn_blocking(move || LazyDisks::mount(&data, &ids))
+        .await
+        // A panicked mount task is a disk error, not a client one.
+        .map_err(|e| DiskError::Io {
+            what: "mount the lazy filesystems".into(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+    Ok(Arc::new(disks))
+}
+
+/// Where the plan's nodes run, and the network backend that lays them out and cuts their links.
+pub async fn backend(plan: &Plan) -> Result<(Arc<dyn NetBackend>, Placement), RunError> {
     let ids = plan.cluster.node_ids();
-    Ok(match plan.net {
-        NetKind::Proxy => Arc::new(ProxyBackend::start_with_ports(
-            &tokio::runtime::Handle::current(),
-            &ids,
-            &plan.cluster.ports,
-        )?),
-        NetKind::Netns => Arc::new(NetnsBackend::create(
-            &ids,
-            NetnsOptions::with_named_ports(&plan.cluster.ports),
-        )?),
+    let local =
+        || Placement::local().map_err(|e| RunError::Net(NetError::Unsupported(e.to_string())));
+    Ok(match (plan.net, &plan.hosts) {
+        (NetKind::Hosts, Some((_, file))) => {
+            let (file, ports) = (file.clone(), plan.cluster.ports.clone());
+            tokio::task::spawn_blocking(move || remote(&file, &ids, &ports))
+                .await
+                .map_err(|e| RunError::Net(NetError::Unsupported(e.to_string())))??
+        }
+        (NetKind::Netns, _) => (
+            Arc::new(NetnsBackend::create(
+                &ids,
+                NetnsOptions::with_named_ports(&plan.cluster.ports),
+            )?),
+            local()?,
+        ),
+        _ => (
+            Arc::new(ProxyBackend::start_with_ports(
+                &tokio::runtime::Handle::current(),
+                &ids,
+                &plan.cluster.ports,
+            )?),
+            local()?,
+        ),
     })
+}
+
+/// Connect to every node's host and lay the nodes out at the hosts' addresses.
+fn remote(
+    file: &HostsFile,
+    ids: &[NodeId],
+    named_ports: &[String],
+) -> Result<(Arc<dyn NetBackend>, Placement), RunError> {
+    let unsupported = |m: String| RunError::Net(NetError::Unsupported(m));
+    let placement = Placement::connect(file, ids).map_err(|e| unsupported(e.to_string()))?;
+    let targets = file.targets_for(ids).map_err(unsupported)?;
+    let mut nodes = Vec::with_capacity(ids.len());
+    for (id, t) in targets {
+        let addr = match t.addr {
+            Some(a) => a,
+            None => resolve(&t.host).ok_or_else(|| {
+                unsupported(format!(
+                    "{}: hosts.{id}: cannot resolve {:?} to an address; give `addr`",
+                    file.source.display(),
+                    t.host
+                ))
+            })?,
+        };
+        nodes.push(HostedNode {
+            host: placement.host(&id),
+            id,
+            addr,
+        });
+    }
+    let net = HostsNet::create(nodes, file.client_port, file.peer_port, named_ports)?;
+    Ok((Arc::new(net), placement))
+}
+
+/// The first address of `host` (IPv4 preferred).
+fn resolve(host: &str) -> Option<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = (host, 0).to_socket_addrs().ok()?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .map(|a| a.ip())
 }
 
 /// The clients speaking the cluster's protocol: either one per worker (worker `i` starts at node

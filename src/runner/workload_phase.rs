@@ -13,6 +13,7 @@ use super::RunError;
 use crate::client::Client;
 use crate::clock::ClockControl;
 use crate::cluster::Cluster;
+use crate::disk::LazyDisks;
 use crate::history::Recorder;
 use crate::nemesis::{Nemesis, NemesisSchedule};
 use crate::net::NetBackend;
@@ -20,8 +21,8 @@ use crate::plan::Plan;
 use crate::report::progress::RunProgress;
 use crate::workload::{drive, DriveConfig, Progress};
 
-/// What the phase runs: the plan, the schedule as restricted to what the run can do, and the
-/// nodes' clock control files (when they run under libfaketime).
+/// What the phase runs: the plan, the schedule as restricted to what the run can do, the nodes'
+/// clock control files (when they run under libfaketime) and lazy filesystems (when disks fail).
 pub struct Phase<'a> {
     /// The plan.
     pub plan: &'a Plan,
@@ -29,6 +30,8 @@ pub struct Phase<'a> {
     pub schedule: &'a NemesisSchedule,
     /// The clock control files, when a fault moves clocks.
     pub clock: Option<Arc<ClockControl>>,
+    /// The nodes' lazy filesystems, when a fault hits disks.
+    pub disks: Option<Arc<LazyDisks>>,
 }
 
 impl Phase<'_> {
@@ -49,6 +52,9 @@ impl Phase<'_> {
         let mut nemesis = Nemesis::new(cluster.clone(), net, recorder.clone(), probe);
         if let Some(clock) = &self.clock {
             nemesis = nemesis.with_clock(clock.clone());
+        }
+        if let Some(disks) = &self.disks {
+            nemesis = nemesis.with_disks(disks.clone());
         }
 
         let start = Instant::now();

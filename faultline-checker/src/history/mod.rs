@@ -28,6 +28,7 @@ pub(crate) use compact::NONE;
 pub use edn::parse_edn;
 pub use error::{HistoryError, Location};
 pub use independent::lift_tuple_keys;
+pub(crate) use jsonl::parse_line;
 pub use jsonl::{read_jsonl, read_jsonl_with_lines, write_jsonl, MAX_LINE_BYTES};
 pub use jsonl_fast::{read_jsonl_compact, BLOCK_BYTES};
 pub use key::Key;

@@ -1,4 +1,5 @@
-//! The compare-and-set register (Knossos `cas-register`): `read`, `write v`, `cas [old new]`.
+//! The compare-and-set register (Knossos `cas-register`): `read` (or `get`), `write v` (or `put`),
+//! `cas [old new]`. Histories with `append` are checked by [`super::AppendRegister`] instead.
 //! Also the per-key model of `kv`. Starts at the `--init` value (default `null` = absent).
 
 use serde_json::Value;
@@ -48,8 +49,8 @@ impl Model for CasRegister {
 
     fn compile(&mut self, f: &str, invoke: &Value, done: Option<&Value>) -> Result<RegOp, String> {
         match f {
-            "read" => Ok(RegOp::Read(self.values.intern(read_value(invoke, done)))),
-            "write" => Ok(RegOp::Write(
+            "read" | "get" => Ok(RegOp::Read(self.values.intern(read_value(invoke, done)))),
+            "write" | "put" => Ok(RegOp::Write(
                 self.values.intern(effective_value(invoke, done)),
             )),
             "cas" if self.allow_cas => match effective_value(invoke, done) {
@@ -60,7 +61,7 @@ impl Model for CasRegister {
                 other => Err(format!("cas value must be [old, new], got {other}")),
             },
             other => Err(format!(
-                "f {other:?} is not a {} op (expected read, write{})",
+                "f {other:?} is not a {} op (expected read/get, write/put{}, append)",
                 if self.allow_cas {
                     "cas-register"
                 } else {

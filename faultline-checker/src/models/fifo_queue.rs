@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::{effective_value, Interner, Model};
+use crate::model::{effective_value, slice_heap_bytes, Interner, Model};
 
 /// A compiled queue op over interned values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,7 +83,7 @@ impl Model for FifoQueue {
         }
     }
     fn state_heap_bytes(&self, s: &Box<[u32]>) -> usize {
-        s.len() * 4
+        slice_heap_bytes(s)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::model::{effective_value, read_value, Interner, Model};
+use crate::model::{effective_value, read_value, slice_heap_bytes, Interner, Model};
 
 /// One compiled micro-op over interned keys and values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,7 +175,7 @@ impl Model for MultiRegister {
     }
 
     fn state_heap_bytes(&self, s: &Box<[u32]>) -> usize {
-        s.len() * 4
+        slice_heap_bytes(s)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::{effective_value, read_value, Interner, Model};
+use crate::model::{effective_value, read_value, slice_heap_bytes, Interner, Model};
 
 /// A compiled set op over interned elements.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -103,7 +103,7 @@ impl Model for Set {
         }
     }
     fn state_heap_bytes(&self, s: &Box<[u32]>) -> usize {
-        s.len() * 4
+        slice_heap_bytes(s)
     }
 }
 

@@ -10,6 +10,9 @@
 //! crash as well as the data. On recovery a torn tail of `log` is cut; damage before its last
 //! record, a damaged snapshot, or a log that does not fit together (an index gap, terms going
 //! down) is [`StorageError::Corrupt`] with the byte offset, and the node refuses to start.
+//!
+//! The seeded bug `no-fsync` ([`FileStorage::open_without_fsync`]) skips every fsync above, file
+//! and directory alike: everything still reaches the page cache, nothing is made durable.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -40,6 +43,8 @@ pub struct FileStorage {
     pending: Vec<u8>,
     /// Mirror of what the files hold, to rewrite the log after a snapshot.
     state: Recovered,
+    /// Bug `no-fsync`: every fsync below is skipped.
+    no_fsync: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -79,27 +84,33 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
-/// Write `bytes` to `dir/name` atomically: a fsynced temp file renamed over it, then the directory
-/// fsynced so the rename is durable.
-fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+/// Write `bytes` to `dir/name` atomically: a temp file renamed over it. When `durable` (always,
+/// except under the `no-fsync` bug) the temp file is fsynced before the rename and the directory
+/// after it, so the rename is durable.
+fn replace(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<(), StorageError> {
     let tmp = dir.join(format!("{name}{TMP}"));
     let mut f = File::create(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
+    if durable {
+        f.sync_all().map_err(io(&tmp))?;
+    }
     let path = dir.join(name);
     fs::rename(&tmp, &path).map_err(io(&path))?;
-    sync_dir(dir)
+    if durable {
+        sync_dir(dir)?;
+    }
+    Ok(())
 }
 
-/// Create `dir` if needed; when it is new, fsync its parent so it survives a crash.
-fn create_dir(dir: &Path) -> Result<(), StorageError> {
+/// Create `dir` if needed; when it is new and `durable`, fsync its parent so it survives a crash.
+fn create_dir(dir: &Path, durable: bool) -> Result<(), StorageError> {
     if dir.is_dir() {
         return Ok(());
     }
     fs::create_dir_all(dir).map_err(io(dir))?;
     match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(parent) => sync_dir(parent),
-        None => Ok(()),
+        Some(parent) if durable => sync_dir(parent),
+        _ => Ok(()),
     }
 }
 
@@ -127,7 +138,17 @@ impl FileStorage {
     /// Open (creating if needed) the storage in `dir` and read it back; a torn log tail is cut
     /// here, and corruption is an error.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        create_dir(dir)?;
+        Self::open_with(dir, false)
+    }
+
+    /// Seeded bug `no-fsync`: [`FileStorage::open`], but nothing is ever fsynced, from opening on
+    /// (writes, renames and new names only reach the page cache).
+    pub fn open_without_fsync(dir: &Path) -> Result<Self, StorageError> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, no_fsync: bool) -> Result<Self, StorageError> {
+        create_dir(dir, !no_fsync)?;
         // A crash while replacing a file can leave its temp copy behind.
         let mut removed = false;
         for name in [LOG, SNAPSHOT] {
@@ -145,7 +166,7 @@ impl FileStorage {
             .append(true)
             .open(&log_path)
             .map_err(io(&log_path))?;
-        if created || removed {
+        if (created || removed) && !no_fsync {
             sync_dir(dir)?;
         }
         let mut st = FileStorage {
@@ -153,6 +174,7 @@ impl FileStorage {
             log,
             pending: Vec::new(),
             state: Recovered::default(),
+            no_fsync,
         };
         st.load()?;
         Ok(st)
@@ -177,7 +199,9 @@ impl FileStorage {
                     "discarding torn tail of the log"
                 );
                 self.log.set_len(offset).map_err(io(&log_path))?;
-                self.log.sync_all().map_err(io(&log_path))?;
+                if !self.no_fsync {
+                    self.log.sync_all().map_err(io(&log_path))?;
+                }
             }
             End::Corrupt { offset, reason } => return Err(corrupt(&log_path, offset, reason)),
         }
@@ -217,7 +241,7 @@ impl FileStorage {
         for e in &self.state.entries {
             encode(&Record::Entry(e.clone()), "log entry", &mut buf)?;
         }
-        replace(&self.dir, LOG, &buf)?;
+        replace(&self.dir, LOG, &buf, !self.no_fsync)?;
         let log_path = self.dir.join(LOG);
         self.log = OpenOptions::new()
             .append(true)
@@ -301,7 +325,7 @@ impl Storage for FileStorage {
         self.sync()?;
         let mut bytes = Vec::new();
         encode(snap, "snapshot", &mut bytes)?;
-        replace(&self.dir, SNAPSHOT, &bytes)?;
+        replace(&self.dir, SNAPSHOT, &bytes, !self.no_fsync)?;
         let entries = std::mem::take(&mut self.state.entries);
         self.state.entries = after_snapshot(entries, snap);
         self.state.snapshot = snap.clone();
@@ -314,7 +338,9 @@ impl Storage for FileStorage {
         }
         let path = self.dir.join(LOG);
         self.log.write_all(&self.pending).map_err(io(&path))?;
-        self.log.sync_data().map_err(io(&path))?;
+        if !self.no_fsync {
+            self.log.sync_data().map_err(io(&path))?;
+        }
         self.pending.clear();
         Ok(())
     }

@@ -61,28 +61,7 @@ pub const ALL_NODES_PLACEHOLDERS: &[&str] = &[
     "peer_port",
 ];
 
-/// A fully rendered node command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeCommand {
-    /// The program to exec (the backend's command prefix first, if any).
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<String>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-}
-
-impl NodeCommand {
-    /// The command line, shell-like, for logs and error messages.
-    pub fn display(&self) -> String {
-        let mut s = self.program.display().to_string();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(a);
-        }
-        s
-    }
-}
+pub use crate::host::NodeCommand;
 
 fn with_named(base: &[&str], ports: &[String]) -> Vec<String> {
     let mut known: Vec<String> = base.iter().map(|s| s.to_string()).collect();

@@ -86,6 +86,7 @@ fn caps(net: &'static str, faketime: bool) -> Capabilities {
             Err("apt-get install libfaketime".into())
         },
         net,
+        hosts: crate::host::LocalHost::FAULTS,
         leader_probe: true,
         node_status: true,
     }
@@ -115,6 +116,74 @@ fn restrict_fails_on_explicit_faults_and_leaves_out_optional_ones() {
     assert!(
         e.starts_with(
             "nemesis/x.toml: fault \"clock-strobe\" needs libfaketime (Debian package libfaketime)"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn disk_faults_need_dev_fuse_and_root_and_mixed_leaves_them_out_without() {
+    let mixed = parse(include_str!("../../../nemesis/mixed.toml")).unwrap();
+    let disks = [
+        FaultKind::LoseUnfsynced,
+        FaultKind::TornWrite,
+        FaultKind::DiskError,
+        FaultKind::DiskFull,
+    ];
+    assert!(disks.iter().all(|k| mixed.optional_faults.contains(k)));
+    let all = mixed.restrict(&caps("proxy", true)).unwrap();
+    assert!(all.schedule.needs_lazyfs());
+    let no_root = Capabilities {
+        euid: 1000,
+        ..caps("proxy", true)
+    };
+    let r = mixed.restrict(&no_root).unwrap();
+    assert!(!r.schedule.needs_lazyfs());
+    for k in disks {
+        let (_, why) = r.left_out.iter().find(|(l, _)| *l == k).expect("left out");
+        assert_eq!(why.what, "root", "{k}: {why}");
+    }
+    let no_fuse = Capabilities {
+        dev_fuse: false,
+        ..caps("proxy", true)
+    };
+    let e = parse("name='d'\nfaults=['torn-write']\n")
+        .unwrap()
+        .restrict(&no_fuse)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("nemesis/x.toml: fault \"torn-write\" needs a usable /dev/fuse"),
+        "{e}"
+    );
+}
+
+#[test]
+fn on_ssh_hosts_mixed_keeps_process_and_partition_faults_and_leaves_out_the_rest() {
+    let mixed = parse(include_str!("../../../nemesis/mixed.toml")).unwrap();
+    let ssh = Capabilities {
+        hosts: crate::host::SshHost::FAULTS,
+        ..caps("hosts", true)
+    };
+    let r = mixed.restrict(&ssh).unwrap();
+    assert_eq!(
+        r.schedule.faults, mixed.faults,
+        "every explicit mixed fault works on hosts"
+    );
+    let left: Vec<FaultKind> = r.left_out.iter().map(|(k, _)| *k).collect();
+    assert_eq!(left, mixed.optional_faults);
+    for (k, why) in &r.left_out {
+        let why = why.to_string();
+        assert!(why.contains("--hosts"), "{k}: {why}");
+    }
+    let e = parse("name='c'\nfaults=['kill','clock-skew']\n")
+        .unwrap()
+        .restrict(&ssh)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "nemesis/x.toml: fault \"clock-skew\" needs nodes whose hosts take clock faults"
         ),
         "{e}"
     );

@@ -32,6 +32,10 @@ pub struct Record {
     pub namespaces: Vec<String>,
     /// The run's veth in the root namespace.
     pub host_link: String,
+    /// Set for a `faultline lab`: its directory. A lab outlives the process that made it, so it
+    /// is alive while `<lab>/lab.json` exists, whatever became of `pid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab: Option<PathBuf>,
 }
 
 /// A registry directory.
@@ -135,29 +139,13 @@ impl Registry {
     }
 }
 
-/// This process's (pid, start time).
-pub fn own_identity() -> (u32, u64) {
-    let pid = std::process::id();
-    (pid, start_time(pid).unwrap_or(0))
-}
-
-/// Whether the process that wrote `record` still runs.
+/// Whether the owner of `record` is still there: the process that wrote it, or for a lab, its
+/// directory's `lab.json`.
 pub fn is_alive(record: &Record) -> bool {
-    start_time(record.pid).is_some_and(|t| t == record.start_time)
-}
-
-/// Start time (clock ticks since boot) of `pid`, if it exists.
-pub fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_start_time(&stat)
-}
-
-/// Field 22 of a `/proc/<pid>/stat` line. The command name (field 2) may contain spaces and
-/// parentheses, so fields are counted after the last `)`.
-fn parse_start_time(stat: &str) -> Option<u64> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    // Fields 3.. follow; field 22 is the 20th of them.
-    after.split_whitespace().nth(19)?.parse().ok()
+    match &record.lab {
+        Some(dir) => dir.join("lab.json").exists(),
+        None => crate::owner::alive(record.pid, record.start_time),
+    }
 }
 
 #[cfg(test)]
@@ -172,22 +160,26 @@ mod tests {
             subnet: 3,
             namespaces: vec![format!("fl-{run_id}-br")],
             host_link: format!("fl-{run_id}-h"),
+            lab: None,
         }
     }
 
     #[test]
-    fn parses_start_time_past_a_command_with_parentheses() {
-        let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 1 2";
-        assert_eq!(parse_start_time(stat), Some(98765));
-        assert_eq!(parse_start_time("garbage"), None);
-    }
-
-    #[test]
     fn this_process_is_alive_and_a_reused_pid_is_not() {
-        let (pid, t) = own_identity();
+        let (pid, t) = crate::owner::identity();
         assert!(is_alive(&record("aaaaaa", pid, t)));
         assert!(!is_alive(&record("aaaaaa", pid, t + 1)));
         assert!(!is_alive(&record("aaaaaa", u32::MAX, t)));
+    }
+
+    #[test]
+    fn a_lab_lives_as_long_as_its_directory_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record("bbbbbb", u32::MAX, 0);
+        r.lab = Some(dir.path().to_path_buf());
+        assert!(!is_alive(&r));
+        std::fs::write(dir.path().join("lab.json"), "{}").unwrap();
+        assert!(is_alive(&r));
     }
 
     #[test]

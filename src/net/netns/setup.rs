@@ -103,8 +103,11 @@ pub fn build(tools: &Tools, l: &Layout) -> Result<(), NetError> {
 }
 
 /// Remove a run's root link and namespaces (which takes its veths, bridge and nft table with
-/// them). Missing objects are fine; every removal is attempted even if one fails.
+/// them), after killing every process still inside them (all started in namespaces the run
+/// created: a crashed run's nodes, a lab's sshd). Missing objects are fine; every removal is
+/// attempted even if one fails.
 pub fn teardown(tools: &Tools, namespaces: &[String], host_link: &str) -> Result<(), NetError> {
+    kill_inside(tools, namespaces);
     let mut first_err = cmd::run_removal(&tools.ip, &["link", "del", host_link]).err();
     for ns in namespaces {
         if let Err(e) = cmd::run_removal(&tools.ip, &["netns", "del", ns]) {
@@ -112,6 +115,34 @@ pub fn teardown(tools: &Tools, namespaces: &[String], host_link: &str) -> Result
         }
     }
     first_err.map_or(Ok(()), Err)
+}
+
+/// SIGKILL every process in `namespaces` and wait (bounded) until they are gone.
+pub fn kill_inside(tools: &Tools, namespaces: &[String]) {
+    let pids = |ns: &str| -> Vec<i32> {
+        tools
+            .ip(&["netns", "pids", ns])
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    for ns in namespaces {
+        loop {
+            let left = pids(ns);
+            if left.is_empty() || std::time::Instant::now() >= deadline {
+                break;
+            }
+            for pid in left {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 /// Remove the leftovers of dead runs: every record whose owner is gone, and every `fl-` namespace
@@ -151,8 +182,14 @@ pub fn sweep_stale(tools: &Tools, reg: &Registry) -> Result<Vec<String>, NetErro
 }
 
 /// Pick a run id and a `10.77.x.0/24` no live run and no root-namespace address or route uses,
-/// and register them for this process. Caller holds the registry lock and has swept.
-pub fn register(tools: &Tools, reg: &Registry, nodes: &[String]) -> Result<Layout, NetError> {
+/// and register them for this process (or, with `lab`, for the lab in that directory). Caller
+/// holds the registry lock and has swept.
+pub fn register(
+    tools: &Tools,
+    reg: &Registry,
+    nodes: &[String],
+    lab: Option<&std::path::Path>,
+) -> Result<Layout, NetError> {
     let (records, _) = reg.list();
     let mut used: BTreeSet<u8> = records.iter().map(|r| r.subnet).collect();
     let mut seen = tools.ip(&["-4", "-o", "addr", "show"])?;
@@ -178,7 +215,7 @@ pub fn register(tools: &Tools, reg: &Registry, nodes: &[String]) -> Result<Layou
         .find(|id| !taken.contains(id))
         .unwrap_or_else(|| format!("{:06x}", std::process::id() & 0x00ff_ffff));
     let l = Layout::new(&run_id, subnet, nodes);
-    let (pid, start_time) = registry::own_identity();
+    let (pid, start_time) = crate::owner::identity();
     reg.write(&Record {
         run_id,
         pid,
@@ -186,6 +223,7 @@ pub fn register(tools: &Tools, reg: &Registry, nodes: &[String]) -> Result<Layou
         subnet,
         namespaces: l.namespaces(),
         host_link: l.host_link(),
+        lab: lab.map(std::path::Path::to_path_buf),
     })?;
     Ok(l)
 }

@@ -170,7 +170,8 @@ pub(crate) fn derive(h: &History) -> Derived {
 /// Which fault a nemesis verb starts (`Some(true, kind)`) or ends (`Some(false, kind)`).
 fn classify(f: &str) -> Option<(bool, &'static str)> {
     Some(match f {
-        "kill" | "crash" => (true, "kill"),
+        // A power loss kills the node too; the restart ends both.
+        "kill" | "crash" | "lose-unfsynced" | "torn-write" => (true, "kill"),
         "restart" | "recover" | "revive" => (false, "kill"),
         "pause" | "stop-process" => (true, "pause"),
         "resume" | "cont" | "continue" => (false, "pause"),
@@ -180,6 +181,8 @@ fn classify(f: &str) -> Option<(bool, &'static str)> {
         "reset-clock" | "clock-reset" => (false, "clock"),
         "delay" | "slow" | "flaky" | "loss" => (true, "link"),
         "restore-links" => (false, "link"),
+        "disk-error" | "disk-full" => (true, "disk"),
+        "disk-heal" => (false, "disk"),
         _ => return None,
     })
 }
@@ -280,6 +283,7 @@ pub(crate) fn band_color(kind: &str) -> &'static str {
         "partition" => "#7f7f7f",
         "clock" => "#2ca02c",
         "link" => "#1f77b4",
+        "disk" => "#ff7f0e",
         _ => "#8c564b",
     }
 }

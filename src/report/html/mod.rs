@@ -15,10 +15,12 @@ mod overview;
 mod plots;
 mod svg;
 mod timeline;
+mod txn;
 
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::checker::txn::{TxnReport, Witness};
 use crate::checker::{CheckReport, Counterexample, Verdict};
 use crate::history::History;
 use crate::report::error::{write_atomically, ReportError};
@@ -99,6 +101,69 @@ pub fn render_html(history: &History, check: &CheckReport, run: Option<&RunResul
         assets::SCRIPT
     );
     out
+}
+
+/// Render the report of a transactional check ([`TxnReport`]) as one HTML document: verdict,
+/// summary, the anomalies with a diagram of each witness cycle, the timeline (transactions in
+/// a witness outlined), latency and throughput.
+pub fn render_txn_html(history: &History, check: &TxnReport, run: Option<&RunResults>) -> String {
+    let mut d = calls::derive(history);
+    if d.bands.is_empty() {
+        if let Some(r) = run {
+            d.bands = calls::bands_from_faults(&r.faults, d.axis.wall, d.axis.max);
+        }
+    }
+    let title = run
+        .map(|r| format!("faultline: {}", r.name))
+        .unwrap_or_else(|| "faultline check".into());
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{}</title><style>{}</style><script>{}</script></head><body>"#,
+        svg::esc(&title),
+        assets::CSS,
+        assets::ERROR_HOOK
+    );
+    let _ = write!(out, "<h1>{}</h1>", svg::esc(&title));
+    out.push_str(&txn::banner(check));
+    out.push_str(&overview::summary(history, &d, run));
+    out.push_str(&txn::anomalies(check));
+    out.push_str(r#"<section id="timeline"><h2>Timeline</h2>"#);
+    let failing: Vec<u64> = check
+        .anomalies
+        .values()
+        .flatten()
+        .flat_map(|w| match w {
+            Witness::Cycle(c) => c.cycle.iter().map(|o| o.index).collect(),
+            Witness::Op(o) => vec![o.op.index],
+            _ => Vec::new(),
+        })
+        .collect();
+    out.push_str(&timeline::render(history, &d, group_mod(run), &failing));
+    out.push_str("</section>");
+    match (plots::latency(history, &d), plots::throughput(history, &d)) {
+        (Some(lat), Some(tp)) => {
+            let _ = write!(out, r#"<section id="latency"><h2>Latency</h2>{lat}</section><section id="throughput"><h2>Throughput</h2>{tp}</section>"#);
+        }
+        _ => out.push_str(r#"<section id="latency"><h2>Latency and throughput</h2><p class="note">This history has no timestamps, so there are no latency or throughput plots.</p></section>"#),
+    }
+    let _ = write!(
+        out,
+        r#"<pre id="js-errors" hidden></pre><div id="tip" hidden></div><footer>faultline {} · self-contained report, no network access needed</footer><script>{}</script></body></html>"#,
+        env!("CARGO_PKG_VERSION"),
+        assets::SCRIPT
+    );
+    out
+}
+
+/// Render a transactional report and write it to `path` (via a temporary file and a rename).
+pub fn write_txn_report(
+    path: &Path,
+    history: &History,
+    check: &TxnReport,
+    run: Option<&RunResults>,
+) -> Result<(), ReportError> {
+    write_atomically(path, render_txn_html(history, check, run).as_bytes())
 }
 
 /// Render the report and write it to `path` (via a temporary file and a rename).

@@ -42,6 +42,44 @@ fn history() -> History {
 }
 
 #[test]
+fn disk_faults_end_at_their_restart_or_disk_heal() {
+    use OpType::Info;
+    use Process::Nemesis;
+    let mut ops = vec![
+        op(Nemesis, Info, "lose-unfsynced", 1, json!("[n1 n2 n3]")),
+        op(
+            Nemesis,
+            Info,
+            "lose-unfsynced",
+            2,
+            json!("[n1 n2 n3] n1: lost 0 B"),
+        ),
+        op(Nemesis, Info, "restart", 3, json!("[n1 n2 n3]")),
+        op(Nemesis, Info, "restart", 4, json!("[n1 n2 n3]")),
+        op(Nemesis, Info, "disk-full", 5, json!("[n2]")),
+        op(Nemesis, Info, "disk-full", 6, json!("[n2]")),
+        op(Nemesis, Info, "disk-heal", 7, json!("[n2]")),
+        op(Nemesis, Info, "disk-heal", 8, json!("[n2]")),
+    ];
+    for (i, o) in ops.iter_mut().enumerate() {
+        o.index = i as u64;
+    }
+    let s = RunStats::from_history(&History { ops });
+    let got: Vec<(&str, &str, i64, Option<i64>)> = s
+        .faults
+        .iter()
+        .map(|f| (f.f.as_str(), f.value.as_str(), f.start_ns, f.end_ns))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("lose-unfsynced", "[n1 n2 n3]", 1, Some(4)),
+            ("disk-full", "[n2]", 5, Some(8))
+        ]
+    );
+}
+
+#[test]
 fn outcomes_latency_and_faults_from_history() {
     let s = RunStats::from_history(&history());
     let all = &s.outcomes["all"];

@@ -189,7 +189,7 @@ fn a_crash_between_snapshot_and_log_rewrite_recovers_by_the_same_rule() {
         three_entries(dir.path());
         let mut bytes = Vec::new();
         encode(&snapshot, "snapshot", &mut bytes).expect("encode");
-        replace(dir.path(), SNAPSHOT, &bytes).expect("write snapshot");
+        replace(dir.path(), SNAPSHOT, &bytes, true).expect("write snapshot");
         fs::write(dir.path().join("log.tmp"), b"half a rewrite").expect("leftover");
         let st = FileStorage::open(dir.path()).expect("reopen");
         assert_eq!(terms(&st), kept);
