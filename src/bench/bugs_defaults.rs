@@ -79,7 +79,9 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Seed of try `t` (0-based) of bug number `b`: far enough apart that no two series overlap.
+/// Seed of try `t` (0-based) of bug number `b` (its place in `--list-bugs`, whatever
+/// `FAULTLINE_BENCH_BUGS` selects, so that benches of different bugs run on different seeds):
+/// far enough apart that no two series overlap.
 fn first_seed(b: usize, t: u32, count: u32) -> u64 {
     10_000 * (b as u64 + 1) + u64::from(t) * u64::from(count)
 }
@@ -162,13 +164,15 @@ fn one_try(
 
 /// The bugs the suite covers: every seeded bug of the node, or those named in
 /// `FAULTLINE_BENCH_BUGS=a,b`.
-fn bugs() -> Vec<&'static str> {
+/// Each with its place in `--list-bugs`.
+fn bugs() -> Vec<(usize, &'static str)> {
     let only = std::env::var("FAULTLINE_BENCH_BUGS").unwrap_or_default();
     let only: Vec<&str> = only.split(',').filter(|s| !s.is_empty()).collect();
     crate::raft::bugs::ALL
         .iter()
         .map(|(_, name, ..)| *name)
-        .filter(|b| only.is_empty() || only.contains(b))
+        .enumerate()
+        .filter(|(_, b)| only.is_empty() || only.contains(b))
         .collect()
 }
 
@@ -201,7 +205,7 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         "tuned nemesis".into(),
     ]);
     let (mut fp, mut correct, mut unknown) = (0, 0, 0);
-    for (i, bug) in bugs().into_iter().enumerate() {
+    for (i, bug) in bugs() {
         if let Some(why) = cannot_reveal(bug)? {
             eprintln!("bench bugs --defaults: {bug}: {why}");
             let mut row = vec![bug.to_string(), cluster_for(bug).to_string(), why];
