@@ -15,7 +15,8 @@ fn results(dir: &std::path::Path) -> serde_json::Value {
 
 /// A short default run on three nodes: every family the run can do is hit within 15 s, the rest
 /// is listed as left out with a reason (loss needs netns; vote-twice drops out once the bundled
-/// node shows it runs pre-vote).
+/// node shows it runs pre-vote; power loss and disk failures need root and /dev/fuse, and when
+/// the run has them the crash family starts with power loss on every node).
 #[test]
 fn a_default_run_hits_every_family_it_can_do_and_says_what_it_left_out() {
     let _g = serial();
@@ -70,6 +71,38 @@ fn a_default_run_hits_every_family_it_can_do_and_says_what_it_left_out() {
             .contains("pre-vote"),
         "{left_out:?}"
     );
+    // Power loss and failing disks: their own families where the run can mount the lazy
+    // filesystem (root, /dev/fuse), left out with the reason where it cannot.
+    match faultline::disk::requirements() {
+        Ok(()) => {
+            assert_eq!(
+                families["crash"],
+                serde_json::json!(["lose-unfsynced", "torn-write", "kill-all"])
+            );
+            assert_eq!(
+                families["disk"],
+                serde_json::json!(["disk-error", "disk-full"])
+            );
+            assert!(hit.contains("lose-unfsynced"), "{hit:?}");
+            let dir = std::fs::canonicalize(dir.path()).unwrap();
+            let left: Vec<_> = faultline::disk::our_mounts()
+                .into_iter()
+                .filter(|m| m.starts_with(&dir))
+                .collect();
+            assert!(
+                left.is_empty(),
+                "lazy filesystems outlived the run: {left:?}"
+            );
+        }
+        Err(missing) => {
+            eprintln!("the lazy filesystem {missing}: power loss and disk faults left out");
+            assert_eq!(families["crash"], serde_json::json!(["kill-all"]));
+            assert!(!families.contains_key("disk"), "{families:?}");
+            for k in ["lose-unfsynced", "torn-write", "disk-error", "disk-full"] {
+                assert!(left_out.contains_key(k), "{k} not left out: {left_out:?}");
+            }
+        }
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()

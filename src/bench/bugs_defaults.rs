@@ -37,17 +37,20 @@ fn tuned_nemesis(bug: &str) -> &'static str {
         .map_or("-", |(_, n, ..)| n)
 }
 
-/// Why the default run cannot reveal `bug` on this machine, if it cannot: the fault the tuned
-/// bench reveals it with is one the default nemesis leaves out here (no-fsync needs a power loss:
-/// root and /dev/fuse; lease-read a clock jump: libfaketime).
-fn cannot_reveal(bug: &str) -> Result<Option<String>, BenchError> {
+/// Why the default run cannot reveal `bug` on a machine with `caps`, if it cannot: the fault the
+/// tuned bench reveals it with is one the default nemesis leaves out there (no-fsync needs a
+/// power loss: root and /dev/fuse; lease-read a clock jump: libfaketime).
+fn cannot_reveal(
+    bug: &str,
+    caps: impl FnOnce(&Plan) -> crate::nemesis::Capabilities,
+) -> Result<Option<String>, BenchError> {
     let Some(kind) = crate::nemesis::FaultKind::from_name(tuned_nemesis(bug)) else {
         return Ok(None);
     };
     let plan = Plan::resolve(&default_input(bug, 1, true, "preflight"))
         .map_err(|e| BenchError(e.to_string()))?;
-    let caps = runner::preflight::capabilities(&plan);
-    let pre = runner::preflight::check(&plan, &caps).map_err(|e| BenchError(e.to_string()))?;
+    let pre =
+        runner::preflight::check(&plan, &caps(&plan)).map_err(|e| BenchError(e.to_string()))?;
     Ok(pre
         .left_out
         .iter()
@@ -206,7 +209,7 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
     ]);
     let (mut fp, mut correct, mut unknown) = (0, 0, 0);
     for (i, bug) in bugs() {
-        if let Some(why) = cannot_reveal(bug)? {
+        if let Some(why) = cannot_reveal(bug, runner::preflight::capabilities)? {
             eprintln!("bench bugs --defaults: {bug}: {why}");
             let mut row = vec![bug.to_string(), cluster_for(bug).to_string(), why];
             row.extend(std::iter::repeat_n("-".to_string(), 5));
@@ -253,4 +256,42 @@ pub fn run(opts: &BenchOptions) -> Result<String, BenchError> {
         humantime::format_duration(defaults.time_limit),
         loadavg()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bug_whose_fault_the_default_nemesis_leaves_out_here_is_skipped_with_the_reason() {
+        let full = |p: &Plan| crate::nemesis::Capabilities {
+            euid: 0,
+            dev_fuse: true,
+            libfaketime: Ok("/usr/lib/libfaketime.so.1".into()),
+            ..runner::preflight::capabilities(p)
+        };
+        for bug in ["no-fsync", "lease-read", "stale-read", "split-cas"] {
+            assert_eq!(cannot_reveal(bug, full).unwrap(), None, "{bug}");
+        }
+        let no_root = |p: &Plan| crate::nemesis::Capabilities {
+            euid: 1000,
+            ..full(p)
+        };
+        let why = cannot_reveal("no-fsync", no_root)
+            .unwrap()
+            .expect("skipped");
+        assert!(
+            why.contains("lose-unfsynced") && why.contains("needs root"),
+            "{why}"
+        );
+        let no_faketime = |p: &Plan| crate::nemesis::Capabilities {
+            libfaketime: Err("apt-get install libfaketime".into()),
+            ..full(p)
+        };
+        let why = cannot_reveal("lease-read", no_faketime)
+            .unwrap()
+            .expect("skipped");
+        assert!(why.contains("libfaketime"), "{why}");
+        assert_eq!(cannot_reveal("no-fsync", no_faketime).unwrap(), None);
+    }
 }

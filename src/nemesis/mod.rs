@@ -28,8 +28,8 @@
 
 mod clocks;
 pub mod coverage;
-pub mod families;
 mod disk;
+pub mod families;
 mod kind;
 mod links;
 pub mod note;

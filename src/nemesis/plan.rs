@@ -9,9 +9,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::families::Family;
 use super::params::{ClockParams, LinkParams};
 use super::partition::Partition;
-use super::families::Family;
 use super::schedule::{FaultKind, NemesisSchedule, Order, Targets};
 use crate::net::{LinkFault, NodeId};
 
