@@ -68,6 +68,15 @@ fn steps_take(kind: FaultKind) -> Duration {
     }
 }
 
+/// How [`Nemesis::end`] came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The fault was undone.
+    Undone,
+    /// `stop` completed first.
+    Stopped,
+}
+
 /// A fault that has started and not yet been undone.
 struct Active {
     holds: u8,
@@ -140,7 +149,10 @@ impl Nemesis {
                         .min_by_key(|(_, a)| a.ends)
                         .map_or(0, |(i, _)| i);
                     let done = active.swap_remove(i);
-                    self.end(done, stop).await?;
+                    if self.end(done, stop).await? == Ended::Stopped {
+                        // `stop` has completed and must not be polled again.
+                        return Ok(faults);
+                    }
                     if pending.is_some() {
                         let left = cycle.left_in_round() + 1;
                         next_start = Instant::now() + fit(schedule, remaining(&cycle), left).0;
@@ -213,14 +225,14 @@ impl Nemesis {
     }
 
     /// Undo `done` (and say so when faults overlap); stops early on `stop`, since the caller
-    /// heals everything then anyway.
+    /// heals everything then anyway, and says so: a completed `stop` must not be polled again.
     async fn end(
         &self,
         done: Active,
         stop: &mut (impl std::future::Future<Output = ()> + Unpin),
-    ) -> Result<(), NemesisError> {
+    ) -> Result<Ended, NemesisError> {
         tokio::select! {
-            _ = &mut *stop => return Ok(()),
+            _ = &mut *stop => return Ok(Ended::Stopped),
             r = self.undo(done.undo) => r?,
         }
         if let Some(id) = done.id {
@@ -230,7 +242,7 @@ impl Nemesis {
                 None,
             );
         }
-        Ok(())
+        Ok(Ended::Undone)
     }
 
     /// Record the families the schedule will visit and their faults, in order.
