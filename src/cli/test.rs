@@ -14,7 +14,8 @@ use crate::runner::{self, RunEnd, RunError, RunFailed, SeriesReport};
 /// Flags of `faultline test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Cluster spec (TOML, or a bundled name: raft, raft-no-prevote, etcd).
+    /// Cluster spec (TOML, or a bundled name: raft (the default), raft-no-prevote, etcd,
+    /// zookeeper, zookeeper-sync).
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
     /// Workload (TOML, or a bundled name: contention (the default), register, cas-register, kv).
@@ -23,7 +24,8 @@ pub struct TestArgs {
     /// Fault schedule (TOML, or a bundled name: none, kill, kill-all, pause, kill-leader,
     /// pause-leader, partition-halves, partition-leader, partition-ring, bridge, reelect-deposed,
     /// election-flap, vote-twice, clock-skew, clock-strobe, skew-isolate-leader, delay, slow,
-    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed).
+    /// flaky, loss, lose-unfsynced, torn-write, disk-error, disk-full, mixed, default (the
+    /// default: every fault family the run can do, once per round)).
     #[arg(long, value_name = "FILE")]
     pub nemesis: Option<PathBuf>,
     /// Number of nodes (odd) [default: the cluster spec's, 5].
