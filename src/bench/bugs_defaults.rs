@@ -8,7 +8,8 @@
 //! the first invalid one, as `faultline test --test-count` does). Per bug the table says how
 //! many tries found the bug in their first run (a single default run) and how fast, and how many
 //! found it within the series. The correct node runs each try's first seed on the same cluster:
-//! its invalid verdicts are false positives.
+//! its invalid verdicts are false positives, and their run directories are kept (the path is
+//! printed) so the history, nodes' logs and report can be read.
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -152,13 +153,19 @@ fn one_try(
         .block_on(runner::run(&correct))
         .map_err(|f| BenchError(format!("correct node, seed {seed}: {}", f.error)))?;
     tally.correct_runs += 1;
+    // A false positive's run is the evidence to read: it is kept, not removed.
+    let mut kept = String::new();
     match &report.results.check.verdict {
-        Verdict::Invalid { .. } => tally.false_positives += 1,
+        Verdict::Invalid { .. } => {
+            tally.false_positives += 1;
+            kept = format!(" (run kept in {})", report.run_dir.display());
+            let _ = dir.keep();
+        }
         Verdict::Unknown { .. } => tally.correct_unknown += 1,
         Verdict::Valid => {}
     }
     eprintln!(
-        "bench bugs --defaults: correct node ({}) seed {seed}: {}",
+        "bench bugs --defaults: correct node ({}) seed {seed}: {}{kept}",
         cluster_for(bug),
         crate::report::summary::verdict_word(&report.results.check.verdict)
     );
