@@ -125,6 +125,36 @@ async fn a_fixed_seed_records_the_same_fault_sequence_twice() {
         .all(|f| ["kill", "restart", "pause", "resume", "partition", "heal"].contains(f)));
 }
 
+/// A families schedule whose stop comes while a fault is being undone (a killed node being
+/// restarted) returns and heals; it once polled the completed stop again and panicked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_families_schedule_stopped_during_an_undo_returns_and_heals() {
+    if !can_run_nodes("a_families_schedule_stopped_during_an_undo_returns_and_heals") {
+        return;
+    }
+    let schedule = NemesisSchedule::parse(
+        "name='t'\norder='families'\nfaults=['kill']\ninterval='50ms'\nduration='50ms'\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let r = rig(3).await;
+    let seen = r.recorder.clone();
+    // Completes as soon as the first restart has begun: the undo is still waiting for the node.
+    let stop = async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !seen.snapshot().ops.iter().any(|o| o.f == "restart")
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    let summary = r.nemesis.run(&schedule, 1, stop).await.unwrap();
+    assert!(summary.faults >= 1);
+    everything_healthy(&r);
+    let fs: Vec<String> = ops(&r.recorder).into_iter().map(|(f, _)| f).collect();
+    assert!(fs.iter().any(|f| f == "restart"), "{fs:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heal_all_resumes_restarts_and_reconnects_everything() {
     if !can_run_nodes("heal_all_resumes_restarts_and_reconnects_everything") {

@@ -71,6 +71,13 @@ pub mod tempfile_dir {
         pub fn path(&self) -> &Path {
             &self.0
         }
+
+        /// Keep the directory (it is not removed) and return its path.
+        pub fn keep(self) -> PathBuf {
+            let path = self.0.clone();
+            std::mem::forget(self);
+            path
+        }
     }
 
     impl Drop for TempDir {

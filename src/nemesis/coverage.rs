@@ -5,8 +5,10 @@
 //! A fault window opens at a nemesis op carrying a [`FaultNote`] (the first op of a scheduled
 //! fault; its identical "done" record right after it is the same fault) and closes at the last
 //! nemesis op before the next window opens (the undo's "done" record), or at the last nemesis op
-//! of the history. The runner also records, before the first fault, which optional faults were
-//! [`LEFT_OUT`] and any [`WARNING`]s; both are collected here.
+//! of the history. When faults overlap, every note carries an `id` and the window closes at the
+//! [`FAULT_END`] op with that id instead. The runner also records, before the first fault, which
+//! optional faults were [`LEFT_OUT`] and any [`WARNING`]s, and a families schedule records the
+//! [`FAMILIES`] it will visit; all are collected here.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,11 @@ use crate::net::NodeId;
 pub const LEFT_OUT: &str = "left-out";
 /// A nemesis op carrying a warning about the run's faults (value: the text).
 pub const WARNING: &str = "warning";
+/// The nemesis op of an `order = "families"` schedule naming its families and their faults:
+/// value `{"family": ["fault", ...], ...}`.
+pub const FAMILIES: &str = "families";
+/// The nemesis op that closes an overlapping fault's window: value `{"ends": id, "fault": ...}`.
+pub const FAULT_END: &str = "fault-end";
 
 /// Client ops that completed in some span of time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -111,6 +118,9 @@ pub struct Coverage {
     /// Warnings about the run's faults (e.g. a node binary libfaketime cannot reach).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `order = "families"` schedules: the families the run set out to hit, each with its faults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub families: BTreeMap<String, Vec<String>>,
 }
 
 impl Coverage {
@@ -118,6 +128,8 @@ impl Coverage {
     pub fn from_history(history: &History) -> Coverage {
         let mut cov = Coverage::default();
         let mut open: Option<FaultWindow> = None;
+        // Windows of overlapping faults, by id, until their `fault-end`.
+        let mut open_ids: BTreeMap<u64, FaultWindow> = BTreeMap::new();
         let mut last_nemesis: Option<(&str, &Value, i64)> = None;
         let (mut first_t, mut last_t) = (i64::MAX, i64::MIN);
         for op in &history.ops {
@@ -140,6 +152,25 @@ impl Coverage {
                     cov.warnings.push(describe(&op.value));
                     continue;
                 }
+                FAMILIES => {
+                    if let Some(m) = op.value.as_object() {
+                        for (family, kinds) in m {
+                            let kinds = kinds.as_array().map_or_else(Vec::new, |a| {
+                                a.iter().map(describe).collect::<Vec<String>>()
+                            });
+                            cov.families.insert(family.clone(), kinds);
+                        }
+                    }
+                    continue;
+                }
+                FAULT_END => {
+                    let id = op.value.get("ends").and_then(Value::as_u64);
+                    if let Some(mut w) = id.and_then(|id| open_ids.remove(&id)) {
+                        w.end_ns = t.max(w.start_ns);
+                        cov.windows.push(w);
+                    }
+                    continue;
+                }
                 _ => {}
             }
             let repeat = last_nemesis.is_some_and(|(f, v, _)| f == op.f && *v == op.value);
@@ -148,21 +179,29 @@ impl Coverage {
                     w.end_ns = last_nemesis.map_or(w.start_ns, |(.., t)| t).max(w.start_ns);
                     cov.windows.push(w);
                 }
-                open = Some(FaultWindow {
+                let w = FaultWindow {
                     fault: note.fault,
                     desc: note.desc,
                     targets: note.targets,
                     start_ns: t,
                     end_ns: t,
                     ops: Availability::default(),
-                });
+                };
+                match note.id {
+                    Some(id) => {
+                        open_ids.insert(id, w);
+                    }
+                    None => open = Some(w),
+                }
             }
             last_nemesis = Some((op.f.as_str(), &op.value, t));
         }
-        if let Some(mut w) = open.take() {
-            w.end_ns = last_nemesis.map_or(w.start_ns, |(.., t)| t).max(w.start_ns);
+        let last = last_nemesis.map(|(.., t)| t);
+        for mut w in open.into_iter().chain(open_ids.into_values()) {
+            w.end_ns = last.map_or(w.start_ns, |t| t).max(w.start_ns);
             cov.windows.push(w);
         }
+        cov.windows.sort_by_key(|w| w.start_ns);
         cov.count_ops(history, first_t, last_t);
         cov.summarise();
         cov
@@ -175,17 +214,27 @@ impl Coverage {
                 continue;
             }
             let t = op.time.unwrap_or(0);
-            // Windows are sequential and sorted: a binary search finds the candidate.
+            // Windows are sorted by start and may overlap: every one that holds `t` counts it.
             let i = self.windows.partition_point(|w| w.start_ns <= t);
-            match i.checked_sub(1).map(|i| &mut self.windows[i]) {
-                Some(w) if t <= w.end_ns => w.ops.add(op.kind),
-                _ => self.quiet.add(op.kind),
+            let mut inside = false;
+            for w in self.windows[..i].iter_mut().filter(|w| t <= w.end_ns) {
+                w.ops.add(op.kind);
+                inside = true;
+            }
+            if !inside {
+                self.quiet.add(op.kind);
             }
         }
+        // Time inside some window: the union of the windows, which are sorted by start.
         let mut faulty = 0.0;
+        let mut covered_to = i64::MIN;
         for w in &mut self.windows {
             w.ops.seconds = (w.end_ns - w.start_ns) as f64 / 1e9;
-            faulty += w.ops.seconds;
+            let from = w.start_ns.max(covered_to);
+            if w.end_ns > from {
+                faulty += (w.end_ns - from) as f64 / 1e9;
+            }
+            covered_to = covered_to.max(w.end_ns);
             w.ops.finish();
         }
         let span = if last_t > first_t {
@@ -229,6 +278,31 @@ impl Coverage {
             .windows
             .iter()
             .any(|w| w.targets.values().any(|r| *r == TargetRole::Leader));
+    }
+
+    /// Families schedules: the families some fault hit, and those no fault hit (in the order
+    /// of [`super::Family::ALL`]); a family whose every fault was left out is in neither.
+    pub fn families_hit(&self) -> (Vec<String>, Vec<String>) {
+        let hit_kinds: std::collections::BTreeSet<&str> =
+            self.windows.iter().map(|w| w.fault.as_str()).collect();
+        let mut hit = Vec::new();
+        let mut missed = Vec::new();
+        let order = super::Family::ALL.map(|f| f.name());
+        let mut names: Vec<&String> = self.families.keys().collect();
+        names.sort_by_key(|n| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
+        for family in names {
+            let kinds = &self.families[family];
+            if kinds.iter().all(|k| self.left_out.contains_key(k)) {
+                // Dropped while running (e.g. vote-twice under pre-vote): listed as left out.
+                continue;
+            }
+            if kinds.iter().any(|k| hit_kinds.contains(k.as_str())) {
+                hit.push(family.clone());
+            } else {
+                missed.push(family.clone());
+            }
+        }
+        (hit, missed)
     }
 
     /// One line for the terminal summary: which roles the faults hit, or that none hit the

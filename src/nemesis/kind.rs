@@ -11,6 +11,11 @@ use super::requirements::{HostNeed, Requirement};
 pub enum FaultKind {
     /// SIGKILL some nodes; restart them when the fault ends.
     Kill,
+    /// SIGKILL a random majority (whatever `targets` says); restart them when the fault ends.
+    KillMajority,
+    /// SIGKILL every node at once; restart them all when the fault ends. What a node kept only
+    /// in memory is gone.
+    KillAll,
     /// SIGSTOP some nodes; SIGCONT them when the fault ends.
     Pause,
     /// SIGKILL the current leader (a random node if unknown); restart it when the fault ends.
@@ -66,8 +71,10 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every fault with its schedule name.
-    pub const ALL: [(FaultKind, &'static str); 23] = [
+    pub const ALL: [(FaultKind, &'static str); 25] = [
         (FaultKind::Kill, "kill"),
+        (FaultKind::KillMajority, "kill-majority"),
+        (FaultKind::KillAll, "kill-all"),
         (FaultKind::Pause, "pause"),
         (FaultKind::KillLeader, "kill-leader"),
         (FaultKind::PauseLeader, "pause-leader"),
@@ -114,7 +121,7 @@ impl FaultKind {
         use Requirement as R;
         // What the hosts must take comes first: on SSH hosts that is the reason to name.
         match self {
-            Kill | Pause => &[R::Host(Process)],
+            Kill | KillMajority | KillAll | Pause => &[R::Host(Process)],
             PartitionHalves | PartitionOne | PartitionRing | Bridge => &[R::Host(Partition)],
             KillLeader | PauseLeader | ElectionFlap => &[R::Host(Process), R::LeaderProbe],
             PartitionLeader => &[R::Host(Partition), R::LeaderProbe],

@@ -9,6 +9,8 @@
 //!
 //! - [`schedule`]: [`NemesisSchedule`] parsed from TOML; [`params`]: its `[clock]` and `[link]`.
 //! - `kind`: [`FaultKind`], every fault by name, with its [`requirements`].
+//! - [`families`]: [`Family`], the groups of faults, and [`FamilyCycle`], the order of an
+//!   `order = "families"` schedule (every family once per round).
 //! - [`partition`]: [`Partition`]s as data (halves, isolate, ring, bridge).
 //! - [`plan`]: the seeded, deterministic [`Planner`].
 //! - [`probe`]: [`LeaderProbe`], how the nemesis learns who leads ([`StatusProbe`] for HTTP-KV).
@@ -16,7 +18,8 @@
 //!   `election-flap`, `vote-twice`).
 //! - [`Nemesis`]: the verbs (`verbs`: processes and partitions, `clocks`, `links`, `disk`: power
 //!   loss, torn writes, EIO and ENOSPC through the run's lazy filesystems), the schedule
-//!   loop ([`Nemesis::run`], `runloop`) and [`Nemesis::heal_all`].
+//!   loop ([`Nemesis::run`], `runloop`; `rounds` for `order = "families"`) and
+//!   [`Nemesis::heal_all`].
 //! - [`note`]: [`FaultNote`], the targets and roles a scheduled fault's first op records.
 //! - [`coverage`]: which faults hit which roles, and availability in each fault window, computed
 //!   from a history's nemesis ops.
@@ -26,6 +29,7 @@
 mod clocks;
 pub mod coverage;
 mod disk;
+pub mod families;
 mod kind;
 mod links;
 pub mod note;
@@ -34,12 +38,14 @@ pub mod partition;
 pub mod plan;
 pub mod probe;
 pub mod requirements;
+mod rounds;
 mod runloop;
 pub mod schedule;
 mod sequences;
 mod verbs;
 mod vote_twice;
 
+pub use families::{Family, FamilyCycle};
 pub use kind::FaultKind;
 pub use note::{FaultNote, TargetRole};
 pub use params::{ClockParams, LinkParams};
@@ -47,7 +53,7 @@ pub use partition::Partition;
 pub use plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
 pub use probe::{BoxFuture, FnLeaderProbe, LeaderProbe, NoLeaderProbe, NodeState, StatusProbe};
 pub use requirements::{Capabilities, HostNeed, Missing, Requirement};
-pub use schedule::{NemesisSchedule, Restricted, ScheduleError, Targets};
+pub use schedule::{NemesisSchedule, Order, Restricted, ScheduleError, Targets, MAX_OVERLAP};
 pub use verbs::{Nemesis, NemesisSummary};
 
 use crate::net::NetError;

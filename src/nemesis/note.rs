@@ -62,6 +62,10 @@ pub struct FaultNote {
     /// clock-strobe: how often the clocks flip, milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strobe_every_ms: Option<u64>,
+    /// When faults may overlap (`overlap > 1`): the fault's number in the run; a `fault-end`
+    /// op with the same number closes its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 impl FaultNote {
@@ -102,6 +106,7 @@ mod tests {
             targets: [("n2".to_string(), TargetRole::Leader)].into(),
             offsets_ms: [("n2".to_string(), -5000)].into(),
             strobe_every_ms: None,
+            id: None,
         };
         let v = note.to_value();
         assert_eq!(v["targets"]["n2"], "leader");

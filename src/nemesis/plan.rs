@@ -9,9 +9,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::families::Family;
 use super::params::{ClockParams, LinkParams};
 use super::partition::Partition;
-use super::schedule::{FaultKind, NemesisSchedule, Targets};
+use super::schedule::{FaultKind, NemesisSchedule, Order, Targets};
 use crate::net::{LinkFault, NodeId};
 
 /// One planned fault and the schedule kind it was drawn as.
@@ -167,6 +168,7 @@ pub struct Planner {
     clock: ClockParams,
     link: LinkParams,
     nodes: Vec<NodeId>,
+    order: Order,
 }
 
 impl Planner {
@@ -179,6 +181,7 @@ impl Planner {
             clock: schedule.clock,
             link: schedule.link,
             nodes: nodes.to_vec(),
+            order: schedule.order,
         }
     }
 
@@ -230,6 +233,18 @@ impl Iterator for Planner {
             return None;
         }
         let kind = self.faults[self.rng.random_range(0..self.faults.len())];
+        self.plan(kind)
+    }
+}
+
+impl Planner {
+    /// Plan one fault of `kind` (targets, partition shape, offsets drawn from the planner's
+    /// stream); `None` when there are no nodes. `order = "families"` schedules pick the kind
+    /// themselves ([`super::families::FamilyCycle`]) and call this.
+    pub fn plan(&mut self, kind: FaultKind) -> Option<Planned> {
+        if self.nodes.is_empty() {
+            return None;
+        }
         let shuffled = self.shuffled();
         let pick = |k: usize| {
             let mut v = shuffled[..k].to_vec();
@@ -239,6 +254,10 @@ impl Iterator for Planner {
         let hit = pick(self.targets.count(self.nodes.len()));
         let fault = match kind {
             FaultKind::Kill => PlannedFault::Kill(pick(self.targets.count(self.nodes.len()))),
+            FaultKind::KillMajority => {
+                PlannedFault::Kill(pick(Targets::Majority.count(self.nodes.len())))
+            }
+            FaultKind::KillAll => PlannedFault::Kill(pick(self.nodes.len())),
             FaultKind::Pause => PlannedFault::Pause(pick(self.targets.count(self.nodes.len()))),
             FaultKind::PartitionHalves => PlannedFault::Partition(Partition::halves(&shuffled)),
             FaultKind::PartitionOne => {
@@ -296,7 +315,13 @@ impl Iterator for Planner {
             | FaultKind::DiskError
             | FaultKind::DiskFull => PlannedFault::Disk {
                 fault: DiskFault::of(kind),
-                nodes: hit,
+                // In a families schedule a crash-family fault (power loss) is what the family
+                // says: every node down at once.
+                nodes: if self.order == Order::Families && kind.family() == Family::Crash {
+                    pick(self.nodes.len())
+                } else {
+                    hit
+                },
                 // Only disk faults draw this, so other schedules' sequences stay as they were.
                 seed: self.rng.random(),
             },

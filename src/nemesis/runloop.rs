@@ -4,16 +4,18 @@
 
 use std::future::Future;
 
+use tokio::time::Instant;
+
 use super::note::{FaultNote, TargetRole};
 use super::partition::Partition;
 use super::plan::{DiskFault, LeaderAction, Planned, PlannedFault, Planner};
-use super::schedule::NemesisSchedule;
+use super::schedule::{NemesisSchedule, Order};
 use super::verbs::{Nemesis, NemesisSummary};
 use super::NemesisError;
 use crate::net::NodeId;
 
 /// How to end a started fault.
-enum Undo {
+pub(super) enum Undo {
     Restart(Vec<NodeId>),
     Resume(Vec<NodeId>),
     Heal,
@@ -40,7 +42,13 @@ fn targets(fault: &PlannedFault, target: &NodeId, ids: &[NodeId]) -> Vec<NodeId>
 
 impl Nemesis {
     /// Start one planned fault, with `leader` as the probe saw it just before; returns the undo.
-    async fn start(&self, planned: &Planned, leader: Option<NodeId>) -> Result<Undo, NemesisError> {
+    /// `id` numbers the fault in its note when faults may overlap.
+    pub(super) async fn start(
+        &self,
+        planned: &Planned,
+        leader: Option<NodeId>,
+        id: Option<u64>,
+    ) -> Result<Undo, NemesisError> {
         let ids = self.cluster.node_ids();
         let fallback = match &planned.fault {
             PlannedFault::OnLeader { fallback, .. } => fallback.clone(),
@@ -57,6 +65,7 @@ impl Nemesis {
                 .collect(),
             offsets_ms: Default::default(),
             strobe_every_ms: None,
+            id,
         };
         match &planned.fault {
             PlannedFault::Clock { skews, strobe } => {
@@ -167,7 +176,7 @@ impl Nemesis {
         })
     }
 
-    async fn undo(&self, undo: Undo) -> Result<(), NemesisError> {
+    pub(super) async fn undo(&self, undo: Undo) -> Result<(), NemesisError> {
         match undo {
             Undo::Restart(nodes) => self.restart(&nodes).await,
             Undo::Resume(nodes) => self.resume(&nodes),
@@ -186,7 +195,8 @@ impl Nemesis {
 
     /// Run `schedule` with `seed` until `stop` completes: wait `interval`, start a fault, wait
     /// `duration`, undo it, repeat. Then [`Self::heal_all`]. A backend error stops the loop (after
-    /// healing) and is returned.
+    /// healing) and is returned. An `order = "families"` schedule runs its own loop
+    /// (`rounds`).
     pub async fn run(
         &self,
         schedule: &NemesisSchedule,
@@ -194,6 +204,19 @@ impl Nemesis {
         stop: impl Future<Output = ()>,
     ) -> Result<NemesisSummary, NemesisError> {
         self.run_limited(schedule, seed, None, stop).await
+    }
+
+    /// [`Self::run`] for a run that ends at `deadline`: an `order = "families"` schedule shortens
+    /// its faults so that every family is hit before it.
+    pub async fn run_until(
+        &self,
+        schedule: &NemesisSchedule,
+        seed: u64,
+        deadline: Instant,
+        stop: impl Future<Output = ()>,
+    ) -> Result<NemesisSummary, NemesisError> {
+        self.run_inner(schedule, seed, None, Some(deadline), stop)
+            .await
     }
 
     /// [`Self::run`], but inject at most `max_faults` faults (then wait for `stop`). With a limit
@@ -205,7 +228,29 @@ impl Nemesis {
         max_faults: Option<usize>,
         stop: impl Future<Output = ()>,
     ) -> Result<NemesisSummary, NemesisError> {
+        self.run_inner(schedule, seed, max_faults, None, stop).await
+    }
+
+    async fn run_inner(
+        &self,
+        schedule: &NemesisSchedule,
+        seed: u64,
+        max_faults: Option<usize>,
+        deadline: Option<Instant>,
+        stop: impl Future<Output = ()>,
+    ) -> Result<NemesisSummary, NemesisError> {
         tokio::pin!(stop);
+        if schedule.order == Order::Families {
+            let result = self
+                .run_families(schedule, seed, deadline, max_faults, &mut stop)
+                .await;
+            let healed = self.heal_all().await;
+            let faults = result.and_then(|f| healed.map(|()| f))?;
+            return Ok(NemesisSummary {
+                faults,
+                errors: self.errors(),
+            });
+        }
         let mut planner = Planner::new(schedule, &self.cluster.node_ids(), seed);
         let mut faults = 0;
         let result = async {
@@ -231,7 +276,7 @@ impl Nemesis {
                         // Who leads, for the leader-targeted faults and for coverage.
                         let ids = self.cluster.node_ids();
                         let leader = self.probe.leader().await.filter(|l| ids.contains(l));
-                        self.start(&planned, leader).await
+                        self.start(&planned, leader, None).await
                     } => undo?,
                 };
                 tokio::select! {

@@ -5,6 +5,8 @@
 //! name = "mixed"
 //! faults = ["kill", "pause", "partition-halves", "partition-leader", "partition-ring", "bridge"]
 //! optional_faults = ["clock-skew", "loss"]  # used only when the run can do them
+//! order = "random"     # or "families": every fault family once per round (see `families`)
+//! overlap = 1          # how many faults may be active at once (never two on one resource)
 //! interval = "5s"      # quiet time before each fault
 //! duration = "3s"      # how long each fault lasts before it is healed
 //! targets = "one"      # kill / pause / clock / link: one | minority | majority | all
@@ -52,8 +54,24 @@ impl Targets {
     }
 }
 
-/// A validated fault schedule. Invariant: when `faults` is non-empty, `interval` and `duration`
-/// are non-zero.
+/// In which order a schedule's faults are injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Each fault drawn uniformly at random (seeded) from the schedule's faults.
+    #[default]
+    Random,
+    /// Rounds that hit every fault family once, in a seeded order, each family taking its
+    /// faults in the order listed; when the run has a time limit, faults are shortened so that a
+    /// round fits in it ([`super::families::FamilyCycle`]).
+    Families,
+}
+
+/// Most faults a schedule may keep active at once.
+pub const MAX_OVERLAP: u32 = 4;
+
+/// A validated fault schedule. Invariants: when `faults` is non-empty, `interval` and `duration`
+/// are non-zero; `1 <= overlap <= MAX_OVERLAP`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NemesisSchedule {
     /// File it came from.
@@ -75,6 +93,12 @@ pub struct NemesisSchedule {
     pub clock: ClockParams,
     /// How link faults degrade links (`[link]`).
     pub link: LinkParams,
+    /// In which order faults are injected.
+    pub order: Order,
+    /// How many faults may be active at once: a fault starts `interval` after the previous one
+    /// started, once none of the active faults holds what it needs (processes, links, clocks,
+    /// network); multi-step and whole-cluster faults always run alone. 1 = one at a time.
+    pub overlap: u32,
 }
 
 /// A schedule cut down to what the run can do.
@@ -104,6 +128,14 @@ struct Raw {
     clock: RawClock,
     #[serde(default)]
     link: RawLink,
+    #[serde(default)]
+    order: Order,
+    #[serde(default = "one")]
+    overlap: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn default_interval() -> String {
@@ -184,6 +216,8 @@ impl NemesisSchedule {
             targets: Targets::One,
             clock: ClockParams::default(),
             link: LinkParams::default(),
+            order: Order::Random,
+            overlap: 1,
         }
     }
 
@@ -230,12 +264,24 @@ impl NemesisSchedule {
             interval: String,
             duration: String,
             targets: &'static str,
+            #[serde(skip_serializing_if = "is_random")]
+            order: Order,
+            #[serde(skip_serializing_if = "is_one")]
+            overlap: u32,
             #[serde(skip_serializing_if = "Option::is_none")]
             clock: Option<RawClock>,
             #[serde(skip_serializing_if = "Option::is_none")]
             link: Option<RawLink>,
         }
+        fn is_random(o: &Order) -> bool {
+            *o == Order::Random
+        }
+        fn is_one(n: &u32) -> bool {
+            *n == 1
+        }
         let out = Out {
+            order: self.order,
+            overlap: self.overlap,
             name: &self.name,
             faults: self.faults.iter().map(|f| f.name()).collect(),
             optional_faults: self.optional_faults.iter().map(|f| f.name()).collect(),
@@ -311,6 +357,15 @@ impl NemesisSchedule {
                 )
             })
         };
+        if !(1..=MAX_OVERLAP).contains(&raw.overlap) {
+            return Err(field(
+                "overlap",
+                format!(
+                    "{} must be between 1 (one fault at a time) and {MAX_OVERLAP}",
+                    raw.overlap
+                ),
+            ));
+        }
         let interval = dur("interval", &raw.interval)?;
         let duration = dur("duration", &raw.duration)?;
         if !faults.is_empty() || !optional_faults.is_empty() {
@@ -331,6 +386,8 @@ impl NemesisSchedule {
             targets: raw.targets,
             clock,
             link,
+            order: raw.order,
+            overlap: raw.overlap,
         })
     }
 }

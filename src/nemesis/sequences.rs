@@ -3,9 +3,10 @@
 //! - `reelect-deposed` (rule: a follower deletes a conflicting suffix before appending): isolate
 //!   the leader while clients keep writing to it, so it appends entries that never commit; let
 //!   the majority elect a new leader and commit other entries at the same indices; heal so the old
-//!   leader catches up; make a third node lag; then isolate the new leader, so that the old leader
-//!   (the most up-to-date node the lagging one can see) is elected again. A node that kept its
-//!   stale suffix now serves a state that lacks acknowledged writes.
+//!   leader catches up; make a minority lag; then cut off the new leader together with every
+//!   node that did not lag, so that the old leader (the only up-to-date node of the majority left)
+//!   is elected again. A node that kept its stale suffix now serves a state that lacks
+//!   acknowledged writes.
 //! - `election-flap` (rule: persist the vote before answering): kill the leader, then kill and
 //!   restart the other nodes one after another for the whole election that follows, so a node
 //!   may vote, restart, and be asked again in the same term.
@@ -64,12 +65,27 @@ impl Nemesis {
             .collect();
         if !lag.is_empty() {
             let rest: Vec<NodeId> = ids.iter().filter(|n| !lag.contains(n)).cloned().collect();
-            let mut p = Partition::groups(&[lag, rest]);
+            let mut p = Partition::groups(&[lag.clone(), rest]);
             p.description = format!("{} (reelect-deposed: lag)", p.description);
             self.partition(&p)?;
             tokio::time::sleep(LAG).await;
         }
-        let mut p = Partition::isolate(&new, ids);
+        // Cut the new leader off, and with it every other node that did not lag (on five nodes
+        // or more, the lag step's majority holds a third up-to-date node, which would win the
+        // election as often as the deposed leader): the deposed leader and the lagging nodes
+        // are a majority, and the deposed leader is the only one of them with the new entries.
+        let mut winners: Vec<NodeId> = ids
+            .iter()
+            .filter(|n| *n == deposed || lag.contains(n))
+            .cloned()
+            .collect();
+        winners.sort();
+        let cut: Vec<NodeId> = ids
+            .iter()
+            .filter(|n| !winners.contains(n))
+            .cloned()
+            .collect();
+        let mut p = Partition::groups(&[cut, winners]);
         p.description = format!(
             "{} (reelect-deposed: isolate new leader {new}, {deposed} should win)",
             p.description

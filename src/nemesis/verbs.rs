@@ -44,6 +44,8 @@ pub struct Nemesis {
     /// The note the next recorded verb carries (set when a scheduled fault starts).
     note: Mutex<Option<FaultNote>>,
     errors: Mutex<Vec<String>>,
+    /// Evidence that the nodes run pre-vote (a node seen as a pre-candidate), once seen.
+    pub(super) pre_vote: Mutex<Option<String>>,
 }
 
 pub(super) fn list(nodes: &[NodeId]) -> String {
@@ -80,6 +82,19 @@ impl Nemesis {
             strobes: Mutex::new(Vec::new()),
             note: Mutex::new(None),
             errors: Mutex::new(Vec::new()),
+            pre_vote: Mutex::new(None),
+        }
+    }
+
+    /// Why this run cannot do `kind`, if it learned so while running (requirements that can be
+    /// checked before the run are preflight's): `vote-twice` once the nodes showed pre-vote.
+    pub(super) fn cannot_do(&self, kind: super::FaultKind) -> Option<String> {
+        let seen = self.pre_vote.lock().unwrap_or_else(|e| e.into_inner());
+        match (kind, seen.as_deref()) {
+            (super::FaultKind::VoteTwice, Some(evidence)) => Some(format!(
+                "the nodes run pre-vote ({evidence}), so two candidates never share a term"
+            )),
+            _ => None,
         }
     }
 

@@ -202,6 +202,14 @@ impl Nemesis {
                     Some(s) if s.term > term => {
                         return Err(format!("{n} went on to term {}", s.term));
                     }
+                    Some(s) if s.role == Role::PreCandidate => {
+                        // Pre-vote: a candidate's term is raised only once a majority would vote
+                        // for it, so the second candidate can never join the first one's term.
+                        let evidence = format!("{n} was a pre-candidate in term {}", s.term);
+                        *self.pre_vote.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(evidence.clone());
+                        return Err(format!("{evidence}: the nodes run pre-vote"));
+                    }
                     _ => still.push(n),
                 }
             }

@@ -33,6 +33,10 @@ const FILES: &[(&str, &str)] = &[
         "workloads/rw-register.toml",
         include_str!("../../workloads/rw-register.toml"),
     ),
+    (
+        "workloads/contention.toml",
+        include_str!("../../workloads/contention.toml"),
+    ),
     ("nemesis/none.toml", include_str!("../../nemesis/none.toml")),
     ("nemesis/kill.toml", include_str!("../../nemesis/kill.toml")),
     (
@@ -58,6 +62,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "nemesis/mixed.toml",
         include_str!("../../nemesis/mixed.toml"),
+    ),
+    (
+        "nemesis/default.toml",
+        include_str!("../../nemesis/default.toml"),
     ),
     (
         "clusters/etcd.toml",

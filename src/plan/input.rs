@@ -38,6 +38,10 @@ pub struct PlanInput {
     pub check_time_limit: Option<String>,
     /// `--rerun`: a stored run (its directory or `test.toml`) whose flags and specs to repeat.
     pub rerun: Option<PathBuf>,
+    /// `--test-count`: how many runs, each with a fresh seed (see [`super::Series`]).
+    pub test_count: Option<i64>,
+    /// `--keep-going`: do not stop a series at its first invalid run.
+    pub keep_going: bool,
     /// `--hosts`: a hosts file placing each node on a remote host reached over SSH.
     pub hosts: Option<PathBuf>,
 }

@@ -7,11 +7,13 @@
 //! - [`bundled`]: the workload, nemesis and cluster files compiled into the binary, so `--workload
 //!   kv` or a run outside the repository works.
 //! - `rerun`: a stored run's `test.toml` read back (`faultline test --rerun RUN`).
+//! - [`Series`]: `--test-count N` / `--keep-going`, the same plan with a fresh seed per run.
 
 mod bundled;
 mod check_plan;
 mod input;
 mod rerun;
+mod series;
 mod toml_out;
 
 use std::path::{Path, PathBuf};
@@ -25,13 +27,14 @@ use crate::workload::{WorkloadError, WorkloadSpec};
 pub use bundled::resolve_file;
 pub use check_plan::{CheckPlan, DEFAULT_CONSISTENCY_MODEL};
 pub use input::{NetKind, PlanInput};
+pub use series::{Series, MAX_TEST_COUNT};
 
 /// Default cluster spec.
 pub const DEFAULT_CLUSTER: &str = "clusters/raft.toml";
-/// Default workload.
-pub const DEFAULT_WORKLOAD: &str = "workloads/cas-register.toml";
-/// Default nemesis schedule.
-pub const DEFAULT_NEMESIS: &str = "nemesis/mixed.toml";
+/// Default workload: a few hot keys for contention, many cold ones that keep lost writes visible.
+pub const DEFAULT_WORKLOAD: &str = "workloads/contention.toml";
+/// Default nemesis schedule: every fault family the run can do, once per round.
+pub const DEFAULT_NEMESIS: &str = "nemesis/default.toml";
 /// Default node count when neither `--nodes` nor the cluster spec says otherwise.
 pub const DEFAULT_NODES: usize = 5;
 /// Default number of client workers.

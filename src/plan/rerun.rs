@@ -153,6 +153,8 @@ fn merge(stored: PlanInput, flags: &PlanInput) -> PlanInput {
         client_timeout: f.client_timeout.or(stored.client_timeout),
         check_time_limit: f.check_time_limit.or(stored.check_time_limit),
         rerun: None,
+        test_count: f.test_count,
+        keep_going: f.keep_going,
         hosts: f.hosts.or(stored.hosts),
     }
 }

@@ -13,14 +13,16 @@ fn resolve(f: impl FnOnce(&mut PlanInput)) -> Result<Plan, PlanError> {
 }
 
 #[test]
-fn defaults_are_five_nodes_cas_register_mixed_thirty_seconds() {
+fn defaults_are_five_nodes_contention_default_nemesis_thirty_seconds() {
     let p = resolve(|_| {}).unwrap();
     assert_eq!(p.cluster.nodes, 5);
-    assert_eq!(p.check, CheckPlan::Linear(ModelKind::CasRegister));
-    assert_eq!(p.nemesis.name, "mixed");
+    assert_eq!(p.check, CheckPlan::Linear(ModelKind::Kv));
+    assert_eq!(p.workload.name, "contention");
+    assert_eq!(p.nemesis.name, "default");
+    assert_eq!(p.nemesis.order, crate::nemesis::Order::Families);
     assert_eq!(p.time_limit, Duration::from_secs(30));
     assert_eq!((p.clients, p.rate), (10, 200.0));
-    assert_eq!(p.name, "raft-cas-register-mixed");
+    assert_eq!(p.name, "raft-contention-default");
 }
 
 #[test]
@@ -100,7 +102,9 @@ fn test_toml_holds_seed_and_specs() {
     let t: toml::Table = toml::from_str(&text).unwrap();
     assert_eq!(t["test"]["seed"].as_str(), Some("42"));
     assert_eq!(t["cluster"]["nodes"].as_integer(), Some(5));
-    assert_eq!(t["workload"]["model"].as_str(), Some("cas-register"));
+    assert_eq!(t["workload"]["model"].as_str(), Some("kv"));
+    assert_eq!(t["workload"]["key_distribution"].as_str(), Some("hot-cold"));
+    assert_eq!(t["workload"]["hot_keys"].as_integer(), Some(2));
     assert!(t["nemesis"].is_table());
 }
 

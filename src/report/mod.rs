@@ -6,6 +6,7 @@
 //! - [`html`]: `render_html` / `write_report`, the self-contained HTML report.
 //! - [`junit`]: `render_junit` / `write_junit`, JUnit XML (one test case per checked key).
 //! - [`summary`]: run statistics from a history and the terminal summary table.
+//! - [`series`]: a series of runs (`--test-count`) as a table and as JUnit (one case per run).
 //! - [`progress`]: the live progress bar (only on a TTY without `NO_COLOR`).
 //! - [`stored`]: loading a results directory back (`faultline report`).
 
@@ -16,6 +17,7 @@ pub mod junit;
 pub mod progress;
 pub mod results;
 pub mod run_check;
+pub mod series;
 pub mod stored;
 pub mod summary;
 pub mod text;
@@ -26,4 +28,5 @@ pub use html::{render_html, render_txn_html, write_report, write_run_report, wri
 pub use junit::{render_junit, render_txn_junit, write_junit, write_run_junit, write_txn_junit};
 pub use results::RunResults;
 pub use run_check::RunCheck;
+pub use series::{render_series_junit, render_series_table, write_series_junit, SeriesEntry};
 pub use stored::{load_run, StoredRun};

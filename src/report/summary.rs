@@ -13,7 +13,7 @@ use super::results::{FaultRecord, Latency, Outcomes, RunResults};
 use super::text::op_text;
 use crate::checker::{CheckReport, Verdict};
 use crate::history::{History, OpType, Process};
-use crate::nemesis::coverage::{LEFT_OUT, WARNING};
+use crate::nemesis::coverage::{FAMILIES, FAULT_END, LEFT_OUT, WARNING};
 use crate::nemesis::note::describe;
 use crate::report::RunCheck;
 
@@ -97,7 +97,8 @@ impl RunStats {
                         lat.entry("all".into()).or_default().push(us);
                     }
                 }
-                Process::Nemesis if op.f == LEFT_OUT || op.f == WARNING => {}
+                Process::Nemesis
+                    if [LEFT_OUT, WARNING, FAMILIES, FAULT_END].contains(&op.f.as_str()) => {}
                 Process::Nemesis => {
                     let s = started.entry(op.f.clone()).or_insert(false);
                     *s = !*s;
@@ -194,6 +195,19 @@ pub fn render_summary(r: &RunResults, run_dir: &str) -> String {
     out.push_str(&format!("faults      {faults}\n"));
     if let Some(line) = r.coverage.headline() {
         out.push_str(&format!("coverage    {line}\n"));
+    }
+    if !r.coverage.families.is_empty() {
+        let (hit, missed) = r.coverage.families_hit();
+        let mut line = format!(
+            "{} of {} hit ({})",
+            hit.len(),
+            hit.len() + missed.len(),
+            hit.join(", ")
+        );
+        if !missed.is_empty() {
+            line.push_str(&format!("; not reached: {}", missed.join(", ")));
+        }
+        out.push_str(&format!("families    {line}\n"));
     }
     if !r.coverage.left_out.is_empty() {
         let left: Vec<String> = r

@@ -13,6 +13,7 @@
 
 mod check;
 pub mod preflight;
+pub mod series;
 mod setup;
 mod store;
 mod workload_phase;
@@ -32,6 +33,7 @@ use crate::report::summary::{render_summary, RunStats};
 use crate::report::{RunCheck, RunResults};
 use crate::workload::{final_reads, final_requests};
 
+pub use series::{run_series, SeriesFailed, SeriesReport, SeriesRun};
 pub use setup::Clients;
 
 /// How long to wait for a leader after healing.

@@ -76,7 +76,7 @@ impl Phase<'_> {
                 _ = nem_abort.wait_for(|a| *a) => {}
             }
         };
-        let nemesis_fut = nemesis.run(self.schedule, plan.seed, nemesis_stop);
+        let nemesis_fut = nemesis.run_until(self.schedule, plan.seed, deadline, nemesis_stop);
         let drive_fut = async {
             let stats = drive(
                 &plan.workload,

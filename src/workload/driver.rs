@@ -67,6 +67,14 @@ enum Source {
 }
 
 impl Source {
+    /// Tell an own generator what became of its request (read-modify-write CAS on cold keys
+    /// uses the last value seen); the shared transaction generator needs no feedback.
+    fn observe(&mut self, req: &Request, c: &Completion) {
+        if let Source::Own(g) = self {
+            g.observe(req, c);
+        }
+    }
+
     fn next_request(&mut self) -> Request {
         match self {
             Source::Own(g) => g.next_request(),
@@ -150,7 +158,11 @@ pub async fn drive(
     progress: Arc<Progress>,
 ) -> DriveStats {
     let n = cfg.concurrency.max(1) as u64;
-    let limiter = Arc::new(RateLimiter::new(cfg.rate));
+    let limiter = Arc::new(RateLimiter::with_arrivals(
+        cfg.rate,
+        spec.arrivals,
+        cfg.seed,
+    ));
     let invoked = Arc::new(AtomicU64::new(0));
     let shared = match spec.kind() {
         Ok(WorkloadKind::Txn(shape)) => Some(Arc::new(Mutex::new(TxnGenerator::new(
@@ -188,6 +200,7 @@ pub async fn drive(
                 let req = gen.next_request();
                 invoked.fetch_add(1, Ordering::Relaxed);
                 let c = perform(client.as_ref(), &recorder, process, &req).await;
+                gen.observe(&req, &c);
                 progress.completed.fetch_add(1, Ordering::Relaxed);
                 let counter = match c.kind {
                     OpType::Ok => &progress.ok,

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::rate::Arrivals;
 use crate::checker::ModelKind;
 
 /// A workload file could not be used.
@@ -48,6 +49,11 @@ pub enum KeyDistribution {
     Uniform,
     /// Key `i` (0-based) has weight `1 / (i + 1)^zipf_exponent`: a few hot keys.
     Zipf,
+    /// `hot_share` of the ops go to the first `hot_keys` keys (uniformly), the rest to the other
+    /// keys (uniformly): the hot keys keep concurrent ops colliding, while a write lost or served
+    /// stale on a cold key stays visible until the key is written again, seconds later.
+    #[serde(rename = "hot-cold")]
+    HotCold,
 }
 
 /// What a workload generates, decided by its `model`.
@@ -136,10 +142,26 @@ pub struct WorkloadSpec {
     /// Exponent of the zipf distribution.
     #[serde(default = "one_f")]
     pub zipf_exponent: f64,
-    /// Inclusive range of values written and compared (default `[0, 4]`). Not for transactions,
+    /// `hot-cold`: how many keys are hot (`k0` .. `k{hot_keys-1}`). Invariant once validated:
+    /// set exactly when the distribution is `hot-cold`, and `1 <= hot_keys < keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_keys: Option<u32>,
+    /// `hot-cold`: the share of ops that go to the hot keys, in (0, 1]. Invariant once
+    /// validated: set exactly when `hot_keys` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_share: Option<f64>,
+    /// Inclusive range of values written and compared (default `[0, 4]`; on the hot keys of
+    /// `hot-cold`). Not for transactions,
     /// whose values are unique per key (1, 2, 3, ... in the order generated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<[i64; 2]>,
+    /// `hot-cold`: inclusive range of values on the cold keys (default: the `values` range). A wide range
+    /// tells every write apart, so a lost one cannot hide behind an equal value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_values: Option<[i64; 2]>,
+    /// How op starts are spread over time (`even` or `poisson`).
+    #[serde(default, skip_serializing_if = "is_even")]
+    pub arrivals: Arrivals,
     /// Op mix weights; for transactions, of read and write micro-ops.
     pub mix: Mix,
     /// Transactions: micro-ops per transaction, inclusive (default `[1, 4]`).
@@ -153,6 +175,10 @@ pub struct WorkloadSpec {
     /// `["strict-serializable"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency_models: Option<Vec<String>>,
+}
+
+fn is_even(a: &Arrivals) -> bool {
+    *a == Arrivals::Even
 }
 
 fn one() -> u32 {
@@ -201,6 +227,7 @@ impl WorkloadSpec {
         if !(self.zipf_exponent.is_finite() && self.zipf_exponent > 0.0) {
             return Err(bad("zipf_exponent", "must be a positive number".into()));
         }
+        self.validate_hot_cold(path)?;
         let Mix { read, write, cas } = self.mix;
         if read + write + cas == 0 {
             return Err(bad(
@@ -302,6 +329,64 @@ impl WorkloadSpec {
         self.values.unwrap_or(DEFAULT_VALUES)
     }
 
+    fn validate_hot_cold(&self, path: &str) -> Result<(), WorkloadError> {
+        let bad = |field, message: String| WorkloadError::Invalid {
+            path: path.to_string(),
+            field,
+            message,
+        };
+        if self.key_distribution != KeyDistribution::HotCold {
+            for (field, set) in [
+                ("hot_keys", self.hot_keys.is_some()),
+                ("hot_share", self.hot_share.is_some()),
+                ("cold_values", self.cold_values.is_some()),
+            ] {
+                if set {
+                    return Err(bad(
+                        field,
+                        "only applies to key_distribution = \"hot-cold\"".into(),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        let (Some(hot), Some(share)) = (self.hot_keys, self.hot_share) else {
+            let field = if self.hot_keys.is_none() {
+                "hot_keys"
+            } else {
+                "hot_share"
+            };
+            return Err(bad(
+                field,
+                "key_distribution = \"hot-cold\" needs hot_keys (how many keys are hot) and hot_share (the share of ops they get, e.g. 0.5)".into(),
+            ));
+        };
+        if hot == 0 || hot >= self.keys {
+            return Err(bad(
+                "hot_keys",
+                format!(
+                    "{hot} must be at least 1 and fewer than keys ({}), so that cold keys remain",
+                    self.keys
+                ),
+            ));
+        }
+        if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+            return Err(bad(
+                "hot_share",
+                format!("{share} must be a share of the ops in (0, 1], e.g. 0.5"),
+            ));
+        }
+        if let Some([lo, hi]) = self.cold_values {
+            if lo > hi {
+                return Err(bad(
+                    "cold_values",
+                    "write [min, max] with min <= max".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Every key this workload may touch, in order.
     pub fn key_names(&self) -> Vec<String> {
         (0..self.keys).map(|i| format!("k{i}")).collect()
@@ -320,6 +405,7 @@ mod tests {
             "kv",
             "list-append",
             "rw-register",
+            "contention",
         ] {
             let path = format!("{}/workloads/{f}.toml", env!("CARGO_MANIFEST_DIR"));
             let spec = WorkloadSpec::load(Path::new(&path)).unwrap();
@@ -376,5 +462,56 @@ mod tests {
             "w.toml",
         );
         assert!(e.unwrap_err().to_string().contains("mix.cas"));
+    }
+
+    #[test]
+    fn hot_cold_fields_are_checked_and_named() {
+        let parse = |extra: &str| {
+            WorkloadSpec::parse(
+                &format!("name='x'\nmodel='kv'\nkeys=10\n{extra}\n[mix]\nread=1\n"),
+                "w.toml",
+            )
+        };
+        let ok = parse(
+            "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5\ncold_values=[10,99]\narrivals='poisson'",
+        )
+        .unwrap();
+        assert_eq!(ok.cold_values, Some([10, 99]));
+        assert_eq!(ok.key_distribution, KeyDistribution::HotCold);
+        assert_eq!((ok.hot_keys, ok.hot_share), (Some(2), Some(0.5)));
+        for (extra, field) in [
+            ("key_distribution='hot-cold'\nhot_share=0.5", "`hot_keys`"),
+            ("key_distribution='hot-cold'\nhot_keys=2", "`hot_share`"),
+            (
+                "key_distribution='hot-cold'\nhot_keys=10\nhot_share=0.5",
+                "`hot_keys`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=0\nhot_share=0.5",
+                "`hot_keys`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=1.5",
+                "`hot_share`",
+            ),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0",
+                "`hot_share`",
+            ),
+            ("hot_keys=2", "`hot_keys`"),
+            ("key_distribution='zipf'\nhot_share=0.2", "`hot_share`"),
+            ("cold_values=[1,9]", "`cold_values`"),
+            (
+                "key_distribution='hot-cold'\nhot_keys=2\nhot_share=0.5\ncold_values=[9,1]",
+                "`cold_values`",
+            ),
+        ] {
+            let e = parse(extra).unwrap_err().to_string();
+            assert!(e.contains(field), "{extra}: {e}");
+            assert!(e.starts_with("workload file w.toml"), "{e}");
+        }
+        // The parsed spec renders back to TOML that parses to the same spec (test.toml).
+        let again = WorkloadSpec::parse(&toml::to_string(&ok).unwrap(), "t").unwrap();
+        assert_eq!(again, ok);
     }
 }

@@ -59,6 +59,7 @@ impl TxnGenerator {
                     })
                     .collect()
             }
+            KeyDistribution::HotCold => hot_cold_cdf(spec, n),
         };
         TxnGenerator {
             rng,
@@ -132,6 +133,25 @@ pub fn final_read_txns(keys: &[String]) -> Vec<Request> {
                     value: Value::Null,
                 })
                 .collect(),
+        })
+        .collect()
+}
+
+/// Cumulative slot weights of a `hot-cold` distribution: the first `hot_keys` slots share
+/// `hot_share` of the transactions' keys, the other slots the rest.
+fn hot_cold_cdf(spec: &WorkloadSpec, n: usize) -> Vec<f64> {
+    let hot = (spec.hot_keys.unwrap_or(1) as usize).clamp(1, n);
+    let share = spec.hot_share.unwrap_or(0.5);
+    let cold = n - hot;
+    let mut acc = 0.0;
+    (0..n)
+        .map(|i| {
+            acc += if i < hot {
+                share / hot as f64
+            } else {
+                (1.0 - share) / cold.max(1) as f64
+            };
+            acc
         })
         .collect()
 }

@@ -34,6 +34,7 @@ fn note(fault: &str, desc: &str, targets: &[(&str, TargetRole)]) -> Value {
         targets: targets.iter().map(|(n, r)| (n.to_string(), *r)).collect(),
         offsets_ms: Default::default(),
         strobe_every_ms: None,
+        id: None,
     }
     .to_value()
 }
@@ -148,4 +149,82 @@ fn histories_without_notes_have_no_windows() {
     let c = Coverage::from_history(&h);
     assert!(c.windows.is_empty() && c.by_role.is_empty() && !c.hit_leader);
     assert_eq!(c.quiet.ok, 1);
+}
+
+fn with_id(v: Value, id: u64) -> Value {
+    let mut v = v;
+    v["id"] = json!(id);
+    v
+}
+
+/// Overlapping faults carry ids and close at their `fault-end`; an op inside both windows counts
+/// for both, and the quiet time is what no window covers.
+#[test]
+fn overlapping_windows_close_at_their_own_end() {
+    let kill = with_id(note("kill", "[n2]", &[("n2", TargetRole::Follower)]), 1);
+    let part = with_id(
+        note(
+            "partition-halves",
+            "[n1 n2] [n3]",
+            &[("n3", TargetRole::Leader)],
+        ),
+        2,
+    );
+    let h = history(vec![
+        nemesis(
+            0,
+            FAMILIES,
+            json!({"process": ["kill"], "partition": ["partition-halves"], "link": ["delay"]}),
+        ),
+        nemesis(S, "kill", kill.clone()),
+        nemesis(S, "kill", kill),
+        nemesis(2 * S, "partition", part.clone()),
+        nemesis(2 * S, "partition", part),
+        client(3 * S, 1, OpType::Invoke),
+        client(3 * S + 1, 1, OpType::Ok), // in both
+        nemesis(4 * S, "restart", json!("[n2]")),
+        nemesis(4 * S, FAULT_END, json!({"ends": 1, "fault": "kill"})),
+        client(5 * S, 1, OpType::Invoke),
+        client(5 * S + 1, 1, OpType::Ok), // in the partition only
+        nemesis(6 * S, "heal", json!("all links")),
+        nemesis(
+            6 * S,
+            FAULT_END,
+            json!({"ends": 2, "fault": "partition-halves"}),
+        ),
+        client(7 * S, 1, OpType::Invoke),
+        client(8 * S, 1, OpType::Ok), // quiet
+    ]);
+    let c = Coverage::from_history(&h);
+    let spans: Vec<(&str, i64, i64, u64)> = c
+        .windows
+        .iter()
+        .map(|w| (w.fault.as_str(), w.start_ns, w.end_ns, w.ops.ok))
+        .collect();
+    assert_eq!(
+        spans,
+        [("kill", S, 4 * S, 1), ("partition-halves", 2 * S, 6 * S, 2)]
+    );
+    assert_eq!(c.quiet.ok, 1);
+    // 8 s of history, 5 s of it inside some window (1..6 s).
+    assert_eq!(c.quiet.seconds, 3.0);
+    let (hit, missed) = c.families_hit();
+    assert_eq!(hit, ["process", "partition"]);
+    assert_eq!(missed, ["link"]);
+}
+
+/// A family whose faults were all left out while running is neither hit nor missed.
+#[test]
+fn a_family_left_out_while_running_is_not_counted_as_missed() {
+    let h = history(vec![
+        nemesis(
+            0,
+            FAMILIES,
+            json!({"vote": ["vote-twice"], "process": ["kill"]}),
+        ),
+        nemesis(S, LEFT_OUT, json!({"vote-twice": "the nodes run pre-vote"})),
+    ]);
+    let c = Coverage::from_history(&h);
+    assert_eq!(c.families_hit(), (vec![], vec!["process".to_string()]));
+    assert_eq!(c.families.len(), 2);
 }

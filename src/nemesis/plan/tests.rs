@@ -131,6 +131,27 @@ fn disk_faults_hit_the_targets() {
 }
 
 #[test]
+fn in_a_families_schedule_power_loss_hits_every_node_and_disk_failures_the_targets() {
+    let s = NemesisSchedule::parse(
+        "name='d'\norder='families'\nfaults=['lose-unfsynced','torn-write','disk-error','disk-full']\n",
+        Path::new("d.toml"),
+    )
+    .unwrap();
+    let mut planner = Planner::new(&s, &nodes(), 5);
+    for kind in s.faults.clone() {
+        let p = planner.plan(kind).unwrap();
+        let PlannedFault::Disk { nodes, .. } = &p.fault else {
+            panic!("unexpected {p:?}")
+        };
+        let want = match kind {
+            FaultKind::LoseUnfsynced | FaultKind::TornWrite => 5,
+            _ => 1,
+        };
+        assert_eq!(nodes.len(), want, "{kind}: {nodes:?}");
+    }
+}
+
+#[test]
 fn empty_schedule_plans_nothing() {
     assert_eq!(
         Planner::new(&NemesisSchedule::none(), &nodes(), 1).next(),

@@ -159,6 +159,61 @@ fn disk_faults_need_dev_fuse_and_root_and_mixed_leaves_them_out_without() {
 }
 
 #[test]
+fn the_default_schedule_has_crash_and_disk_families_where_the_run_can_do_them() {
+    use crate::nemesis::families::{Family, FamilyCycle};
+    let default = parse(include_str!("../../../nemesis/default.toml")).unwrap();
+    assert_eq!(default.order, Order::Families);
+    let family = |s: &NemesisSchedule, f: Family| {
+        FamilyCycle::new(&s.faults, 1)
+            .families()
+            .into_iter()
+            .find(|(g, _)| *g == f)
+            .map(|(_, kinds)| kinds)
+    };
+    let all = default.restrict(&caps("proxy", true)).unwrap();
+    assert!(all.schedule.needs_lazyfs());
+    // Power loss first: the first round of a run that can do it tries it.
+    assert_eq!(
+        family(&all.schedule, Family::Crash).unwrap(),
+        [
+            FaultKind::LoseUnfsynced,
+            FaultKind::TornWrite,
+            FaultKind::KillAll
+        ]
+    );
+    assert_eq!(
+        family(&all.schedule, Family::Disk).unwrap(),
+        [FaultKind::DiskError, FaultKind::DiskFull]
+    );
+    let no_root = Capabilities {
+        euid: 1000,
+        ..caps("proxy", true)
+    };
+    let r = default.restrict(&no_root).unwrap();
+    assert!(!r.schedule.needs_lazyfs());
+    assert_eq!(
+        family(&r.schedule, Family::Crash).unwrap(),
+        [FaultKind::KillAll]
+    );
+    assert_eq!(family(&r.schedule, Family::Disk), None);
+    for k in [FaultKind::LoseUnfsynced, FaultKind::DiskFull] {
+        let (_, why) = r.left_out.iter().find(|(l, _)| *l == k).expect("left out");
+        assert_eq!(why.what, "root", "{k}: {why}");
+    }
+    let ssh = Capabilities {
+        hosts: crate::host::SshHost::FAULTS,
+        ..caps("hosts", true)
+    };
+    let r = default.restrict(&ssh).unwrap();
+    let (_, why) = r
+        .left_out
+        .iter()
+        .find(|(l, _)| *l == FaultKind::TornWrite)
+        .expect("left out on hosts");
+    assert!(why.to_string().contains("--hosts"), "{why}");
+}
+
+#[test]
 fn on_ssh_hosts_mixed_keeps_process_and_partition_faults_and_leaves_out_the_rest() {
     let mixed = parse(include_str!("../../../nemesis/mixed.toml")).unwrap();
     let ssh = Capabilities {
@@ -195,4 +250,34 @@ fn target_counts() {
     assert_eq!(Targets::Minority.count(3), 1);
     assert_eq!(Targets::Majority.count(5), 3);
     assert_eq!(Targets::All.count(3), 3);
+}
+
+#[test]
+fn order_and_overlap_parse_validate_and_round_trip() {
+    let s = parse(
+        "name='d'\norder='families'\noverlap=2\nfaults=['kill','kill-all','kill-majority']\n[clock]\noffset='2s'\n",
+    )
+    .unwrap();
+    assert_eq!((s.order, s.overlap), (Order::Families, 2));
+    assert_eq!(
+        s.faults,
+        [FaultKind::Kill, FaultKind::KillAll, FaultKind::KillMajority]
+    );
+    let text = s.to_toml();
+    assert!(text.contains("order = \"families\""), "{text}");
+    assert_eq!(parse(&text).unwrap(), s);
+    let plain = parse("name='p'\nfaults=['kill']\n").unwrap();
+    assert_eq!((plain.order, plain.overlap), (Order::Random, 1));
+    assert!(!plain.to_toml().contains("order"));
+    for (text, needle) in [
+        ("overlap=0", "field \"overlap\""),
+        ("overlap=9", "field \"overlap\""),
+        ("order='sometimes'", "order"),
+    ] {
+        let e = parse(&format!("name='x'\nfaults=['kill']\n{text}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{e}");
+        assert!(e.starts_with("nemesis/x.toml: "), "{e}");
+    }
 }

@@ -200,6 +200,8 @@ fn bands(h: &History, wall: bool, end: f64) -> Vec<Band> {
     let not_a_fault = [
         crate::nemesis::coverage::LEFT_OUT,
         crate::nemesis::coverage::WARNING,
+        crate::nemesis::coverage::FAMILIES,
+        crate::nemesis::coverage::FAULT_END,
     ];
     for op in h
         .ops

@@ -20,7 +20,11 @@ fn cells(a: &Availability) -> String {
 
 /// The section, or `None` when the history has no faults and nothing was left out.
 pub(crate) fn render(c: &Coverage) -> Option<String> {
-    if c.windows.is_empty() && c.left_out.is_empty() && c.warnings.is_empty() {
+    if c.windows.is_empty()
+        && c.left_out.is_empty()
+        && c.warnings.is_empty()
+        && c.families.is_empty()
+    {
         return None;
     }
     let mut out = String::from(r#"<section id="coverage"><h2>Fault coverage</h2>"#);
@@ -77,6 +81,24 @@ pub(crate) fn render(c: &Coverage) -> Option<String> {
                 c.windows.len()
             );
         }
+    }
+    if !c.families.is_empty() {
+        let (hit, missed) = c.families_hit();
+        let _ = write!(
+            out,
+            r#"<p class="families">Families: {} of {} hit ({})"#,
+            hit.len(),
+            hit.len() + missed.len(),
+            esc_short(&hit.join(", "), 400)
+        );
+        if !missed.is_empty() {
+            let _ = write!(
+                out,
+                "; not reached before the time limit: {}",
+                esc_short(&missed.join(", "), 400)
+            );
+        }
+        out.push_str("</p>");
     }
     if !c.left_out.is_empty() {
         out.push_str(r#"<h3>Left out</h3><ul class="left-out">"#);
