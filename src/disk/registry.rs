@@ -67,7 +67,21 @@ pub fn new_record(registry: &Registry) -> Record {
 
 /// Unmount (lazily) every mount of a dead owner and every lazy filesystem no live record names;
 /// drop dead and unreadable records. Caller holds the lock. Returns the mountpoints unmounted.
+///
+/// Only ever call this with the registry every run shares ([`DEFAULT_DIR`]): the mounts it
+/// judges are every lazy filesystem on the machine, so a registry that does not know the other
+/// runs' records would unmount their live filesystems from under their nodes.
 pub fn sweep(registry: &Registry) -> Vec<PathBuf> {
+    sweep_mounts(registry, &our_mounts(), detach)
+}
+
+/// [`sweep`] over the given mountpoints, unmounting through `detach` (which says whether it
+/// did); what the decision depends on, apart from the machine, so tests can judge it.
+pub fn sweep_mounts(
+    registry: &Registry,
+    mounted: &[PathBuf],
+    mut detach: impl FnMut(&Path) -> bool,
+) -> Vec<PathBuf> {
     let (records, unreadable) = registry.list();
     for path in unreadable {
         let _ = std::fs::remove_file(path);
@@ -76,7 +90,7 @@ pub fn sweep(registry: &Registry) -> Vec<PathBuf> {
         .into_iter()
         .partition(|r| owner::alive(r.pid, r.start_time));
     let mut swept = Vec::new();
-    for m in &our_mounts() {
+    for m in mounted {
         if !live.iter().any(|r| r.mounts.contains(m)) && detach(m) {
             swept.push(m.clone());
         }
@@ -151,6 +165,10 @@ mod tests {
         );
     }
 
+    /// Judged on made-up mountpoints: calling [`sweep`] here would unmount every lazy
+    /// filesystem on the machine that this temporary registry does not name, other runs' too
+    /// (it did, and their correct nodes came back from a power loss with empty data
+    /// directories).
     #[test]
     fn records_round_trip_and_dead_records_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
@@ -167,7 +185,17 @@ mod tests {
         };
         reg.write(&dead).unwrap();
         std::fs::write(dir.path().join("junk.json"), "{").unwrap();
-        sweep(&reg);
+        let mounted: Vec<PathBuf> = ["/nonexistent/a", "/nonexistent/b", "/nonexistent/c"]
+            .map(PathBuf::from)
+            .to_vec();
+        let mut asked = Vec::new();
+        let swept = sweep_mounts(&reg, &mounted, |m| {
+            asked.push(m.to_path_buf());
+            true
+        });
+        // The live record's mount stays; the dead owner's and the unnamed one go.
+        assert_eq!(swept, mounted[1..].to_vec());
+        assert_eq!(asked, mounted[1..].to_vec());
         assert_eq!(reg.list(), (vec![mine.clone()], vec![]));
         reg.remove(&mine.run_id).unwrap();
         assert!(reg.list().0.is_empty());
