@@ -420,3 +420,65 @@ fn disk_faults_without_root_stop_before_the_run_starts() {
     // Nothing was started or recorded.
     assert_eq!(std::fs::read_dir(&results).unwrap().count(), 0);
 }
+
+#[test]
+fn a_lazy_filesystem_unmounted_from_outside_makes_the_run_unjudgeable_not_invalid() {
+    let test = "a_lazy_filesystem_unmounted_from_outside_makes_the_run_unjudgeable_not_invalid";
+    if !lazyfs_available(test) {
+        return;
+    }
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // The power loss comes 2 s in: long after the filesystems are detached below.
+    let late = write(
+        dir.path(),
+        "late-power-loss.toml",
+        "name = \"late-power-loss\"\nfaults = [\"lose-unfsynced\"]\ninterval = \"2s\"\nduration = \"500ms\"\n",
+    );
+    let child = test_cmd(
+        dir.path(),
+        &[
+            "--nemesis",
+            &late,
+            "--nodes",
+            "3",
+            "--time-limit",
+            "4s",
+            "--seed",
+            "1",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start faultline");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mounted = loop {
+        let m = mounts_under(dir.path());
+        if m.len() == 3 {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the lazy filesystems never came up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // What a careless sweep of another process did: detach them from under the run.
+    for m in &mounted {
+        nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH).expect("detach");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a run whose disks vanished must not give a verdict; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot be judged") && stderr.contains("no longer mounted"),
+        "{stderr}"
+    );
+    assert_no_nodes_left(dir.path());
+    assert_no_mounts_under(dir.path());
+}

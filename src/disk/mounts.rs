@@ -99,6 +99,13 @@ impl LazyDisks {
         self.disks.keys().cloned().collect()
     }
 
+    /// Whether node `id`'s filesystem is still mounted where this run put it (something outside
+    /// the run could have unmounted it).
+    pub fn is_mounted(&self, id: &str) -> bool {
+        self.mountpoint(id)
+            .is_some_and(|m| registry::our_mounts().iter().any(|p| p == m))
+    }
+
     /// Where node `id`'s filesystem is mounted.
     pub fn mountpoint(&self, id: &str) -> Option<&Path> {
         self.disks.get(id).map(|m| m.mountpoint.as_path())

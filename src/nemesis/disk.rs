@@ -47,6 +47,18 @@ impl Nemesis {
                 failures.push(e.to_string());
                 continue;
             }
+            if let Ok(disks) = self.lazy_disks() {
+                if !disks.is_mounted(id) {
+                    let why = format!(
+                        "{id}: its lazy filesystem is no longer mounted (something outside this \
+                         run unmounted it), so its writes since then bypassed the filesystem and \
+                         a power loss would show a lost disk, not a lost write"
+                    );
+                    failures.push(why.clone());
+                    self.make_unjudgeable(why);
+                    continue;
+                }
+            }
             let control = match self.lazy_disks().map(|d| d.control(id)) {
                 Ok(Some(c)) => c,
                 Ok(None) => {

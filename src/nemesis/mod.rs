@@ -70,6 +70,10 @@ pub enum NemesisError {
         /// The backend's error.
         source: NetError,
     },
+    /// Something outside the run changed what the nodes saw (a lazy filesystem unmounted from
+    /// under a node), so the history says nothing about the system under test.
+    #[error("nemesis: the run cannot be judged: {0}")]
+    Unjudgeable(String),
 }
 
 #[cfg(test)]

@@ -246,10 +246,7 @@ impl Nemesis {
                 .await;
             let healed = self.heal_all().await;
             let faults = result.and_then(|f| healed.map(|()| f))?;
-            return Ok(NemesisSummary {
-                faults,
-                errors: self.errors(),
-            });
+            return self.summary(faults);
         }
         let mut planner = Planner::new(schedule, &self.cluster.node_ids(), seed);
         let mut faults = 0;
@@ -289,9 +286,6 @@ impl Nemesis {
         .await;
         let healed = self.heal_all().await;
         result.and(healed)?;
-        Ok(NemesisSummary {
-            faults,
-            errors: self.errors(),
-        })
+        self.summary(faults)
     }
 }

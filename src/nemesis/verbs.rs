@@ -44,6 +44,9 @@ pub struct Nemesis {
     /// The note the next recorded verb carries (set when a scheduled fault starts).
     note: Mutex<Option<FaultNote>>,
     errors: Mutex<Vec<String>>,
+    /// Why the run's history cannot be judged, once something made it so (a lazy filesystem
+    /// unmounted from under its node): the run ends as an error, not with a verdict.
+    unjudgeable: Mutex<Option<String>>,
     /// Evidence that the nodes run pre-vote (a node seen as a pre-candidate), once seen.
     pub(super) pre_vote: Mutex<Option<String>>,
 }
@@ -82,6 +85,7 @@ impl Nemesis {
             strobes: Mutex::new(Vec::new()),
             note: Mutex::new(None),
             errors: Mutex::new(Vec::new()),
+            unjudgeable: Mutex::new(None),
             pre_vote: Mutex::new(None),
         }
     }
@@ -155,6 +159,28 @@ impl Nemesis {
                 .push(format!("{f} {desc}: {e}"));
         }
         self.record(f, value, error);
+    }
+
+    /// Mark the run's history as one that cannot be judged (the first reason is kept).
+    pub(super) fn make_unjudgeable(&self, why: String) {
+        let mut u = self.unjudgeable.lock().unwrap_or_else(|e| e.into_inner());
+        u.get_or_insert(why);
+    }
+
+    /// The summary of a finished schedule, or the error that makes its run unjudgeable.
+    pub(super) fn summary(&self, faults: usize) -> Result<NemesisSummary, NemesisError> {
+        let why = self
+            .unjudgeable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match why {
+            Some(why) => Err(NemesisError::Unjudgeable(why)),
+            None => Ok(NemesisSummary {
+                faults,
+                errors: self.errors(),
+            }),
+        }
     }
 
     /// The verb failures so far, one line each.
