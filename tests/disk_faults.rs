@@ -452,18 +452,25 @@ fn a_lazy_filesystem_unmounted_from_outside_makes_the_run_unjudgeable_not_invali
     .stderr(Stdio::piped())
     .spawn()
     .expect("start faultline");
+    // Wait for the workload (the mounts are complete once a client op succeeded: a mountpoint
+    // shows in mountinfo before its FUSE handshake is over).
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mounted = loop {
-        let m = mounts_under(dir.path());
-        if m.len() == 3 {
-            break m;
+    loop {
+        let history = std::fs::read_dir(dir.path().join("results"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| std::fs::read_dir(e.path()).ok()?.next()?.ok())
+            .and_then(|run| std::fs::read_to_string(run.path().join("history.jsonl")).ok())
+            .unwrap_or_default();
+        if history.contains("\"type\":\"ok\"") {
+            break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the lazy filesystems never came up"
-        );
+        assert!(Instant::now() < deadline, "the workload never started");
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
+    let mounted = mounts_under(dir.path());
+    assert_eq!(mounted.len(), 3, "{mounted:?}");
     // What a careless sweep of another process did: detach them from under the run.
     for m in &mounted {
         nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH).expect("detach");

@@ -265,6 +265,10 @@ fn faultline_test_reports_the_stale_read_with_the_server_that_answered() {
             "netns",
             "--nemesis",
             "partition-halves",
+            // One key: a stale answer is one read away (the default contention workload spreads
+            // reads over 200 keys).
+            "--workload",
+            "cas-register",
             "--time-limit",
             "12s",
             "--seed",
