@@ -29,12 +29,20 @@ struct Rig {
 
 async fn rig(n: usize) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let net = Arc::new(ProxyBackend::for_nodes(&tokio::runtime::Handle::current(), n).unwrap());
-    let cluster = Arc::new(
-        Cluster::start(&node_spec(n, &[]), net.as_ref(), dir.path())
-            .await
-            .unwrap(),
-    );
+    // A port picked free can be taken by another process before the node binds it; the
+    // cluster then refuses to start (as a run would, exit 3). Lay out fresh ports and retry.
+    let mut attempt = 0;
+    let (net, cluster) = loop {
+        attempt += 1;
+        let net = Arc::new(ProxyBackend::for_nodes(&tokio::runtime::Handle::current(), n).unwrap());
+        match Cluster::start(&node_spec(n, &[]), net.as_ref(), dir.path()).await {
+            Ok(c) => break (net, Arc::new(c)),
+            Err(e @ faultline::cluster::ClusterError::PortInUse { .. }) if attempt < 3 => {
+                eprintln!("rig: {e}; laying out other ports");
+            }
+            Err(e) => panic!("cluster start: {e}"),
+        }
+    };
     let recorder = Arc::new(Recorder::in_memory());
     let probe = Arc::new(FnLeaderProbe(|| async { Some("n2".to_string()) }));
     let nemesis = Nemesis::new(cluster.clone(), net.clone(), recorder.clone(), probe);
