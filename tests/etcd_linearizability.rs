@@ -140,10 +140,23 @@ async fn etcd_histories_are_linearizable_under_partitions_and_serializable_ones_
     );
     assert_nothing_left(&before, "linearizable run");
 
-    let verdict = checked_run(ReadMode::Serializable, 12).await;
+    // A stale serializable read needs a read to land on the cut-off member while the others
+    // move on; on a loaded machine one 12 s run occasionally has none (seen once in many full
+    // runs). Two runs, one of which must be caught.
+    let mut verdicts = Vec::new();
+    for _ in 0..2 {
+        let verdict = checked_run(ReadMode::Serializable, 12).await;
+        assert_nothing_left(&before, "serializable run");
+        let caught = matches!(verdict, Verdict::Invalid { .. });
+        verdicts.push(verdict);
+        if caught {
+            break;
+        }
+    }
     assert!(
-        matches!(verdict, Verdict::Invalid { .. }),
-        "serializable reads under partitions must be caught, got {verdict:?}"
+        verdicts
+            .iter()
+            .any(|v| matches!(v, Verdict::Invalid { .. })),
+        "serializable reads under partitions must be caught, got {verdicts:?}"
     );
-    assert_nothing_left(&before, "serializable run");
 }
