@@ -338,21 +338,9 @@ fn ctrl_c_during_a_disk_fault_unmounts_everything() {
     .stderr(Stdio::null())
     .spawn()
     .expect("start faultline");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let history = std::fs::read_dir(dir.path().join("results"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| std::fs::read_dir(e.path()).ok()?.next()?.ok())
-            .and_then(|run| std::fs::read_to_string(run.path().join("history.jsonl")).ok())
-            .unwrap_or_default();
-        if history.matches("\"f\":\"disk-error\"").count() >= 2 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the disk error never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_history(dir.path(), "the disk error never started", |h| {
+        h.matches("\"f\":\"disk-error\"").count() >= 2
+    });
     assert_eq!(mounts_under(dir.path()).len(), 3);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -454,21 +442,9 @@ fn a_lazy_filesystem_unmounted_from_outside_makes_the_run_unjudgeable_not_invali
     .expect("start faultline");
     // Wait for the workload (the mounts are complete once a client op succeeded: a mountpoint
     // shows in mountinfo before its FUSE handshake is over).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let history = std::fs::read_dir(dir.path().join("results"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| std::fs::read_dir(e.path()).ok()?.next()?.ok())
-            .and_then(|run| std::fs::read_to_string(run.path().join("history.jsonl")).ok())
-            .unwrap_or_default();
-        if history.contains("\"type\":\"ok\"") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the workload never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_history(dir.path(), "the workload never started", |h| {
+        h.contains("\"type\":\"ok\"")
+    });
     let mounted = mounts_under(dir.path());
     assert_eq!(mounted.len(), 3, "{mounted:?}");
     // What a careless sweep of another process did: detach them from under the run.
@@ -488,4 +464,24 @@ fn a_lazy_filesystem_unmounted_from_outside_makes_the_run_unjudgeable_not_invali
     );
     assert_no_nodes_left(dir.path());
     assert_no_mounts_under(dir.path());
+}
+
+/// Poll the history of the one run under `dir/results` (for up to 30 s) until `ready` holds;
+/// panic with `never` otherwise.
+fn wait_for_history(dir: &Path, never: &str, ready: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let history = std::fs::read_dir(dir.join("results"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| std::fs::read_dir(e.path()).ok()?.next()?.ok())
+            .and_then(|run| std::fs::read_to_string(run.path().join("history.jsonl")).ok())
+            .unwrap_or_default();
+        if ready(&history) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{never}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
